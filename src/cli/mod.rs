@@ -1,0 +1,101 @@
+//! The edge: logging, persona dispatch, errors to exit codes, broken pipes.
+//!
+//! This is the only module that uses clap, anyhow, tracing-subscriber and indicatif, and the
+//! only one that decides how the process exits. Each persona's front end turns argv into
+//! plain arguments, resolves them into a core configuration, calls one core function and
+//! shows the result through [`output`].
+
+pub mod cosign;
+pub mod dispatch;
+pub mod exit;
+pub mod install_links;
+pub mod output;
+pub mod sigbox;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use dispatch::Persona;
+use exit::Code;
+
+/// Runs the process: picks the persona from argv[0] (or, for `sigbox`, from the first
+/// argument), runs it, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    init_logging();
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = args.first().cloned().unwrap_or_else(|| OsString::from("sigbox"));
+    let Some(mut persona) = dispatch::persona_for_program(&argv0) else {
+        eprintln!(
+            "sigbox: unknown program name {:?}; known names:\n{}",
+            argv0,
+            dispatch::list_text()
+        );
+        return Code::Error.into();
+    };
+    if persona.name == "sigbox" {
+        if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+            let alias = if first == "git-sign" { "gitsign" } else { first };
+            if let Some(p) = dispatch::persona_named(alias).filter(|p| p.name != "sigbox") {
+                persona = p;
+                args.remove(0);
+            }
+        }
+    }
+    let result = run_persona(persona, args);
+    finish(persona, result)
+}
+
+fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    match persona.name {
+        "sigbox" => sigbox::run(args),
+        "cosign" => cosign::run(args),
+        other => Err(anyhow::Error::new(exit::Usage(format!(
+            "{other}: not implemented yet in this build of sigbox"
+        )))),
+    }
+}
+
+/// Prints the whole error chain once and picks the exit code; a broken pipe on stdout is a
+/// quiet success (`sigbox ... | head`).
+fn finish(persona: &Persona, result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let broken_pipe = err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return Code::Success.into();
+            }
+            // clap errors print themselves with their own exit code (help, version: 0).
+            if let Some(clap_err) = err.downcast_ref::<clap::Error>() {
+                let _ = clap_err.print();
+                return match clap_err.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        Code::Success.into()
+                    }
+                    _ if persona.name == "cosign" => Code::Rejected.into(),
+                    _ => Code::Error.into(),
+                };
+            }
+            eprintln!("{}: error: {err:#}", persona.name);
+            let code = exit::code_for(&err);
+            if persona.name == "cosign" && code != Code::Success {
+                // compat(cosign): cosign exits 1 for every failure.
+                return Code::Rejected.into();
+            }
+            code.into()
+        }
+    }
+}
+
+/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (default `warn`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGBOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

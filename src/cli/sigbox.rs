@@ -1,0 +1,55 @@
+//! The native `sigbox` command set: one table of subcommands, each a thin front end.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use super::{dispatch, exit, install_links, output};
+
+/// The native command line.
+#[derive(Debug, Parser)]
+#[command(name = "sigbox", version, about = "Sigstore in one binary: CA, log, signer, verifier")]
+struct Cli {
+    /// List the personas (program names) this binary answers to.
+    #[arg(long)]
+    list: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create symlinks named after every persona (cosign, gitsign, ...) in DIR.
+    InstallLinks {
+        /// Directory for the links.
+        dir: PathBuf,
+        /// Replace existing regular files too.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start the local test instance (CA + log + OIDC issuer on loopback).
+    Up,
+}
+
+/// Runs `sigbox ARGS...`.
+pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cli = Cli::try_parse_from(args)?;
+    if cli.list {
+        print!("{}", dispatch::list_text());
+        return Ok(exit::Code::Success.into());
+    }
+    match cli.command {
+        None => Err(exit::Usage("no command given; see `sigbox --help`".into()).into()),
+        Some(Command::InstallLinks { dir, force }) => {
+            for link in install_links::install_links(&dir, force)? {
+                output::line(link.display().to_string())?;
+            }
+            Ok(exit::Code::Success.into())
+        }
+        Some(Command::Up) => {
+            Err(exit::Usage("sigbox up: not implemented yet in this build of sigbox".into()).into())
+        }
+    }
+}

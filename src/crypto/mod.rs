@@ -1,0 +1,29 @@
+//! L0 cryptography: public keys, signers, digests and the OS RNG.
+//!
+//! This is the only module that names curves or signature algorithms. Everything above it
+//! works with [`PublicKey`], [`SignatureScheme`] and the [`Signer`] trait, so a KMS or HSM
+//! backend is one new `Signer` implementation. Verification of whole messages goes through
+//! `ring` (measured faster, see `sigbox bench crypto`); verification of a bare digest (a
+//! hashedrekord entry carries only the artifact digest) goes through the RustCrypto crates,
+//! because `ring` has no prehashed API.
+
+mod digest;
+mod error;
+mod public_key;
+mod signer;
+
+pub use digest::{digest, digest_reader, Digest, HashAlgorithm};
+pub use error::{Error, Result};
+pub use public_key::{KeyKind, PublicKey, SignatureScheme};
+pub use signer::{
+    signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer, Ed25519Signer,
+    Signer,
+};
+
+/// Fills `buf` from the operating system's random number generator.
+///
+/// Every nonce, salt, serial number and key in sigbox comes from here.
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    use rand_core::RngCore;
+    rand_core::OsRng.try_fill_bytes(buf).map_err(|_| Error::Rng)
+}

@@ -1,0 +1,341 @@
+//! Public keys read from DER SubjectPublicKeyInfo or PEM, and signature verification.
+
+use std::fmt;
+
+use der::{Decode, Encode};
+use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+
+use super::{digest, Error, HashAlgorithm, Result};
+
+/// The kinds of public key sigbox can verify with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// ECDSA on NIST P-256.
+    EcdsaP256,
+    /// ECDSA on NIST P-384.
+    EcdsaP384,
+    /// Ed25519.
+    Ed25519,
+    /// RSA (PKCS#1 v1.5 or PSS, decided by the scheme).
+    Rsa,
+}
+
+/// A signature algorithm: the key type plus the hash and padding.
+///
+/// Certificates name it by OID, trusted roots by `keyDetails`, Rekor by the key alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureScheme {
+    /// ECDSA with SHA-256, DER signature.
+    EcdsaSha256,
+    /// ECDSA with SHA-384, DER signature.
+    EcdsaSha384,
+    /// ECDSA with SHA-512, DER signature.
+    EcdsaSha512,
+    /// Pure Ed25519 (64-byte signature).
+    Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-384.
+    RsaPkcs1Sha384,
+    /// RSA PKCS#1 v1.5 with SHA-512.
+    RsaPkcs1Sha512,
+    /// RSA-PSS with SHA-256 (MGF1 SHA-256, salt 32).
+    RsaPssSha256,
+    /// RSA-PSS with SHA-384.
+    RsaPssSha384,
+    /// RSA-PSS with SHA-512.
+    RsaPssSha512,
+}
+
+impl SignatureScheme {
+    /// The hash the scheme applies to the message (`None` for Ed25519, which hashes inside).
+    pub fn hash(self) -> Option<HashAlgorithm> {
+        use SignatureScheme::*;
+        match self {
+            EcdsaSha256 | RsaPkcs1Sha256 | RsaPssSha256 => Some(HashAlgorithm::Sha256),
+            EcdsaSha384 | RsaPkcs1Sha384 | RsaPssSha384 => Some(HashAlgorithm::Sha384),
+            EcdsaSha512 | RsaPkcs1Sha512 | RsaPssSha512 => Some(HashAlgorithm::Sha512),
+            Ed25519 => None,
+        }
+    }
+
+    /// The scheme named by an X.509 `signatureAlgorithm` OID (RFC 5758, RFC 8410, RFC 4055).
+    ///
+    /// RSA-PSS parameters are not read: sigbox assumes the hash of the PSS OID's usual
+    /// pairing (SHA-256), which is what every Sigstore deployment uses.
+    pub fn from_x509_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        Some(match oid.to_string().as_str() {
+            "1.2.840.10045.4.3.2" => SignatureScheme::EcdsaSha256,
+            "1.2.840.10045.4.3.3" => SignatureScheme::EcdsaSha384,
+            "1.2.840.10045.4.3.4" => SignatureScheme::EcdsaSha512,
+            "1.3.101.112" => SignatureScheme::Ed25519,
+            "1.2.840.113549.1.1.11" => SignatureScheme::RsaPkcs1Sha256,
+            "1.2.840.113549.1.1.12" => SignatureScheme::RsaPkcs1Sha384,
+            "1.2.840.113549.1.1.13" => SignatureScheme::RsaPkcs1Sha512,
+            "1.2.840.113549.1.1.10" => SignatureScheme::RsaPssSha256,
+            _ => return None,
+        })
+    }
+
+    /// The scheme named by a protobuf-specs `PublicKeyDetails` value, e.g.
+    /// `PKIX_ECDSA_P256_SHA_256`.
+    pub fn from_key_details(details: &str) -> Option<Self> {
+        Some(match details {
+            "PKIX_ECDSA_P256_SHA_256" | "PKIX_ECDSA_P256_HMAC_SHA_256" => Self::EcdsaSha256,
+            "PKIX_ECDSA_P384_SHA_384" => Self::EcdsaSha384,
+            "PKIX_ECDSA_P521_SHA_512" => Self::EcdsaSha512,
+            "PKIX_ED25519" | "PKIX_ED25519_PH" => Self::Ed25519,
+            "PKIX_RSA_PKCS1V15_2048_SHA256"
+            | "PKIX_RSA_PKCS1V15_3072_SHA256"
+            | "PKIX_RSA_PKCS1V15_4096_SHA256"
+            | "PKCS1_RSA_PKCS1V5"
+            | "PKIX_RSA_PKCS1V5" => Self::RsaPkcs1Sha256,
+            "PKIX_RSA_PSS_2048_SHA256"
+            | "PKIX_RSA_PSS_3072_SHA256"
+            | "PKIX_RSA_PSS_4096_SHA256"
+            | "PKCS1_RSA_PSS"
+            | "PKIX_RSA_PSS" => Self::RsaPssSha256,
+            _ => return None,
+        })
+    }
+}
+
+/// A parsed public key. Cheap to clone; compares by its DER SPKI.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PublicKey {
+    kind: KeyKind,
+    /// The whole DER SubjectPublicKeyInfo, as given.
+    spki: Vec<u8>,
+    /// The subjectPublicKey bits: an uncompressed EC point, a raw Ed25519 key or a
+    /// PKCS#1 RSAPublicKey.
+    raw: Vec<u8>,
+}
+
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+impl PublicKey {
+    /// Reads a DER SubjectPublicKeyInfo.
+    ///
+    /// Errors: [`Error::MalformedPublicKey`] for bytes that are not SPKI (or carry trailing
+    /// data), [`Error::UnsupportedKey`] for algorithms and curves sigbox does not verify.
+    pub fn from_spki_der(der_bytes: &[u8]) -> Result<Self> {
+        let spki =
+            SubjectPublicKeyInfoRef::from_der(der_bytes).map_err(|_| Error::MalformedPublicKey)?;
+        let bits = spki.subject_public_key.as_bytes().ok_or(Error::MalformedPublicKey)?;
+        let alg = spki.algorithm.oid.to_string();
+        let (kind, raw) = match alg.as_str() {
+            OID_EC_PUBLIC_KEY => {
+                let curve = spki
+                    .algorithm
+                    .parameters_oid()
+                    .map_err(|_| Error::MalformedPublicKey)?
+                    .to_string();
+                match curve.as_str() {
+                    OID_P256 => {
+                        let key = p256::PublicKey::from_sec1_bytes(bits)
+                            .map_err(|_| Error::MalformedPublicKey)?;
+                        let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                            &key, false,
+                        );
+                        (KeyKind::EcdsaP256, point.as_bytes().to_vec())
+                    }
+                    OID_P384 => {
+                        let key = p384::PublicKey::from_sec1_bytes(bits)
+                            .map_err(|_| Error::MalformedPublicKey)?;
+                        let point = p384::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                            &key, false,
+                        );
+                        (KeyKind::EcdsaP384, point.as_bytes().to_vec())
+                    }
+                    other => return Err(Error::UnsupportedKey(format!("EC curve {other}"))),
+                }
+            }
+            OID_ED25519 => {
+                if bits.len() != 32 {
+                    return Err(Error::MalformedPublicKey);
+                }
+                (KeyKind::Ed25519, bits.to_vec())
+            }
+            OID_RSA | OID_RSA_PSS => {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                rsa::RsaPublicKey::from_pkcs1_der(bits).map_err(|_| Error::MalformedPublicKey)?;
+                (KeyKind::Rsa, bits.to_vec())
+            }
+            other => return Err(Error::UnsupportedKey(format!("algorithm {other}"))),
+        };
+        Ok(PublicKey { kind, spki: der_bytes.to_vec(), raw })
+    }
+
+    /// Reads a PEM `PUBLIC KEY` block (RFC 7468); text around the block is an error.
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let (label, der_bytes) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
+            .map_err(|e| Error::MalformedPem(e.to_string()))?;
+        if label != "PUBLIC KEY" {
+            return Err(Error::MalformedPem(format!("expected PUBLIC KEY, found {label}")));
+        }
+        Self::from_spki_der(&der_bytes)
+    }
+
+    /// Reads a key given either as PEM text or as DER bytes.
+    pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) if text.trim_start().starts_with("-----BEGIN") => Self::from_pem(text),
+            _ => Self::from_spki_der(bytes),
+        }
+    }
+
+    /// Builds the key from a raw 32-byte Ed25519 public key.
+    pub fn from_ed25519_raw(raw: &[u8; 32]) -> Result<Self> {
+        let spki = spki::SubjectPublicKeyInfoRef {
+            algorithm: spki::AlgorithmIdentifierRef {
+                oid: ObjectIdentifier::new_unwrap(OID_ED25519),
+                parameters: None,
+            },
+            subject_public_key: der::asn1::BitStringRef::from_bytes(raw)
+                .map_err(|_| Error::MalformedPublicKey)?,
+        };
+        let der_bytes = spki.to_der().map_err(|_| Error::MalformedPublicKey)?;
+        Self::from_spki_der(&der_bytes)
+    }
+
+    /// What kind of key this is.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The subjectPublicKey contents (EC point, raw Ed25519 key, or PKCS#1 RSA key).
+    pub fn raw_key(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// PEM `PUBLIC KEY` text, 64-column lines and a final newline, as OpenSSL and Go write it.
+    pub fn to_pem(&self) -> String {
+        crate::encoding::pem_encode("PUBLIC KEY", &self.spki)
+    }
+
+    /// SHA-256 of the DER SPKI: the Rekor v1 log ID, CT log ID and cosign key ID.
+    pub fn key_id(&self) -> [u8; 32] {
+        let d = digest(HashAlgorithm::Sha256, &self.spki);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_bytes());
+        out
+    }
+
+    /// The scheme used when nothing else names one: ECDSA with the curve's own hash,
+    /// Ed25519, RSA PKCS#1 v1.5 with SHA-256.
+    pub fn default_scheme(&self) -> SignatureScheme {
+        match self.kind {
+            KeyKind::EcdsaP256 => SignatureScheme::EcdsaSha256,
+            KeyKind::EcdsaP384 => SignatureScheme::EcdsaSha384,
+            KeyKind::Ed25519 => SignatureScheme::Ed25519,
+            KeyKind::Rsa => SignatureScheme::RsaPkcs1Sha256,
+        }
+    }
+
+    /// Verifies `signature` over `message` with the given scheme.
+    ///
+    /// Errors: [`Error::SchemeMismatch`] when the scheme does not fit the key,
+    /// [`Error::BadSignature`] when the signature is malformed or wrong.
+    pub fn verify(&self, scheme: SignatureScheme, message: &[u8], signature: &[u8]) -> Result<()> {
+        use ring::signature as rs;
+        use SignatureScheme::*;
+        let algorithm: &'static dyn rs::VerificationAlgorithm = match (self.kind, scheme) {
+            (KeyKind::EcdsaP256, EcdsaSha256) => &rs::ECDSA_P256_SHA256_ASN1,
+            (KeyKind::EcdsaP256, EcdsaSha384) => &rs::ECDSA_P256_SHA384_ASN1,
+            (KeyKind::EcdsaP384, EcdsaSha384) => &rs::ECDSA_P384_SHA384_ASN1,
+            (KeyKind::EcdsaP384, EcdsaSha256) => &rs::ECDSA_P384_SHA256_ASN1,
+            (KeyKind::Ed25519, Ed25519) => &rs::ED25519,
+            (KeyKind::Rsa, RsaPkcs1Sha256) => &rs::RSA_PKCS1_2048_8192_SHA256,
+            (KeyKind::Rsa, RsaPkcs1Sha384) => &rs::RSA_PKCS1_2048_8192_SHA384,
+            (KeyKind::Rsa, RsaPkcs1Sha512) => &rs::RSA_PKCS1_2048_8192_SHA512,
+            (KeyKind::Rsa, RsaPssSha256) => &rs::RSA_PSS_2048_8192_SHA256,
+            (KeyKind::Rsa, RsaPssSha384) => &rs::RSA_PSS_2048_8192_SHA384,
+            (KeyKind::Rsa, RsaPssSha512) => &rs::RSA_PSS_2048_8192_SHA512,
+            (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, EcdsaSha512) => {
+                // ring has no ECDSA/SHA-512 pairing: hash here and verify the digest.
+                let d = digest(HashAlgorithm::Sha512, message);
+                return self.verify_prehashed(scheme, d.as_bytes(), signature);
+            }
+            (key, scheme) => return Err(Error::SchemeMismatch { scheme, key }),
+        };
+        rs::UnparsedPublicKey::new(algorithm, &self.raw)
+            .verify(message, signature)
+            .map_err(|_| Error::BadSignature)
+    }
+
+    /// Verifies `signature` over a message of which only the digest is known
+    /// (hashedrekord entries, `sha256:` inputs, streamed large files).
+    ///
+    /// The digest length must match the scheme's hash. Ed25519 cannot verify a digest.
+    pub fn verify_prehashed(
+        &self,
+        scheme: SignatureScheme,
+        digest_bytes: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        use SignatureScheme::*;
+        let hash = scheme.hash().ok_or(Error::SchemeMismatch { scheme, key: self.kind })?;
+        if digest_bytes.len() != hash.output_len() {
+            return Err(Error::DigestLength { got: digest_bytes.len(), want: hash.output_len() });
+        }
+        match (self.kind, scheme) {
+            (KeyKind::EcdsaP256, EcdsaSha256 | EcdsaSha384 | EcdsaSha512) => {
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.raw)
+                    .map_err(|_| Error::MalformedPublicKey)?;
+                let sig =
+                    p256::ecdsa::Signature::from_der(signature).map_err(|_| Error::BadSignature)?;
+                // compat(go): Go signs with either S; (r, s) and (r, n-s) are both valid.
+                let sig = sig.normalize_s().unwrap_or(sig);
+                key.verify_prehash(digest_bytes, &sig).map_err(|_| Error::BadSignature)
+            }
+            (KeyKind::EcdsaP384, EcdsaSha256 | EcdsaSha384 | EcdsaSha512) => {
+                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&self.raw)
+                    .map_err(|_| Error::MalformedPublicKey)?;
+                let sig =
+                    p384::ecdsa::Signature::from_der(signature).map_err(|_| Error::BadSignature)?;
+                let sig = sig.normalize_s().unwrap_or(sig);
+                key.verify_prehash(digest_bytes, &sig).map_err(|_| Error::BadSignature)
+            }
+            (KeyKind::Rsa, RsaPkcs1Sha256 | RsaPkcs1Sha384 | RsaPkcs1Sha512) => {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                let key = rsa::RsaPublicKey::from_pkcs1_der(&self.raw)
+                    .map_err(|_| Error::MalformedPublicKey)?;
+                let padding = match hash {
+                    HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                    HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                };
+                key.verify(padding, digest_bytes, signature).map_err(|_| Error::BadSignature)
+            }
+            (KeyKind::Rsa, RsaPssSha256 | RsaPssSha384 | RsaPssSha512) => {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                let key = rsa::RsaPublicKey::from_pkcs1_der(&self.raw)
+                    .map_err(|_| Error::MalformedPublicKey)?;
+                let padding = match hash {
+                    HashAlgorithm::Sha256 => rsa::Pss::new::<sha2::Sha256>(),
+                    HashAlgorithm::Sha384 => rsa::Pss::new::<sha2::Sha384>(),
+                    HashAlgorithm::Sha512 => rsa::Pss::new::<sha2::Sha512>(),
+                };
+                key.verify(padding, digest_bytes, signature).map_err(|_| Error::BadSignature)
+            }
+            (key, scheme) => Err(Error::SchemeMismatch { scheme, key }),
+        }
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({:?}, id {})", self.kind, hex::encode(&self.key_id()[..8]))
+    }
+}

@@ -1,0 +1,58 @@
+//! L0 encodings: base64 (both alphabets, with or without padding), hex, PEM, and RFC 8785
+//! canonical JSON.
+
+mod canonical_json;
+mod pem;
+
+pub use canonical_json::{canonicalize, to_canonical_vec, CanonicalJsonError};
+pub use pem::{pem_decode, pem_decode_all, pem_encode, PemError};
+
+use base64::Engine as _;
+
+/// Standard base64 with padding, as protobuf JSON and Rekor write it.
+pub fn b64_encode(data: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Decodes base64 in the standard or URL-safe alphabet, padded or not (protobuf JSON
+/// readers must accept all four). Whitespace is not allowed.
+pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    if text.contains(['-', '_']) {
+        let trimmed = text.trim_end_matches('=');
+        URL_SAFE_NO_PAD.decode(trimmed).or_else(|_| URL_SAFE.decode(text)).ok()
+    } else {
+        STANDARD.decode(text).or_else(|_| STANDARD_NO_PAD.decode(text)).ok()
+    }
+}
+
+/// URL-safe base64 without padding (JWTs, PKCE).
+pub fn b64url_encode(data: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+/// Lowercase hex.
+pub fn hex_encode(data: impl AsRef<[u8]>) -> String {
+    hex::encode(data)
+}
+
+/// Decodes hex in either case.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_reads_every_alphabet_and_padding() {
+        let data = [0xfbu8, 0xff, 0x01];
+        assert_eq!(b64_decode("+/8B").as_deref(), Some(&data[..]));
+        assert_eq!(b64_decode("-_8B").as_deref(), Some(&data[..]));
+        assert_eq!(b64_decode("AQ==").as_deref(), Some(&[1u8][..]));
+        assert_eq!(b64_decode("AQ").as_deref(), Some(&[1u8][..]));
+        assert_eq!(b64_decode("A"), None);
+        assert_eq!(b64_decode("@@@@"), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! sigbox: the whole Sigstore system — certificate authority, transparency log, signer,
+//! verifier and git commit signing — in one binary.
+//!
+//! The library holds every core; `src/main.rs` only calls [`cli::main`]. Layers, lowest
+//! first (each imports only from below, see `STYLE.md` in the project docs):
+//! L0 [`crypto`], [`encoding`]; L1 pure formats; L2 storage and HTTP; L3 services and
+//! pipelines; `cli` at the edge.
+
+#![forbid(unsafe_code)]
+#![deny(unused_must_use)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod crypto;
+pub mod encoding;
