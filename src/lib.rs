@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod bundle;
 pub mod cli;
 pub mod crypto;
 pub mod encoding;
+pub mod sign;

@@ -1,1 +1,5 @@
+//! End-to-end tests: one test crate, so there is one link step. Every test drives the real
+//! `sigbox` binary (and, where needed, real servers and tools).
 
+mod harness;
+mod personas;

@@ -10,6 +10,8 @@ pub mod dispatch;
 pub mod exit;
 pub mod install_links;
 pub mod output;
+mod password;
+pub mod sign;
 pub mod sigbox;
 
 use std::ffi::OsString;

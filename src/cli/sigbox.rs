@@ -29,6 +29,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Sign an artifact (key-based; keyless once the instance exists).
+    Sign(super::sign::Args),
     /// Start the local test instance (CA + log + OIDC issuer on loopback).
     Up,
 }
@@ -48,6 +50,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             }
             Ok(exit::Code::Success.into())
         }
+        Some(Command::Sign(args)) => super::sign::run(args),
         Some(Command::Up) => {
             Err(exit::Usage("sigbox up: not implemented yet in this build of sigbox".into()).into())
         }

@@ -7,6 +7,7 @@
 //! hashedrekord entry carries only the artifact digest) goes through the RustCrypto crates,
 //! because `ring` has no prehashed API.
 
+pub mod cosign_key;
 mod digest;
 mod error;
 mod public_key;

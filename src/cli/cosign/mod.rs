@@ -1,6 +1,12 @@
 //! The `cosign` persona: cosign's subcommands and flag spellings, translated to the same
 //! core calls the native `sigbox` commands use. One file per subcommand.
 
+mod flags;
+mod generate_key_pair;
+mod import_key_pair;
+mod public_key;
+mod sign_blob;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -18,6 +24,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Generate an encrypted key pair (cosign.key, cosign.pub).
+    GenerateKeyPair(generate_key_pair::Args),
+    /// Import a PEM private key into cosign's encrypted format.
+    ImportKeyPair(import_key_pair::Args),
+    /// Print the public key of a key file.
+    PublicKey(public_key::Args),
+    /// Sign a blob (file).
+    SignBlob(sign_blob::Args),
     /// Print version information.
     Version,
 }
@@ -26,6 +40,10 @@ enum Command {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(args)?;
     match cli.command {
+        Command::GenerateKeyPair(args) => generate_key_pair::run(args),
+        Command::ImportKeyPair(args) => import_key_pair::run(args),
+        Command::PublicKey(args) => public_key::run(args),
+        Command::SignBlob(args) => sign_blob::run(args),
         Command::Version => {
             super::output::line(format!("sigbox {} (cosign persona)", env!("CARGO_PKG_VERSION")))?;
             Ok(exit::Code::Success.into())

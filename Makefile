@@ -1,0 +1,34 @@
+# sigbox — build, test, bench, run. `make test` is the one command CI runs.
+SHELL := /bin/bash
+CARGO ?= cargo
+TRIPLE := x86_64-unknown-linux-gnu
+RELEASE_BIN := target/$(TRIPLE)/release/sigbox
+STATIC_FLAGS := -C target-feature=+crt-static
+
+.PHONY: build release test lint unit bench up fuzz clean-venv
+
+build:
+	$(CARGO) build --release
+
+## A statically linked x86_64 binary (glibc with crt-static; no musl target here).
+release:
+	RUSTFLAGS="$(STATIC_FLAGS)" $(CARGO) build --release --target $(TRIPLE)
+	@file $(RELEASE_BIN)
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## fmt check + clippy -D warnings + every test (unit + end-to-end), against the release
+## binary for the static-linking test.
+test: lint release
+	SIGBOX_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) test --all-targets
+
+unit:
+	$(CARGO) test --lib
+
+bench: release
+	$(RELEASE_BIN) bench crypto
+
+up: build
+	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2

@@ -1,0 +1,111 @@
+//! `sigbox sign`: the native signing front end, and the shared request both it and
+//! `cosign sign-blob` resolve into.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{exit, output, password};
+use crate::sign::{self, keyfile};
+
+/// Flags of `sigbox sign`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The artifact to sign (`-` for standard input).
+    file: PathBuf,
+    /// A cosign-format encrypted private key (password from COSIGN_PASSWORD or a prompt).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Write the Sigstore bundle (v0.3) here.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Write the base64 signature here.
+    #[arg(long)]
+    output_signature: Option<PathBuf>,
+    /// Do not record the signature in a transparency log (key signing only).
+    #[arg(long)]
+    no_tlog: bool,
+}
+
+/// A resolved signing request, whichever persona parsed it.
+#[derive(Debug)]
+pub struct Request {
+    /// Artifact path, `-` for stdin.
+    pub file: PathBuf,
+    /// Key file for key-based signing; `None` means keyless.
+    pub key: Option<PathBuf>,
+    /// Bundle output path.
+    pub bundle: Option<PathBuf>,
+    /// Raw signature output path.
+    pub output_signature: Option<PathBuf>,
+    /// Whether to upload to the transparency log.
+    pub tlog_upload: bool,
+    /// Base64-encode the signature output (cosign `--b64`).
+    pub b64: bool,
+    /// Overwrite existing output files.
+    pub overwrite: bool,
+}
+
+/// Runs `sigbox sign`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    execute(Request {
+        file: args.file,
+        key: args.key,
+        bundle: args.bundle,
+        output_signature: args.output_signature,
+        tlog_upload: !args.no_tlog,
+        b64: true,
+        overwrite: true,
+    })
+}
+
+/// Signs as `request` says and writes the outputs. Without `--bundle` or
+/// `--output-signature` the signature goes to stdout, as cosign does.
+pub fn execute(request: Request) -> anyhow::Result<ExitCode> {
+    let Some(key_path) = request.key.as_ref() else {
+        return Err(exit::Usage(
+            "keyless signing needs a CA and a transparency log, which this build of sigbox \
+             cannot reach yet; sign with --key"
+                .into(),
+        )
+        .into());
+    };
+    if request.tlog_upload {
+        return Err(exit::Usage(
+            "uploading to a transparency log is not available in this build of sigbox; pass \
+             --tlog-upload=false (cosign) or --no-tlog (sigbox) to sign offline"
+                .into(),
+        )
+        .into());
+    }
+    let password = password::existing(&key_path.display().to_string())?;
+    let signer = keyfile::read_private_key(key_path, &password)?;
+    let signed = if request.file.as_os_str() == "-" {
+        sign::sign_blob_with_key(signer.as_ref(), std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&request.file)
+            .with_context(|| format!("opening {}", request.file.display()))?;
+        sign::sign_blob_with_key(signer.as_ref(), std::io::BufReader::new(file))
+    }
+    .with_context(|| format!("signing {}", request.file.display()))?;
+
+    let signature_text = if request.b64 {
+        crate::encoding::b64_encode(&signed.signature).into_bytes()
+    } else {
+        signed.signature.clone()
+    };
+    if let Some(path) = &request.bundle {
+        let json = signed.bundle.to_json().context("serializing the bundle")?;
+        keyfile::write_file(path, json.as_bytes(), 0o644, request.overwrite)?;
+        output::status(format!("Wrote bundle to file {}", path.display()));
+    }
+    if let Some(path) = &request.output_signature {
+        keyfile::write_file(path, &signature_text, 0o644, request.overwrite)?;
+        output::status(format!("Signature wrote in the file {}", path.display()));
+    }
+    if request.bundle.is_none() && request.output_signature.is_none() {
+        output::line(String::from_utf8_lossy(&signature_text))?;
+    }
+    Ok(exit::Code::Success.into())
+}
