@@ -28,7 +28,7 @@ unit:
 	$(CARGO) test --lib
 
 bench: release
-	$(RELEASE_BIN) bench crypto
+	$(CARGO) bench --bench crypto
 
 up: build
 	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2

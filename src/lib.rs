@@ -15,4 +15,9 @@ pub mod bundle;
 pub mod cli;
 pub mod crypto;
 pub mod encoding;
+pub mod oidc;
+pub mod x509;
 pub mod sign;
+pub mod tlog;
+#[doc(hidden)]
+pub mod fuzzing;

@@ -124,7 +124,10 @@ struct Cipher {
 }
 
 /// Encrypts `signer`'s private key with `password` into cosign's PEM format.
-pub fn encrypt_private_key(signer: &dyn Signer, password: &Password) -> Result<String, KeyFileError> {
+pub fn encrypt_private_key(
+    signer: &dyn Signer,
+    password: &Password,
+) -> Result<String, KeyFileError> {
     let plaintext = signer.to_pkcs8_der().map_err(|_| KeyFileError::Encrypt)?;
     let mut salt = [0u8; 32];
     let mut nonce = [0u8; 24];
@@ -132,19 +135,15 @@ pub fn encrypt_private_key(signer: &dyn Signer, password: &Password) -> Result<S
     super::fill_random(&mut nonce).map_err(|_| KeyFileError::Encrypt)?;
     let key = derive_key(password, &salt, WRITE_LOG_N, 8, 1)?;
     let cipher = crypto_secretbox::XSalsa20Poly1305::new(key.as_ref().into());
-    let ciphertext = cipher
-        .encrypt(&nonce.into(), plaintext.as_slice())
-        .map_err(|_| KeyFileError::Encrypt)?;
+    let ciphertext =
+        cipher.encrypt(&nonce.into(), plaintext.as_slice()).map_err(|_| KeyFileError::Encrypt)?;
     let file = EncryptedKey {
         kdf: Kdf {
             name: "scrypt".into(),
             params: ScryptParams { n: 1 << WRITE_LOG_N, r: 8, p: 1 },
             salt: crate::encoding::b64_encode(salt),
         },
-        cipher: Cipher {
-            name: "nacl/secretbox".into(),
-            nonce: crate::encoding::b64_encode(nonce),
-        },
+        cipher: Cipher { name: "nacl/secretbox".into(), nonce: crate::encoding::b64_encode(nonce) },
         ciphertext: crate::encoding::b64_encode(ciphertext),
     };
     let json = serde_json::to_vec(&file).map_err(KeyFileError::MalformedJson)?;
@@ -248,9 +247,10 @@ mod tests {
 
     #[test]
     fn sec1_plaintext_is_rejected_like_cosign() {
-        let err = decrypt_private_key(&read("cosign-labeled-sec1-INVALID.key"), &Password::new("hello"))
-            .err()
-            .expect("must be rejected");
+        let err =
+            decrypt_private_key(&read("cosign-labeled-sec1-INVALID.key"), &Password::new("hello"))
+                .err()
+                .expect("must be rejected");
         assert!(matches!(err, KeyFileError::NotPkcs8(_)), "{err}");
     }
 
@@ -294,7 +294,8 @@ mod tests {
     #[test]
     fn import_reads_pkcs8_and_sec1() {
         let signer = EcdsaP256Signer::generate();
-        let pkcs8 = crate::encoding::pem_encode("PRIVATE KEY", &signer.to_pkcs8_der().expect("der"));
+        let pkcs8 =
+            crate::encoding::pem_encode("PRIVATE KEY", &signer.to_pkcs8_der().expect("der"));
         let imported = import_private_key_pem(&pkcs8).expect("imports");
         assert_eq!(imported.public_key(), signer.public_key());
         assert!(matches!(

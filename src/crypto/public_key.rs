@@ -339,3 +339,29 @@ impl fmt::Debug for PublicKey {
         write!(f, "PublicKey({:?}, id {})", self.kind, hex::encode(&self.key_id()[..8]))
     }
 }
+
+/// Converts a fixed-width `r || s` ECDSA signature (JWS ES256/ES384) to DER.
+pub fn ecdsa_fixed_to_der(kind: KeyKind, fixed: &[u8]) -> Result<Vec<u8>> {
+    match kind {
+        KeyKind::EcdsaP256 => p256::ecdsa::Signature::from_slice(fixed)
+            .map(|s| s.to_der().as_bytes().to_vec())
+            .map_err(|_| Error::BadSignature),
+        KeyKind::EcdsaP384 => p384::ecdsa::Signature::from_slice(fixed)
+            .map(|s| s.to_der().as_bytes().to_vec())
+            .map_err(|_| Error::BadSignature),
+        key => Err(Error::SchemeMismatch { scheme: SignatureScheme::EcdsaSha256, key }),
+    }
+}
+
+/// Converts a DER ECDSA signature to fixed-width `r || s` (for minting JWS tokens).
+pub fn ecdsa_der_to_fixed(kind: KeyKind, der_sig: &[u8]) -> Result<Vec<u8>> {
+    match kind {
+        KeyKind::EcdsaP256 => p256::ecdsa::Signature::from_der(der_sig)
+            .map(|s| s.to_bytes().to_vec())
+            .map_err(|_| Error::BadSignature),
+        KeyKind::EcdsaP384 => p384::ecdsa::Signature::from_der(der_sig)
+            .map(|s| s.to_bytes().to_vec())
+            .map_err(|_| Error::BadSignature),
+        key => Err(Error::SchemeMismatch { scheme: SignatureScheme::EcdsaSha256, key }),
+    }
+}

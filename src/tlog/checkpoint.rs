@@ -53,9 +53,11 @@ impl Checkpoint {
             return Err(Error::MalformedCheckpoint { field: "origin" });
         }
         let size_text = lines.next().ok_or(Error::MalformedCheckpoint { field: "tree size" })?;
-        let size = parse_decimal(size_text).ok_or(Error::MalformedCheckpoint { field: "tree size" })?;
+        let size =
+            parse_decimal(size_text).ok_or(Error::MalformedCheckpoint { field: "tree size" })?;
         let root_text = lines.next().ok_or(Error::MalformedCheckpoint { field: "root hash" })?;
-        let root_hash = parse_root(root_text).ok_or(Error::MalformedCheckpoint { field: "root hash" })?;
+        let root_hash =
+            parse_root(root_text).ok_or(Error::MalformedCheckpoint { field: "root hash" })?;
         let mut extensions = Vec::new();
         for line in lines {
             if line.is_empty() {
@@ -185,8 +187,11 @@ pub fn verify_checkpoint(note: &str, verifiers: &[NoteVerifier]) -> Result<Verif
             break;
         }
         if let (Some(v), None) = (known_name, &hint_mismatch) {
-            hint_mismatch =
-                Some(Error::KeyHintMismatch { name: name.to_string(), got: key_id, want: v.key_id() });
+            hint_mismatch = Some(Error::KeyHintMismatch {
+                name: name.to_string(),
+                got: key_id,
+                want: v.key_id(),
+            });
         }
     }
     match (signer, hint_mismatch) {

@@ -3,7 +3,7 @@
 use super::Hash;
 
 /// What went wrong while checking or building Merkle proofs and checkpoints.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An inclusion proof was asked for or checked with `index >= size`.
     #[error("leaf index {index} is out of range for tree size {size}")]
@@ -31,7 +31,11 @@ pub enum Error {
         want: usize,
     },
     /// The root computed from the proof differs from the expected root.
-    #[error("root hash mismatch: expected {}, computed {}", hex::encode(expected), hex::encode(computed))]
+    #[error(
+        "root hash mismatch: expected {}, computed {}",
+        hex::encode(expected),
+        hex::encode(computed)
+    )]
     RootMismatch {
         /// The root the caller trusts.
         expected: Hash,
@@ -75,7 +79,11 @@ pub enum Error {
         field: &'static str,
     },
     /// A signature line names a known key but with another key ID, and nothing verified.
-    #[error("checkpoint signature by {name:?}: key hint mismatch (got {}, want {})", hex::encode(got), hex::encode(want))]
+    #[error(
+        "checkpoint signature by {name:?}: key hint mismatch (got {}, want {})",
+        hex::encode(got),
+        hex::encode(want)
+    )]
     KeyHintMismatch {
         /// The key name, quoted from the note.
         name: String,

@@ -22,8 +22,8 @@ pub use compact::CompactRange;
 pub use error::{Error, Result};
 pub use hash::{empty_root, hash_children, hash_leaf, Hash};
 pub use proof::{consistency_plan, inclusion_plan, subtrees, NodeId, ProofPlan};
-pub use storage::{
-    consistency_proof, inclusion_proof, root_at, MemoryNodeStore, NodeStore,
+pub use storage::{consistency_proof, inclusion_proof, root_at, MemoryNodeStore, NodeStore};
+pub use tiles::{
+    entries_path, parse_tile_path, tile_path, tile_width, TilePath, TILE_HEIGHT, TILE_WIDTH,
 };
-pub use tiles::{entries_path, parse_tile_path, tile_path, TilePath, TILE_HEIGHT, TILE_WIDTH};
 pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion};

@@ -192,7 +192,7 @@ impl Certificate {
 
     /// Whether basicConstraints says CA:TRUE.
     pub fn is_ca(&self) -> bool {
-        self.inner.basic_constraints.map(|b| b.ca).unwrap_or(false)
+        self.inner.basic_constraints.as_ref().map(|b| b.ca).unwrap_or(false)
     }
 
     /// The subjectKeyIdentifier, if present.
@@ -255,8 +255,8 @@ impl Certificate {
             .map_err(|source| Error::Encode { what: "issuer name", source })
     }
 
-    pub(crate) fn basic_constraints(&self) -> Option<BasicConstraints> {
-        self.inner.basic_constraints
+    pub(crate) fn basic_constraints(&self) -> Option<&BasicConstraints> {
+        self.inner.basic_constraints.as_ref()
     }
 
     pub(crate) fn key_usage(&self) -> Option<KeyUsage> {
@@ -301,4 +301,77 @@ impl std::fmt::Debug for Certificate {
 /// `der` and never reach here).
 fn unix_seconds(time: x509_cert::time::Time) -> i64 {
     i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GITHUB_LEAF: &[u8] = include_bytes!("../../fixtures/x509/github-leaf.der");
+
+    #[test]
+    fn github_leaf_fields_are_read() {
+        let leaf = Certificate::from_der(GITHUB_LEAF).unwrap();
+        assert_eq!(leaf.der(), GITHUB_LEAF);
+        assert_eq!(leaf.subject_string(), "");
+        assert_eq!(leaf.issuer_string(), "CN=sigstore-intermediate,O=sigstore.dev");
+        assert_eq!(leaf.not_after() - leaf.not_before(), 600);
+        assert_eq!(leaf.not_before(), 1710888075);
+        assert!(!leaf.is_ca());
+        assert_eq!(leaf.serial_hex().len(), 40);
+        assert_eq!(leaf.public_key().kind(), crate::crypto::KeyKind::EcdsaP256);
+        let intermediate =
+            Certificate::from_der(include_bytes!("../../fixtures/x509/fulcio-intermediate.der"))
+                .unwrap();
+        assert_eq!(leaf.authority_key_id(), intermediate.subject_key_id());
+        assert!(leaf.subject_key_id().is_some());
+        assert!(intermediate.is_ca());
+    }
+
+    #[test]
+    fn pem_round_trip_keeps_der() {
+        let leaf = Certificate::from_der(GITHUB_LEAF).unwrap();
+        let pem = leaf.to_pem();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(pem.ends_with("-----END CERTIFICATE-----\n"));
+        assert_eq!(Certificate::from_pem(&pem).unwrap(), leaf);
+        let chain = Certificate::from_pem_chain(&format!("{pem}{pem}")).unwrap();
+        assert_eq!(chain.len(), 2);
+    }
+
+    #[test]
+    fn pem_with_other_label_is_rejected() {
+        let pem = crate::encoding::pem_encode("PUBLIC KEY", GITHUB_LEAF);
+        assert!(matches!(Certificate::from_pem(&pem), Err(Error::WrongPemLabel(_))));
+    }
+
+    #[test]
+    fn tbs_der_is_a_prefix_slice_of_the_certificate() {
+        let leaf = Certificate::from_der(GITHUB_LEAF).unwrap();
+        let tbs = leaf.tbs_der();
+        assert_eq!(tbs[0], 0x30);
+        let start = GITHUB_LEAF.windows(tbs.len()).position(|w| w == tbs);
+        assert_eq!(start, Some(4));
+    }
+
+    #[test]
+    fn trailing_garbage_is_rejected() {
+        let mut der = GITHUB_LEAF.to_vec();
+        der.push(0);
+        assert!(Certificate::from_der(&der).is_err());
+    }
+
+    #[test]
+    fn truncated_certificate_is_rejected() {
+        for len in [0, 1, 10, GITHUB_LEAF.len() / 2, GITHUB_LEAF.len() - 1] {
+            assert!(Certificate::from_der(&GITHUB_LEAF[..len]).is_err(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn extension_with_bad_oid_text_is_none() {
+        let leaf = Certificate::from_der(GITHUB_LEAF).unwrap();
+        assert!(leaf.extension("not an oid").is_none());
+        assert!(leaf.extension("2.5.29.15").is_some());
+    }
 }

@@ -158,3 +158,90 @@ fn der_string(cert: &Certificate, n: u32) -> Option<String> {
     let value = cert.extension_value(&fulcio_oid(n)?)?;
     Utf8StringRef::from_der(value).ok().map(|s| s.as_str().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAN: &str =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    const SHA: &str = "d8b4a6445f38c48b9137a8099706d9b8073146e4";
+
+    fn github_leaf() -> Certificate {
+        Certificate::from_der(include_bytes!("../../fixtures/x509/github-leaf.der")).unwrap()
+    }
+
+    #[test]
+    fn github_leaf_san_is_the_workflow_uri() {
+        assert_eq!(github_leaf().subject_alt_names(), vec![SubjectAltName::Uri(SAN.into())]);
+    }
+
+    #[test]
+    fn github_leaf_fulcio_extensions_match_sigstore_python() {
+        let ext = github_leaf().fulcio_extensions();
+        let s = |v: &str| Some(v.to_string());
+        let want = FulcioExtensions {
+            issuer: s("https://token.actions.githubusercontent.com"),
+            github_workflow_trigger: s("release"),
+            github_workflow_sha: s(SHA),
+            github_workflow_name: s("release"),
+            github_workflow_repository: s("trailofbits/rfc8785.py"),
+            github_workflow_ref: s("refs/tags/v0.1.2"),
+            build_signer_uri: s(SAN),
+            build_signer_digest: s(SHA),
+            runner_environment: s("github-hosted"),
+            source_repository_uri: s("https://github.com/trailofbits/rfc8785.py"),
+            source_repository_digest: s(SHA),
+            source_repository_ref: s("refs/tags/v0.1.2"),
+            source_repository_identifier: s("768213997"),
+            source_repository_owner_uri: s("https://github.com/trailofbits"),
+            source_repository_owner_identifier: s("2314423"),
+            build_config_uri: s(SAN),
+            build_config_digest: s(SHA),
+            build_trigger: s("release"),
+            run_invocation_uri: s(
+                "https://github.com/trailofbits/rfc8785.py/actions/runs/8351058501/attempts/1",
+            ),
+            source_repository_visibility_at_signing: s("public"),
+            deployment_environment: None,
+            token_subject: None,
+        };
+        assert_eq!(ext, want);
+    }
+
+    #[test]
+    fn issuer_raw_and_der_encodings_differ_on_the_wire() {
+        let leaf = github_leaf();
+        let raw = leaf.extension("1.3.6.1.4.1.57264.1.1").unwrap();
+        let der = leaf.extension("1.3.6.1.4.1.57264.1.8").unwrap();
+        assert_eq!(raw, b"https://token.actions.githubusercontent.com");
+        assert_eq!(&der[..2], &[0x0c, 0x2b]);
+        assert_eq!(&der[2..], raw);
+    }
+
+    #[test]
+    fn email_leaf_san_and_issuer_are_read() {
+        let leaf =
+            Certificate::from_der(include_bytes!("../../fixtures/x509/staging-leaf.der")).unwrap();
+        assert_eq!(leaf.subject_alt_names(), vec![SubjectAltName::Email("jku@goto.fi".into())]);
+        assert_eq!(
+            leaf.fulcio_extensions().issuer.as_deref(),
+            Some("https://github.com/login/oauth")
+        );
+    }
+
+    #[test]
+    fn othername_san_is_read() {
+        // GeneralNames { [0] OtherName { 1.3.6.1.4.1.57264.1.7, [0] EXPLICIT UTF8 "a!b" } }
+        let der = [
+            0x30, 0x16, 0xa0, 0x14, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30,
+            0x01, 0x07, 0xa0, 0x06, 0x0c, 0x04, b'a', b'!', b'b', b'c',
+        ];
+        assert_eq!(parse_subject_alt_names(&der), vec![SubjectAltName::OtherName("a!bc".into())]);
+    }
+
+    #[test]
+    fn malformed_san_gives_no_names() {
+        assert!(parse_subject_alt_names(&[0x30, 0x05, 0x01]).is_empty());
+    }
+}

@@ -1,0 +1,142 @@
+//! The CA's issuer configuration, in Fulcio's shape: issuer URL → client ID, type and the
+//! per-type settings, plus "meta-issuers" whose URL has `*` wildcards (EKS, GKE, ...).
+//!
+//! Both spellings Fulcio reads are accepted: the JSON one (`OIDCIssuers`, `IssuerURL`,
+//! `ClientID`, `Type`, ...) and the YAML-style one (`oidc-issuers`, `issuer-url`,
+//! `client-id`, `type`, ...). sigbox adds `JWKSFile` / `jwks-file`: a static key set for
+//! air-gapped sites, used instead of OIDC discovery.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{Error, Result};
+
+/// The kinds of issuer, which decide the certificate's SAN and the challenge claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssuerType {
+    /// SAN = `email`; challenge = `email`; `email_verified` must be true.
+    Email,
+    /// GitHub Actions: SAN = `https://github.com/{job_workflow_ref}`; CI extensions.
+    GithubWorkflow,
+    /// Fulcio's generic CI type; sigbox fills it with the GitHub template.
+    CiProvider,
+    /// GitLab CI: SAN = `https://{ci_config_ref_uri}`.
+    GitlabPipeline,
+    /// Kubernetes service accounts: SAN from the `kubernetes.io` claim.
+    Kubernetes,
+    /// SPIFFE: SAN = `sub`, whose host must be the trust domain.
+    Spiffe,
+    /// SAN = `sub` (a URI), whose host must be the subject domain.
+    Uri,
+    /// SAN = OtherName `sub!domain`.
+    Username,
+}
+
+/// One issuer's settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssuerConfig {
+    /// The issuer URL (`iss`); for meta-issuers, filled from the token.
+    #[serde(default, alias = "IssuerURL", alias = "issuer-url")]
+    pub issuer_url: String,
+    /// The audience tokens must carry (default `sigstore`).
+    #[serde(default = "default_client_id", alias = "ClientID", alias = "client-id")]
+    pub client_id: String,
+    /// The issuer type.
+    #[serde(alias = "Type")]
+    pub r#type: IssuerType,
+    /// `uri`/`username`: the domain subjects must belong to.
+    #[serde(default, alias = "SubjectDomain", alias = "subject-domain")]
+    pub subject_domain: Option<String>,
+    /// `spiffe`: the trust domain.
+    #[serde(default, alias = "SPIFFETrustDomain", alias = "spiffe-trust-domain")]
+    pub spiffe_trust_domain: Option<String>,
+    /// A static JWKS file (air-gapped): no discovery, no network.
+    #[serde(default, alias = "JWKSFile", alias = "jwks-file")]
+    pub jwks_file: Option<String>,
+    /// Skip the `email_verified` check (Fulcio's `skip-email-verification`).
+    #[serde(default, alias = "SkipEmailVerification", alias = "skip-email-verification")]
+    pub skip_email_verification: bool,
+}
+
+fn default_client_id() -> String {
+    "sigstore".into()
+}
+
+/// The whole issuer configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OidcConfig {
+    /// Issuers by exact URL.
+    #[serde(default, alias = "OIDCIssuers", alias = "oidc-issuers")]
+    pub oidc_issuers: BTreeMap<String, IssuerConfig>,
+    /// Issuers by wildcard URL (`*` matches one or more characters other than `/`).
+    #[serde(default, alias = "MetaIssuers", alias = "meta-issuers")]
+    pub meta_issuers: BTreeMap<String, IssuerConfig>,
+}
+
+impl OidcConfig {
+    /// Parses the JSON configuration.
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(Error::MalformedConfig)
+    }
+
+    /// The configuration for issuer `iss`: an exact entry, else the first meta-issuer
+    /// pattern it matches (with `issuer_url` set to `iss`).
+    pub fn issuer(&self, iss: &str) -> Result<IssuerConfig> {
+        if let Some(found) = self.oidc_issuers.get(iss) {
+            let mut found = found.clone();
+            if found.issuer_url.is_empty() {
+                found.issuer_url = iss.to_string();
+            }
+            return Ok(found);
+        }
+        for (pattern, config) in &self.meta_issuers {
+            if wildcard_match(pattern, iss) {
+                let mut config = config.clone();
+                config.issuer_url = iss.to_string();
+                return Ok(config);
+            }
+        }
+        Err(Error::UnknownIssuer(iss.to_string()))
+    }
+}
+
+/// Matches `*` against one or more characters that are not `/` (so a wildcard cannot
+/// swallow a path and point at a host the operator never meant to trust).
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(tail) = text.strip_prefix(prefix) else { return false };
+            (1..=tail.len()).any(|n| {
+                tail.get(..n).is_some_and(|seg| !seg.contains('/'))
+                    && tail.get(n..).is_some_and(|after| wildcard_match(rest, after))
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_spellings_parse_and_meta_issuers_match() {
+        let json = br#"{
+          "OIDCIssuers": {"https://accounts.google.com": {"IssuerURL": "https://accounts.google.com", "ClientID": "sigstore", "Type": "email"}},
+          "meta-issuers": {"https://oidc.eks.*.amazonaws.com/id/*": {"client-id": "sigstore", "type": "kubernetes"}}
+        }"#;
+        let config = OidcConfig::from_json(json).expect("parses");
+        assert_eq!(
+            config.issuer("https://accounts.google.com").expect("exact").r#type,
+            IssuerType::Email
+        );
+        let eks = config.issuer("https://oidc.eks.us-west-2.amazonaws.com/id/ABC").expect("meta");
+        assert_eq!(eks.r#type, IssuerType::Kubernetes);
+        assert_eq!(eks.issuer_url, "https://oidc.eks.us-west-2.amazonaws.com/id/ABC");
+        assert!(matches!(config.issuer("https://evil.test"), Err(Error::UnknownIssuer(_))));
+        // A wildcard never spans a slash.
+        assert!(config.issuer("https://oidc.eks.evil.test/x.amazonaws.com/id/A").is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! L1 X.509: parsing certificates, Fulcio extensions, path validation, embedded SCTs and
+//! RFC 3161 timestamps.
+//!
+//! Pure functions over bytes handed in; no I/O, no clock (time is a parameter). Trust
+//! decisions (which CA chains, CT logs and TSAs are trusted, and their `validFor`
+//! windows) belong to the caller, which reads them from a trusted root. This is the home
+//! of `der`, `x509-cert`, `cms` and `const-oid`.
+//!
+//! Specs: RFC 5280 (certificates, paths), RFC 6962 (SCTs), RFC 3161 and RFC 5652
+//! (timestamps, CMS), Fulcio's certificate profile (PROTOCOLS §3.3–3.5).
+
+mod certificate;
+mod chain;
+mod error;
+mod extensions;
+mod oids;
+mod sct;
+mod timestamp;
+mod tlv;
+
+pub use certificate::Certificate;
+pub use chain::{verify_chain, VerifiedChain};
+pub use error::{Error, Result};
+pub use extensions::{FulcioExtensions, SubjectAltName};
+pub use sct::{
+    embedded_scts, parse_sct_list, precert_tbs, sct_signed_data, verify_embedded_scts, CtLog, Sct,
+};
+pub use timestamp::{verify_timestamp, TimestampAuthority, VerifiedTimestamp};
+
+/// Fuzz entry point: certificate parsing and every accessor must never panic.
+#[doc(hidden)]
+pub fn fuzz_certificate(data: &[u8]) {
+    if let Ok(cert) = Certificate::from_der(data) {
+        let _ = cert.subject_alt_names();
+        let _ = cert.fulcio_extensions();
+        let _ = cert.serial_hex();
+        let _ = cert.subject_string();
+        let _ = embedded_scts(&cert);
+        let _ = precert_tbs(&cert);
+        let _ = verify_chain(&cert, std::slice::from_ref(&cert), cert.not_before());
+    }
+}
+
+/// Fuzz entry point: RFC 3161 response parsing must never panic.
+#[doc(hidden)]
+pub fn fuzz_timestamp(data: &[u8]) {
+    let authority = TimestampAuthority {
+        chain: Vec::new(),
+        valid_from: 0,
+        valid_until: None,
+        uri: String::new(),
+    };
+    let _ = verify_timestamp(data, b"", std::slice::from_ref(&authority));
+}
+
+/// Fuzz entry point: SCT list parsing must never panic.
+#[doc(hidden)]
+pub fn fuzz_sct_list(data: &[u8]) {
+    let _ = parse_sct_list(data);
+}
