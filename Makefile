@@ -5,10 +5,19 @@ TRIPLE := x86_64-unknown-linux-gnu
 RELEASE_BIN := target/$(TRIPLE)/release/sigbox
 STATIC_FLAGS := -C target-feature=+crt-static
 
-.PHONY: build release test lint unit bench up fuzz clean-venv
+.PHONY: build release test lint unit bench up fuzz clean-venv tools
 
-build:
-	$(CARGO) build --release
+## Independent clients the tests and benchmarks compare against, installed once inside the
+## clone: sigstore-python (and pyca/cryptography) in .venv.
+VENV := .venv
+$(VENV)/.stamp:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check sigstore==4.5.1
+	touch $@
+
+tools: $(VENV)/.stamp
+
+build: release
 
 ## A statically linked x86_64 binary (glibc with crt-static; no musl target here).
 release:
@@ -21,13 +30,13 @@ lint:
 
 ## fmt check + clippy -D warnings + every test (unit + end-to-end), against the release
 ## binary for the static-linking test.
-test: lint release
-	SIGBOX_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) test --all-targets
+test: tools lint release
+	SIGBOX_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) test
 
 unit:
 	$(CARGO) test --lib
 
-bench: release
+bench: tools release
 	$(CARGO) bench --bench crypto
 
 up: build

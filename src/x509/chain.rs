@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn dsse_leaf_2023_verifies_with_current_chain_not_old_root() {
-        let leaf = cert(include_bytes!("../../fixtures/x509/dsse-2022-leaf.der"));
+        let leaf = cert(include_bytes!("../../fixtures/x509/dsse-2023-leaf.der"));
         let at = leaf.not_before() + 5;
         assert!(verify_chain(&leaf, &fulcio_chain(), at).is_ok());
         // The 2021 `sigstore` root did not issue it (its issuer is the intermediate).

@@ -236,3 +236,197 @@ impl<'a> TlsReader<'a> {
         self.take(len, what)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(der: &[u8]) -> Certificate {
+        Certificate::from_der(der).unwrap()
+    }
+
+    fn log(spki: &[u8], valid_from: i64, valid_until: Option<i64>) -> CtLog {
+        let key = PublicKey::from_spki_der(spki).unwrap();
+        CtLog { log_id: key.key_id(), key, valid_from, valid_until }
+    }
+
+    fn ctfe_2022() -> CtLog {
+        // validFor start 2022-10-20T00:00:00Z, open end.
+        log(include_bytes!("../../fixtures/x509/ctfe-2022.spki.der"), 1666224000, None)
+    }
+
+    fn ctfe_test() -> CtLog {
+        // 2021-03-14 .. 2022-10-31.
+        log(include_bytes!("../../fixtures/x509/ctfe-test.spki.der"), 1615680000, Some(1667260799))
+    }
+
+    fn github_leaf() -> Certificate {
+        cert(include_bytes!("../../fixtures/x509/github-leaf.der"))
+    }
+
+    fn intermediate() -> Certificate {
+        cert(include_bytes!("../../fixtures/x509/fulcio-intermediate.der"))
+    }
+
+    #[test]
+    fn github_leaf_sct_verifies_with_ctfe_2022() {
+        let n = verify_embedded_scts(&github_leaf(), &intermediate(), &[ctfe_test(), ctfe_2022()])
+            .unwrap();
+        assert_eq!(n, 1);
+        let scts = embedded_scts(&github_leaf()).unwrap();
+        assert_eq!(scts.len(), 1);
+        assert_eq!(scts[0].log_id, ctfe_2022().log_id);
+        assert_eq!((scts[0].hash_algorithm, scts[0].signature_algorithm), (4, 3));
+    }
+
+    #[test]
+    fn other_leaves_scts_verify() {
+        for (leaf, issuer, logs) in [
+            (
+                cert(include_bytes!("../../fixtures/x509/dsse-2023-leaf.der")),
+                intermediate(),
+                vec![ctfe_2022()],
+            ),
+            (
+                cert(include_bytes!("../../fixtures/x509/staging-leaf.der")),
+                cert(include_bytes!("../../fixtures/x509/fulcio-staging-0.der")),
+                vec![log(
+                    include_bytes!("../../fixtures/x509/ctfe-staging-2022-2.spki.der"),
+                    1656633600,
+                    None,
+                )],
+            ),
+        ] {
+            assert_eq!(verify_embedded_scts(&leaf, &issuer, &logs).unwrap(), 1);
+        }
+    }
+
+    #[test]
+    fn sct_with_only_unknown_log_is_rejected() {
+        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[ctfe_test()]).unwrap_err();
+        assert!(matches!(err, Error::UnknownLog { .. }), "{err}");
+        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[]).unwrap_err();
+        assert!(matches!(err, Error::UnknownLog { .. }), "{err}");
+    }
+
+    #[test]
+    fn sct_under_wrong_key_with_matching_id_is_rejected() {
+        let mut wrong = ctfe_test();
+        wrong.log_id = ctfe_2022().log_id;
+        wrong.valid_until = None;
+        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[wrong]).unwrap_err();
+        assert!(matches!(err, Error::BadSctSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn sct_with_wrong_issuer_is_rejected() {
+        let root = cert(include_bytes!("../../fixtures/x509/fulcio-root.der"));
+        let err = verify_embedded_scts(&github_leaf(), &root, &[ctfe_2022()]).unwrap_err();
+        assert!(matches!(err, Error::BadSctSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn sct_outside_log_validity_is_rejected() {
+        let mut log = ctfe_2022();
+        log.valid_until = Some(1700000000);
+        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[log]).unwrap_err();
+        assert!(matches!(err, Error::SctOutsideLogValidity { .. }), "{err}");
+        let mut log = ctfe_2022();
+        log.valid_from = 1710888076;
+        assert!(verify_embedded_scts(&github_leaf(), &intermediate(), &[log]).is_err());
+    }
+
+    #[test]
+    fn sct_with_tampered_signature_is_rejected() {
+        let scts = embedded_scts(&github_leaf()).unwrap();
+        let sct = &scts[0];
+        let tbs = precert_tbs(&github_leaf()).unwrap();
+        let spki = intermediate().public_key().spki_der().to_vec();
+        let message = sct_signed_data(&tbs, &spki, sct.timestamp_ms, &sct.extensions).unwrap();
+        let key = ctfe_2022().key;
+        key.verify(SignatureScheme::EcdsaSha256, &message, &sct.signature).unwrap();
+        let mut bad = sct.signature.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(key.verify(SignatureScheme::EcdsaSha256, &message, &bad).is_err());
+        // Tampering inside the certificate extension itself.
+        let der = include_bytes!("../../fixtures/x509/github-leaf.der");
+        let sig_pos = der.windows(sct.signature.len()).position(|w| w == &sct.signature[..]);
+        let mut der = der.to_vec();
+        der[sig_pos.unwrap() + sct.signature.len() - 1] ^= 1;
+        let err = verify_embedded_scts(&cert(&der), &intermediate(), &[ctfe_2022()]).unwrap_err();
+        assert!(matches!(err, Error::BadSctSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn precert_tbs_drops_only_the_sct_extension() {
+        let leaf = github_leaf();
+        let tbs = precert_tbs(&leaf).unwrap();
+        let ext = leaf.extension_value(&oids::CT_SCT_LIST).unwrap();
+        assert!(tbs.len() < leaf.tbs_der().len() - ext.len());
+        assert!(tbs.windows(ext.len()).all(|w| w != ext));
+        // A certificate without SCTs keeps its TBS unchanged.
+        let root = cert(include_bytes!("../../fixtures/x509/fulcio-root.der"));
+        assert_eq!(precert_tbs(&root).unwrap(), root.tbs_der());
+        assert!(matches!(
+            verify_embedded_scts(&root, &root, &[ctfe_2022()]),
+            Err(Error::NoScts)
+        ));
+    }
+
+    #[test]
+    fn sct_signed_data_layout_matches_rfc6962() {
+        let data = sct_signed_data(b"TBS", b"spki", 0x0102030405060708, b"ex").unwrap();
+        assert_eq!(&data[..2], &[0, 0]);
+        assert_eq!(&data[2..10], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(&data[10..12], &[0, 1]);
+        assert_eq!(&data[12..44], digest(HashAlgorithm::Sha256, b"spki").as_bytes());
+        assert_eq!(&data[44..50], &[0, 0, 3, b'T', b'B', b'S']);
+        assert_eq!(&data[50..], &[0, 2, b'e', b'x']);
+        assert!(sct_signed_data(b"", b"", 0, &vec![0; 70000]).is_err());
+    }
+
+    #[test]
+    fn sct_with_extensions_round_trips_through_parse_and_verify() {
+        use crate::crypto::{EcdsaP256Signer, Signer};
+        let signer = EcdsaP256Signer::generate();
+        let key = signer.public_key();
+        let log = CtLog { log_id: key.key_id(), key: key.clone(), valid_from: 0, valid_until: None };
+        let leaf = github_leaf();
+        let tbs = precert_tbs(&leaf).unwrap();
+        let extensions = b"\x00\x00\x05\x00\x00\x00\x00\x2a".to_vec();
+        let ts = 1710888076000u64;
+        let spki = intermediate().public_key().spki_der().to_vec();
+        let message = sct_signed_data(&tbs, &spki, ts, &extensions).unwrap();
+        let signature = signer.sign(&message).unwrap();
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(&log.log_id);
+        sct.extend_from_slice(&ts.to_be_bytes());
+        sct.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&extensions);
+        sct.extend_from_slice(&[4, 3]);
+        sct.extend_from_slice(&(signature.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&signature);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(&sct);
+        let parsed = parse_sct_list(&list).unwrap();
+        assert_eq!(parsed[0].extensions, extensions);
+        let message2 =
+            sct_signed_data(&tbs, &spki, parsed[0].timestamp_ms, &parsed[0].extensions).unwrap();
+        log.key.verify(SignatureScheme::EcdsaSha256, &message2, &parsed[0].signature).unwrap();
+        // Dropping the extensions breaks the signature.
+        let message3 = sct_signed_data(&tbs, &spki, ts, b"").unwrap();
+        assert!(log.key.verify(SignatureScheme::EcdsaSha256, &message3, &signature).is_err());
+    }
+
+    #[test]
+    fn sct_list_with_bad_lengths_is_rejected() {
+        assert!(parse_sct_list(&[]).is_err());
+        assert!(parse_sct_list(&[0, 5, 0, 3, 0]).is_err());
+        assert!(parse_sct_list(&[0, 0, 1]).is_err());
+        assert!(parse_sct_list(&[0, 0]).unwrap().is_empty());
+        // A v2 SCT (version byte 1) is skipped, not misread.
+        assert!(parse_sct_list(&[0, 3, 0, 1, 1]).unwrap().is_empty());
+    }
+}
