@@ -16,8 +16,13 @@ pub mod cli;
 pub mod crypto;
 pub mod encoding;
 pub mod oidc;
+pub mod policy;
 pub mod x509;
 pub mod sign;
+pub mod http;
+pub mod store;
 pub mod tlog;
+pub mod trust;
+pub mod verify;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -5,10 +5,14 @@
 //! [`Checked`] (shape rules per version, leaf certificate parsed). Verification (in
 //! `crate::verify`) takes only [`Checked`]. Nothing here verifies a signature.
 
+mod checked;
 mod dsse;
 mod intoto;
 pub mod wire;
 
+pub use checked::{
+    BundleVersion, Checked, Content, Error, KeyMaterial, LogEntry, Proof, Result,
+};
 pub use dsse::{pae, IN_TOTO_PAYLOAD_TYPE};
 pub use intoto::{Statement, Subject, STATEMENT_V01, STATEMENT_V1};
 
@@ -18,5 +22,6 @@ pub use intoto::{Statement, Subject, STATEMENT_V01, STATEMENT_V1};
 pub fn fuzz_parse(data: &[u8]) {
     if let Ok(bundle) = wire::Bundle::from_json(data) {
         let _ = bundle.to_json();
+        let _ = Checked::try_from(bundle);
     }
 }

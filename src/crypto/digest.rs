@@ -119,6 +119,14 @@ pub fn digest_reader(algorithm: HashAlgorithm, mut reader: impl Read) -> Result<
     Ok(Digest { algorithm, bytes })
 }
 
+/// An RFC 5280 §4.2.1.2 key identifier: SHA-1 of the subjectPublicKey bits (method 1).
+///
+/// SHA-1 is used here only as an identifier, never for a signature, as every CA does.
+pub fn key_identifier(subject_public_key: &[u8]) -> [u8; 20] {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(subject_public_key).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

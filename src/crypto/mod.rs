@@ -14,7 +14,7 @@ mod jwk;
 mod public_key;
 mod signer;
 
-pub use digest::{digest, digest_reader, Digest, HashAlgorithm};
+pub use digest::{digest, digest_reader, key_identifier, Digest, HashAlgorithm};
 pub use error::{Error, Result};
 pub use jwk::{public_key_from_jwk, public_key_to_jwk};
 pub use public_key::{ecdsa_der_to_fixed, ecdsa_fixed_to_der, KeyKind, PublicKey, SignatureScheme};

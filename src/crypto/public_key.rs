@@ -77,6 +77,21 @@ impl SignatureScheme {
         })
     }
 
+    /// The X.509 `signatureAlgorithm` OID of the scheme (RFC 5758, RFC 8410, RFC 4055).
+    pub fn x509_oid(self) -> ObjectIdentifier {
+        use SignatureScheme::*;
+        ObjectIdentifier::new_unwrap(match self {
+            EcdsaSha256 => "1.2.840.10045.4.3.2",
+            EcdsaSha384 => "1.2.840.10045.4.3.3",
+            EcdsaSha512 => "1.2.840.10045.4.3.4",
+            Ed25519 => "1.3.101.112",
+            RsaPkcs1Sha256 => "1.2.840.113549.1.1.11",
+            RsaPkcs1Sha384 => "1.2.840.113549.1.1.12",
+            RsaPkcs1Sha512 => "1.2.840.113549.1.1.13",
+            RsaPssSha256 | RsaPssSha384 | RsaPssSha512 => "1.2.840.113549.1.1.10",
+        })
+    }
+
     /// The scheme named by a protobuf-specs `PublicKeyDetails` value, e.g.
     /// `PKIX_ECDSA_P256_SHA_256`.
     pub fn from_key_details(details: &str) -> Option<Self> {
@@ -216,6 +231,15 @@ impl PublicKey {
     /// The subjectPublicKey contents (EC point, raw Ed25519 key, or PKCS#1 RSA key).
     pub fn raw_key(&self) -> &[u8] {
         &self.raw
+    }
+
+    /// The subjectPublicKey BIT STRING contents of the SPKI, as given (what an RFC 5280
+    /// key identifier hashes).
+    pub fn subject_public_key_bits(&self) -> Vec<u8> {
+        SubjectPublicKeyInfoRef::from_der(&self.spki)
+            .ok()
+            .and_then(|spki| spki.subject_public_key.as_bytes().map(<[u8]>::to_vec))
+            .unwrap_or_else(|| self.raw.clone())
     }
 
     /// PEM `PUBLIC KEY` text, 64-column lines and a final newline, as OpenSSL and Go write it.

@@ -153,13 +153,16 @@ impl TrustedRoot {
 
     /// The CT logs in the form `x509::verify_embedded_scts` takes.
     pub fn ct_logs_for_x509(&self) -> Vec<CtLog> {
+        // CT log IDs are always SHA-256 sized; an entry with another length can match no SCT.
         self.ctlogs
             .iter()
-            .map(|log| CtLog {
-                log_id: log.log_id.clone(),
-                key: log.key.clone(),
-                valid_from: log.valid_for.start,
-                valid_until: log.valid_for.end,
+            .filter_map(|log| {
+                Some(CtLog {
+                    log_id: <[u8; 32]>::try_from(log.log_id.as_slice()).ok()?,
+                    key: log.key.clone(),
+                    valid_from: log.valid_for.start,
+                    valid_until: log.valid_for.end,
+                })
             })
             .collect()
     }

@@ -9,6 +9,7 @@
 //! Specs: RFC 5280 (certificates, paths), RFC 6962 (SCTs), RFC 3161 and RFC 5652
 //! (timestamps, CMS), Fulcio's certificate profile (PROTOCOLS §3.3–3.5).
 
+mod build;
 mod certificate;
 mod chain;
 mod error;
@@ -18,6 +19,9 @@ mod sct;
 mod timestamp;
 mod tlv;
 
+pub use build::{
+    build_ca_certificate, encode_sct_list, BuildError, LeafName, LeafProfile, LeafTbs,
+};
 pub use certificate::Certificate;
 pub use chain::{verify_chain, VerifiedChain};
 pub use error::{Error, Result};

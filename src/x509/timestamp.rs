@@ -1,6 +1,20 @@
-//! RFC 3161 timestamp verification (PROTOCOLS §8.2).
+//! RFC 3161 timestamp verification (PROTOCOLS §8.2; RFC 3161 §2.4, RFC 5652 §5).
+//!
+//! Input is a DER `TimeStampResp` (what bundles store) or a bare `TimeStampToken`
+//! ContentInfo (what gitsign stores). The token's structure is walked with the raw TLV
+//! reader so the signature is checked over the signedAttrs exactly as sent (re-tagged as
+//! SET 0x31, RFC 5652 §5.4), not over a re-sorted re-encoding. Which TSAs are trusted,
+//! and their validity, is the caller's input; nonces are not checked here (sigstore
+//! clients do not keep them).
 
-use super::{Certificate, Error, Result};
+use der::asn1::OctetStringRef;
+use der::{Decode, Encode};
+use x509_cert::attr::Attribute;
+
+use super::chain::{verify_path, Purpose};
+use super::tlv::{children, read_single, Tlv};
+use super::{oids, Certificate, Error, Result};
+use crate::crypto::{digest, HashAlgorithm, SignatureScheme};
 
 /// A trusted timestamp authority (a `timestampAuthorities` entry of a trusted root).
 #[derive(Debug, Clone)]
@@ -15,7 +29,8 @@ pub struct TimestampAuthority {
     pub uri: String,
 }
 
-/// A timestamp whose signature, imprint and chain were checked by [`verify_timestamp`].
+/// A timestamp whose imprint, signature and chain were checked by [`verify_timestamp`].
+/// Only that function makes one.
 #[derive(Debug, Clone)]
 pub struct VerifiedTimestamp {
     gen_time: i64,
@@ -23,26 +38,423 @@ pub struct VerifiedTimestamp {
 }
 
 impl VerifiedTimestamp {
-    /// The TSTInfo genTime in unix seconds (fractions dropped).
+    /// The TSTInfo genTime in unix seconds (fractions of a second dropped).
     pub fn gen_time(&self) -> i64 {
         self.gen_time
     }
 
-    /// The URI of the authority that signed it.
+    /// The URI of the authority whose chain verified it.
     pub fn authority_uri(&self) -> &str {
         &self.authority_uri
     }
 }
 
-/// Verifies an RFC 3161 timestamp over `signed_bytes`.
+/// Verifies an RFC 3161 timestamp over `signed_bytes` (in Sigstore: the signature bytes,
+/// PROTOCOLS §8.1) against the trusted `authorities`.
+///
+/// `response_der` is a `TimeStampResp` (status must be granted, 0 or 1) or a bare
+/// `TimeStampToken`. Checks: the messageImprint uses SHA-256/384/512 and equals
+/// H(`signed_bytes`); the token is SignedData with one SignerInfo over id-ct-TSTInfo,
+/// whose signedAttrs carry contentType TSTInfo and messageDigest = H(eContent); for an
+/// authority whose leaf (`chain[0]`) is the signer: any token certificate naming the
+/// signer equals that leaf, a signing-certificate (v1/v2) attribute hashes to it, the
+/// signature verifies with its key, the chain verifies at genTime with the leaf's
+/// extKeyUsage exactly timeStamping (critical), and genTime is inside the authority's
+/// validity.
+///
+/// Errors: [`Error::NoTimestampAuthority`] for an empty list, parse errors
+/// ([`Error::MalformedTimestamp`], [`Error::TimestampDer`]),
+/// [`Error::TimestampNotGranted`], [`Error::UnsupportedImprintHash`],
+/// [`Error::ImprintMismatch`], [`Error::MessageDigestMismatch`],
+/// [`Error::UnknownTimestampAuthority`] when no authority's leaf is the signer, else the
+/// failure for the signer's authority.
 pub fn verify_timestamp(
     response_der: &[u8],
     signed_bytes: &[u8],
     authorities: &[TimestampAuthority],
 ) -> Result<VerifiedTimestamp> {
-    let _ = (response_der, signed_bytes);
     if authorities.is_empty() {
         return Err(Error::NoTimestampAuthority);
     }
-    Err(Error::UnknownTimestampAuthority)
+    let token = parse_token(response_der)?;
+    let tst = parse_tst_info(token.tst_info)?;
+
+    let imprint_hash = hash_from_oid(&tst.imprint_algorithm)
+        .ok_or_else(|| Error::UnsupportedImprintHash(tst.imprint_algorithm.to_string()))?;
+    if digest(imprint_hash, signed_bytes).as_bytes() != tst.imprint {
+        return Err(Error::ImprintMismatch);
+    }
+
+    let signer = &token.signer;
+    let digest_hash = hash_from_oid(&signer.info.digest_alg.oid).ok_or_else(|| {
+        Error::UnsupportedImprintHash(signer.info.digest_alg.oid.to_string())
+    })?;
+    let attrs = signer
+        .info
+        .signed_attrs
+        .as_ref()
+        .map(|set| set.as_slice())
+        .ok_or(Error::MalformedTimestamp("signer info has no signed attributes"))?;
+    let content_type = attribute(attrs, oids::ATTR_CONTENT_TYPE)
+        .ok_or(Error::MalformedTimestamp("no contentType attribute"))?;
+    if content_type.decode_as::<const_oid::ObjectIdentifier>().ok() != Some(oids::TST_INFO) {
+        return Err(Error::MalformedTimestamp("contentType attribute is not TSTInfo"));
+    }
+    let message_digest = attribute(attrs, oids::ATTR_MESSAGE_DIGEST)
+        .ok_or(Error::MalformedTimestamp("no messageDigest attribute"))?
+        .decode_as::<OctetStringRef<'_>>()
+        .map_err(|source| Error::TimestampDer { what: "messageDigest attribute", source })?;
+    if digest(digest_hash, token.tst_info).as_bytes() != message_digest.as_bytes() {
+        return Err(Error::MessageDigestMismatch);
+    }
+    let scheme = signature_scheme(&signer.info.signature_algorithm.oid, digest_hash)?;
+
+    let mut failure = None;
+    for authority in authorities {
+        let Some(leaf) = authority.chain.first() else {
+            continue;
+        };
+        if !signer_is(&signer.info.sid, leaf) {
+            continue;
+        }
+        let result = check_authority(authority, leaf, &token, attrs, scheme, tst.gen_time);
+        match result {
+            Ok(()) => {
+                return Ok(VerifiedTimestamp {
+                    gen_time: tst.gen_time,
+                    authority_uri: authority.uri.clone(),
+                })
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    Err(failure.unwrap_or(Error::UnknownTimestampAuthority))
+}
+
+fn check_authority(
+    authority: &TimestampAuthority,
+    leaf: &Certificate,
+    token: &Token<'_>,
+    attrs: &[Attribute],
+    scheme: SignatureScheme,
+    gen_time: i64,
+) -> Result<()> {
+    for cert in &token.certificates {
+        if signer_is(&token.signer.info.sid, cert) && cert != leaf {
+            return Err(Error::TokenCertificateMismatch);
+        }
+    }
+    check_signing_certificate(attrs, leaf)?;
+    leaf.public_key()
+        .verify(scheme, &token.signer.signed_attrs_der, token.signer.info.signature.as_bytes())
+        .map_err(|_| Error::BadTimestampSignature)?;
+    let rest = authority.chain.get(1..).unwrap_or_default();
+    verify_path(leaf, rest, gen_time, Purpose::TimeStamping)?;
+    if gen_time < authority.valid_from || authority.valid_until.is_some_and(|end| gen_time > end)
+    {
+        return Err(Error::GenTimeOutsideAuthority { gen_time });
+    }
+    Ok(())
+}
+
+/// The parts of a TimeStampToken we check.
+struct Token<'a> {
+    /// The eContent octets: the DER TSTInfo.
+    tst_info: &'a [u8],
+    certificates: Vec<Certificate>,
+    signer: Signer,
+}
+
+struct Signer {
+    info: cms::signed_data::SignerInfo,
+    /// The signedAttrs exactly as sent, with the `[0]` tag replaced by SET (0x31).
+    signed_attrs_der: Vec<u8>,
+}
+
+fn parse_token(input: &[u8]) -> Result<Token<'_>> {
+    let outer = read_single(input, 0x30)?;
+    let parts = children(outer.value)?;
+    let content_info = match parts.first().map(|t| t.tag) {
+        // A bare ContentInfo starts with its contentType OID.
+        Some(0x06) => outer,
+        // TimeStampResp: PKIStatusInfo, then the token.
+        Some(0x30) => {
+            let status_info = children(parts.first().map(|t| t.value).unwrap_or_default())?;
+            let status = status_info
+                .first()
+                .filter(|t| t.tag == 0x02)
+                .ok_or(Error::MalformedTimestamp("PKIStatusInfo without status"))?;
+            let status = small_uint(status.value)?;
+            if status > 1 {
+                return Err(Error::TimestampNotGranted(status));
+            }
+            if parts.len() != 2 {
+                return Err(Error::MalformedTimestamp("response without exactly one token"));
+            }
+            *parts.get(1).ok_or(Error::MalformedTimestamp("response without token"))?
+        }
+        _ => return Err(Error::MalformedTimestamp("neither TimeStampResp nor ContentInfo")),
+    };
+    let ci = children(content_info.value)?;
+    let (Some(content_type), Some(explicit), None) = (ci.first(), ci.get(1), ci.get(2)) else {
+        return Err(Error::MalformedTimestamp("ContentInfo shape"));
+    };
+    if content_type.whole != oid_der(oids::SIGNED_DATA)?.as_slice() || explicit.tag != 0xa0 {
+        return Err(Error::MalformedTimestamp("token is not SignedData"));
+    }
+    let signed_data = read_single(explicit.value, 0x30)?;
+    let fields = children(signed_data.value)?;
+    let encap = fields
+        .get(2)
+        .filter(|t| t.tag == 0x30)
+        .ok_or(Error::MalformedTimestamp("SignedData without encapContentInfo"))?;
+    let mut certificates = Vec::new();
+    let mut signer_infos = None;
+    for field in fields.get(3..).unwrap_or_default() {
+        match field.tag {
+            0xa0 => {
+                for choice in children(field.value)? {
+                    // Only plain certificates (not attribute or other certificate choices).
+                    if choice.tag == 0x30 {
+                        certificates.push(Certificate::from_der(choice.whole)?);
+                    }
+                }
+            }
+            0xa1 => {}
+            0x31 => signer_infos = Some(*field),
+            _ => return Err(Error::MalformedTimestamp("unexpected SignedData field")),
+        }
+    }
+    let tst_info = parse_encapsulated(encap)?;
+    let signer_infos = children(
+        signer_infos.ok_or(Error::MalformedTimestamp("SignedData without signerInfos"))?.value,
+    )?;
+    let [signer_info] = signer_infos.as_slice() else {
+        return Err(Error::MalformedTimestamp("token does not have exactly one signer"));
+    };
+    Ok(Token { tst_info, certificates, signer: parse_signer(signer_info)? })
+}
+
+/// Returns the eContent octets of an EncapsulatedContentInfo that must hold TSTInfo.
+fn parse_encapsulated<'a>(encap: &Tlv<'a>) -> Result<&'a [u8]> {
+    let parts = children(encap.value)?;
+    let (Some(content_type), Some(explicit)) = (parts.first(), parts.get(1)) else {
+        return Err(Error::MalformedTimestamp("encapContentInfo without eContent"));
+    };
+    if content_type.whole != oid_der(oids::TST_INFO)?.as_slice() || explicit.tag != 0xa0 {
+        return Err(Error::MalformedTimestamp("eContentType is not TSTInfo"));
+    }
+    Ok(read_single(explicit.value, 0x04)?.value)
+}
+
+fn parse_signer(tlv: &Tlv<'_>) -> Result<Signer> {
+    let info = cms::signed_data::SignerInfo::from_der(tlv.whole)
+        .map_err(|source| Error::TimestampDer { what: "SignerInfo", source })?;
+    let raw_attrs = children(tlv.value)?
+        .into_iter()
+        .find(|t| t.tag == 0xa0)
+        .ok_or(Error::MalformedTimestamp("signer info has no signed attributes"))?;
+    let mut signed_attrs_der = raw_attrs.whole.to_vec();
+    if let Some(tag) = signed_attrs_der.first_mut() {
+        *tag = 0x31;
+    }
+    Ok(Signer { info, signed_attrs_der })
+}
+
+/// The TSTInfo fields we check (RFC 3161 §2.4.2).
+struct TstInfo {
+    imprint_algorithm: const_oid::ObjectIdentifier,
+    imprint: Vec<u8>,
+    gen_time: i64,
+}
+
+fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo> {
+    let tst = read_single(der_bytes, 0x30)?;
+    let fields = children(tst.value)?;
+    // version, policy, messageImprint, serialNumber, genTime, then optional fields.
+    let imprint = fields
+        .get(2)
+        .filter(|t| t.tag == 0x30)
+        .ok_or(Error::MalformedTimestamp("TSTInfo without messageImprint"))?;
+    let gen_time = fields
+        .get(4)
+        .filter(|t| t.tag == 0x18)
+        .ok_or(Error::MalformedTimestamp("TSTInfo without genTime"))?;
+    if fields.first().map(|v| v.value) != Some(&[1u8][..]) {
+        return Err(Error::MalformedTimestamp("TSTInfo version is not 1"));
+    }
+    let imprint_parts = children(imprint.value)?;
+    let (Some(algorithm), Some(hashed), None) =
+        (imprint_parts.first(), imprint_parts.get(1), imprint_parts.get(2))
+    else {
+        return Err(Error::MalformedTimestamp("messageImprint shape"));
+    };
+    let algorithm = spki::AlgorithmIdentifierOwned::from_der(algorithm.whole)
+        .map_err(|source| Error::TimestampDer { what: "messageImprint algorithm", source })?;
+    if hashed.tag != 0x04 {
+        return Err(Error::MalformedTimestamp("hashedMessage is not an OCTET STRING"));
+    }
+    Ok(TstInfo {
+        imprint_algorithm: algorithm.oid,
+        imprint: hashed.value.to_vec(),
+        gen_time: parse_generalized_time(gen_time.value)?,
+    })
+}
+
+/// Parses `YYYYMMDDHHMMSS[.f*]Z` (RFC 3161 §2.4.2 allows fractions) to unix seconds.
+fn parse_generalized_time(text: &[u8]) -> Result<i64> {
+    let bad = Error::MalformedTimestamp("genTime");
+    let text = text.strip_suffix(b"Z").ok_or(Error::MalformedTimestamp("genTime"))?;
+    let (main, fraction) = match text.iter().position(|b| *b == b'.') {
+        Some(dot) => (text.get(..dot).unwrap_or_default(), text.get(dot + 1..)),
+        None => (text, None),
+    };
+    if main.len() != 14 || !main.iter().all(u8::is_ascii_digit) {
+        return Err(bad);
+    }
+    if let Some(f) = fraction {
+        if f.is_empty() || !f.iter().all(u8::is_ascii_digit) {
+            return Err(bad);
+        }
+    }
+    let num = |range: std::ops::Range<usize>| -> i64 {
+        main.get(range)
+            .unwrap_or_default()
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+    };
+    let (year, month, day) = (num(0..4), num(4..6), num(6..8));
+    let (hour, minute, second) = (num(8..10), num(10..12), num(12..14));
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(bad);
+    }
+    Ok(days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn attribute(attrs: &[Attribute], oid: const_oid::ObjectIdentifier) -> Option<&der::Any> {
+    attrs.iter().find(|a| a.oid == oid).and_then(|a| a.values.iter().next())
+}
+
+/// Checks the ESS signing-certificate attribute (RFC 5035 v2, RFC 2634 v1) if present:
+/// its first certHash must be the hash of the TSA leaf.
+fn check_signing_certificate(attrs: &[Attribute], leaf: &Certificate) -> Result<()> {
+    let (value, v2) = match (
+        attribute(attrs, oids::ATTR_SIGNING_CERTIFICATE_V2),
+        attribute(attrs, oids::ATTR_SIGNING_CERTIFICATE),
+    ) {
+        (Some(v), _) => (v, true),
+        (None, Some(v)) => (v, false),
+        (None, None) => return Ok(()),
+    };
+    let encoded = value
+        .to_der()
+        .map_err(|source| Error::Encode { what: "signing-certificate attribute", source })?;
+    let outer = read_single(&encoded, 0x30)?;
+    let certs = children(outer.value)?;
+    let certs = certs
+        .first()
+        .filter(|t| t.tag == 0x30)
+        .ok_or(Error::MalformedTimestamp("signing-certificate without certs"))?;
+    let first = children(certs.value)?;
+    let first = first
+        .first()
+        .filter(|t| t.tag == 0x30)
+        .ok_or(Error::MalformedTimestamp("signing-certificate without ESSCertID"))?;
+    let parts = children(first.value)?;
+    let (hash_alg, hash) = match parts.first() {
+        Some(alg) if v2 && alg.tag == 0x30 => {
+            let alg = spki::AlgorithmIdentifierOwned::from_der(alg.whole)
+                .map_err(|source| Error::TimestampDer { what: "ESSCertIDv2 algorithm", source })?;
+            (alg.oid, parts.get(1))
+        }
+        _ if v2 => (oids::SHA256, parts.first()),
+        _ => (oids::SHA1, parts.first()),
+    };
+    let hash = hash
+        .filter(|t| t.tag == 0x04)
+        .ok_or(Error::MalformedTimestamp("ESSCertID without certHash"))?;
+    let expected = if hash_alg == oids::SHA1 {
+        use sha1::Digest as _;
+        sha1::Sha1::digest(leaf.der()).to_vec()
+    } else {
+        let alg = hash_from_oid(&hash_alg)
+            .ok_or_else(|| Error::UnsupportedImprintHash(hash_alg.to_string()))?;
+        digest(alg, leaf.der()).as_bytes().to_vec()
+    };
+    if expected != hash.value {
+        return Err(Error::SigningCertificateMismatch);
+    }
+    Ok(())
+}
+
+/// Whether the SignerIdentifier names `cert` (issuer and serial, or subject key id).
+fn signer_is(sid: &cms::signed_data::SignerIdentifier, cert: &Certificate) -> bool {
+    use cms::signed_data::SignerIdentifier;
+    let tbs = &cert.parsed().tbs_certificate;
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            ias.issuer == tbs.issuer && ias.serial_number == tbs.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            cert.subject_key_id() == Some(ski.0.as_bytes())
+        }
+    }
+}
+
+/// The signature scheme of a SignerInfo. Some TSAs name only the key type
+/// (id-ecPublicKey, rsaEncryption) and leave the hash to digestAlgorithm.
+fn signature_scheme(
+    oid: &const_oid::ObjectIdentifier,
+    digest_hash: HashAlgorithm,
+) -> Result<SignatureScheme> {
+    if let Some(scheme) = SignatureScheme::from_x509_oid(oid) {
+        return Ok(scheme);
+    }
+    Ok(match (*oid, digest_hash) {
+        (oids::EC_PUBLIC_KEY, HashAlgorithm::Sha256) => SignatureScheme::EcdsaSha256,
+        (oids::EC_PUBLIC_KEY, HashAlgorithm::Sha384) => SignatureScheme::EcdsaSha384,
+        (oids::EC_PUBLIC_KEY, HashAlgorithm::Sha512) => SignatureScheme::EcdsaSha512,
+        (oids::RSA_ENCRYPTION, HashAlgorithm::Sha256) => SignatureScheme::RsaPkcs1Sha256,
+        (oids::RSA_ENCRYPTION, HashAlgorithm::Sha384) => SignatureScheme::RsaPkcs1Sha384,
+        (oids::RSA_ENCRYPTION, HashAlgorithm::Sha512) => SignatureScheme::RsaPkcs1Sha512,
+        _ => return Err(Error::UnsupportedSignatureAlgorithm(oid.to_string())),
+    })
+}
+
+/// SHA-2 hashes only: SHA-1 imprints and digests are refused (PROTOCOLS §8.2 step 2).
+fn hash_from_oid(oid: &const_oid::ObjectIdentifier) -> Option<HashAlgorithm> {
+    match *oid {
+        oids::SHA256 => Some(HashAlgorithm::Sha256),
+        oids::SHA384 => Some(HashAlgorithm::Sha384),
+        oids::SHA512 => Some(HashAlgorithm::Sha512),
+        _ => None,
+    }
+}
+
+fn oid_der(oid: const_oid::ObjectIdentifier) -> Result<Vec<u8>> {
+    oid.to_der().map_err(|source| Error::Encode { what: "object identifier", source })
+}
+
+/// A small non-negative INTEGER (PKIStatus).
+fn small_uint(value: &[u8]) -> Result<u32> {
+    if value.is_empty() || value.len() > 4 || value.first().is_some_and(|b| *b & 0x80 != 0) {
+        return Err(Error::MalformedTimestamp("status is not a small non-negative integer"));
+    }
+    Ok(value.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
 }

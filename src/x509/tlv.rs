@@ -74,6 +74,7 @@ pub(crate) fn children(value: &[u8]) -> Result<Vec<Tlv<'_>>> {
 }
 
 /// Appends a DER length to `out`.
+#[cfg(test)]
 pub(crate) fn push_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
@@ -87,6 +88,7 @@ pub(crate) fn push_length(out: &mut Vec<u8>, len: usize) {
 }
 
 /// Encodes one TLV with the given tag and contents.
+#[cfg(test)]
 pub(crate) fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 6);
     out.push(tag);

@@ -1,0 +1,18 @@
+//! Errors of the http module.
+
+/// What went wrong running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Accepting connections failed.
+    #[error("accepting a connection on {addr}")]
+    Accept {
+        /// The listening address.
+        addr: String,
+        /// The socket error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Result with the http error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
