@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod cli;
 pub mod crypto;
 pub mod encoding;
+pub mod fulcio;
 pub mod oidc;
 pub mod policy;
 pub mod x509;

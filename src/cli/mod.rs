@@ -13,6 +13,8 @@ pub mod output;
 mod password;
 pub mod sign;
 pub mod sigbox;
+pub mod trust;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -31,6 +31,10 @@ enum Command {
     },
     /// Sign an artifact (key-based; keyless once the instance exists).
     Sign(super::sign::Args),
+    /// Verify a Sigstore bundle offline.
+    Verify(super::verify::Args),
+    /// Show the trust configuration (embedded public-good root by default).
+    Trust(super::trust::Args),
     /// Start the local test instance (CA + log + OIDC issuer on loopback).
     Up,
 }
@@ -51,6 +55,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             Ok(exit::Code::Success.into())
         }
         Some(Command::Sign(args)) => super::sign::run(args),
+        Some(Command::Verify(args)) => super::verify::run(args),
+        Some(Command::Trust(args)) => super::trust::run(args),
         Some(Command::Up) => {
             Err(exit::Usage("sigbox up: not implemented yet in this build of sigbox".into()).into())
         }

@@ -45,6 +45,30 @@ pub fn signer_from_pkcs8_der(der_bytes: &[u8]) -> Result<Box<dyn Signer>> {
     }
 }
 
+/// Reads a PEM private key: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1), or
+/// `ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2, as Fulcio's file CA and `openssl pkcs8
+/// -topk8` write it), decrypted with `password`.
+pub fn signer_from_pem(pem: &str, password: Option<&[u8]>) -> Result<Box<dyn Signer>> {
+    let (label, der_bytes) = crate::encoding::pem_decode(pem)
+        .map_err(|e| Error::MalformedPem(e.to_string()))?;
+    let der_bytes = Zeroizing::new(der_bytes);
+    match label.as_str() {
+        "PRIVATE KEY" => signer_from_pkcs8_der(&der_bytes),
+        "EC PRIVATE KEY" => signer_from_sec1_der(&der_bytes),
+        "ENCRYPTED PRIVATE KEY" => {
+            let password =
+                password.ok_or(Error::MalformedPrivateKey("the key is encrypted: a password is needed"))?;
+            let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der_bytes.as_slice())
+                .map_err(|_| Error::MalformedPrivateKey("not a PKCS#8 EncryptedPrivateKeyInfo"))?;
+            let plain = info
+                .decrypt(password)
+                .map_err(|_| Error::MalformedPrivateKey("decryption failed: wrong password?"))?;
+            signer_from_pkcs8_der(plain.as_bytes())
+        }
+        other => Err(Error::MalformedPem(format!("unexpected private key label {other}"))),
+    }
+}
+
 /// Reads a SEC1 `EC PRIVATE KEY` DER (OpenSSL's traditional EC format) on P-256 or P-384.
 pub fn signer_from_sec1_der(der_bytes: &[u8]) -> Result<Box<dyn Signer>> {
     if let Ok(key) = p256::SecretKey::from_sec1_der(der_bytes) {

@@ -95,11 +95,10 @@ async fn respond(
 ) -> hyper::Response<Full<Bytes>> {
     let response = match read_request(req, limits).await {
         Ok(request) => {
+            use tracing::Instrument;
             let span =
                 tracing::info_span!("request", method = %request.method, path = %request.path);
-            let _guard = span.enter();
-            drop(_guard);
-            handler.handle(request).await
+            handler.handle(request).instrument(span).await
         }
         Err(response) => response,
     };

@@ -102,15 +102,17 @@ impl OidcConfig {
     }
 }
 
-/// Matches `*` against one or more characters that are not `/` (so a wildcard cannot
-/// swallow a path and point at a host the operator never meant to trust).
+/// Matches each `*` against one or more of `[-_a-zA-Z0-9]`, as Fulcio does, so a wildcard
+/// can never swallow a `.` or `/` and point at a host the operator never meant to trust.
 fn wildcard_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((prefix, rest)) => {
             let Some(tail) = text.strip_prefix(prefix) else { return false };
             (1..=tail.len()).any(|n| {
-                tail.get(..n).is_some_and(|seg| !seg.contains('/'))
+                tail.get(..n).is_some_and(|seg| {
+                    seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })
                     && tail.get(n..).is_some_and(|after| wildcard_match(rest, after))
             })
         }
@@ -136,7 +138,8 @@ mod tests {
         assert_eq!(eks.r#type, IssuerType::Kubernetes);
         assert_eq!(eks.issuer_url, "https://oidc.eks.us-west-2.amazonaws.com/id/ABC");
         assert!(matches!(config.issuer("https://evil.test"), Err(Error::UnknownIssuer(_))));
-        // A wildcard never spans a slash.
+        // A wildcard never spans a slash or a dot.
         assert!(config.issuer("https://oidc.eks.evil.test/x.amazonaws.com/id/A").is_err());
+        assert!(config.issuer("https://oidc.eks.evil.test.amazonaws.com/id/A").is_err());
     }
 }

@@ -217,8 +217,16 @@ fn convert_log(
     index: usize,
     log: wire::TransparencyLogInstance,
 ) -> Result<TransparencyLog> {
-    let key = PublicKey::from_spki_der(&log.public_key.raw_bytes)
-        .map_err(|source| Error::Key { list, index, source })?;
+    let raw = log.public_key.raw_bytes.as_slice();
+    let key = match PublicKey::from_spki_der(raw) {
+        Ok(key) => key,
+        // compat(staging): `PKCS1_RSA_*` keys are a bare PKCS#1 RSAPublicKey, not SPKI.
+        Err(_) if log.public_key.key_details.starts_with("PKCS1_RSA") => {
+            PublicKey::from_spki_der(&rsa_pkcs1_to_spki(raw))
+                .map_err(|source| Error::Key { list, index, source })?
+        }
+        Err(source) => return Err(Error::Key { list, index, source }),
+    };
     let scheme = SignatureScheme::from_key_details(&log.public_key.key_details)
         .unwrap_or_else(|| key.default_scheme());
     let valid_for = convert_range(list, index, log.public_key.valid_for.as_ref())?;
@@ -281,6 +289,33 @@ fn convert_range(
         }
     };
     Ok(ValidFor { start, end })
+}
+
+/// Wraps a PKCS#1 RSAPublicKey in a SubjectPublicKeyInfo with the rsaEncryption OID.
+fn rsa_pkcs1_to_spki(pkcs1: &[u8]) -> Vec<u8> {
+    // AlgorithmIdentifier { rsaEncryption, NULL }, DER.
+    const ALGORITHM: [u8; 15] =
+        [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(pkcs1);
+    let mut body = ALGORITHM.to_vec();
+    body.extend(der_tlv(0x03, &bits));
+    der_tlv(0x30, &body)
+}
+
+fn der_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> =
+            len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(value);
+    out
 }
 
 /// (`host`, `Some("host:port")` if a port is given) of a URL like `https://h:p/path`.

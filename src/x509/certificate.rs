@@ -80,8 +80,7 @@ impl Certificate {
             let bad = || Error::MalformedExtension { oid: oid.to_string() };
             match oid {
                 oids::BASIC_CONSTRAINTS => {
-                    basic_constraints =
-                        Some(BasicConstraints::from_der(value).map_err(|_| bad())?);
+                    basic_constraints = Some(BasicConstraints::from_der(value).map_err(|_| bad())?);
                 }
                 oids::KEY_USAGE => {
                     key_usage = Some(KeyUsage::from_der(value).map_err(|_| bad())?);

@@ -320,6 +320,28 @@ mod tests {
     }
 
     #[test]
+    fn root_issued_2022_leaf_verifies_through_the_root() {
+        // A real May 2022 leaf issued directly by the current root (before the
+        // intermediate): the issuer is found at the end of the trusted chain.
+        let leaf = Certificate::from_pem(include_str!(
+            "../../fixtures/x509/fulcio-root-direct-2022-leaf.pem"
+        ))
+        .unwrap();
+        let at = leaf.not_before() + 60;
+        let chain = fulcio_chain();
+        let verified = verify_chain(&leaf, &chain, at).unwrap();
+        assert_eq!(verified.issuer(), &chain[1]);
+        assert_eq!(verified.cas().len(), 1);
+        assert!(verify_chain(&leaf, &chain[1..], at).is_ok());
+        // The 2021 root has the same name but another key.
+        let old_root = cert(include_bytes!("../../fixtures/x509/fulcio-2021-root.der"));
+        let err = verify_chain(&leaf, &[old_root], at).unwrap_err();
+        assert!(matches!(err, Error::BadCertificateSignature { .. }), "{err}");
+        // The intermediate did not exist yet at the leaf's time.
+        assert!(verify_chain(&github_leaf(), &chain, at).is_err());
+    }
+
+    #[test]
     fn staging_leaf_with_production_chain_is_rejected() {
         let leaf = cert(include_bytes!("../../fixtures/x509/staging-leaf.der"));
         let at = leaf.not_before();
@@ -356,7 +378,7 @@ mod tests {
     #[test]
     fn leaf_as_its_own_issuer_is_rejected() {
         let leaf = github_leaf();
-        assert!(verify_chain(&leaf, &[leaf.clone()], INTEGRATED_TIME).is_err());
+        assert!(verify_chain(&leaf, std::slice::from_ref(&leaf), INTEGRATED_TIME).is_err());
     }
 
     #[test]

@@ -231,6 +231,23 @@ mod tests {
     }
 
     #[test]
+    fn issuer_falls_back_to_raw_extension() {
+        // 2022 leaf with only `.1.1` (no `.1.8`).
+        let leaf = Certificate::from_pem(include_str!(
+            "../../fixtures/x509/fulcio-root-direct-2022-leaf.pem"
+        ))
+        .unwrap();
+        assert!(leaf.extension("1.3.6.1.4.1.57264.1.8").is_none());
+        assert_eq!(leaf.fulcio_extensions().issuer.as_deref(), Some("https://accounts.google.com"));
+        assert_eq!(
+            leaf.subject_alt_names(),
+            vec![SubjectAltName::Email(
+                "workload-identity@priya-chainguard.iam.gserviceaccount.com".into()
+            )]
+        );
+    }
+
+    #[test]
     fn othername_san_is_read() {
         // GeneralNames { [0] OtherName { 1.3.6.1.4.1.57264.1.7, [0] EXPLICIT UTF8 "a!b" } }
         let der = [

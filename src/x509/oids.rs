@@ -53,5 +53,4 @@ pub(crate) const ATTR_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.
 /// id-aa-signingCertificate (ESSCertID, SHA-1).
 pub(crate) const ATTR_SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
 /// id-aa-signingCertificateV2 (ESSCertIDv2).
-pub(crate) const ATTR_SIGNING_CERTIFICATE_V2: Oid =
-    Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
+pub(crate) const ATTR_SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");

@@ -96,9 +96,7 @@ pub fn verify_embedded_scts(
     if verified > 0 {
         return Ok(verified);
     }
-    Err(bad_signature
-        .or(outside_validity)
-        .unwrap_or(Error::UnknownLog { log_ids: unknown }))
+    Err(bad_signature.or(outside_validity).unwrap_or(Error::UnknownLog { log_ids: unknown }))
 }
 
 /// The SCTs of `cert`'s embedded SCT list extension, in order (empty when absent).
@@ -127,12 +125,12 @@ pub fn parse_sct_list(bytes: &[u8]) -> Result<Vec<Sct>> {
         if sct.u8("version")? != 0 {
             continue;
         }
-        let log_id: [u8; 32] = sct
-            .take(32, "log id")?
-            .try_into()
-            .map_err(|_| Error::MalformedSctList("log id"))?;
+        let log_id: [u8; 32] =
+            sct.take(32, "log id")?.try_into().map_err(|_| Error::MalformedSctList("log id"))?;
         let timestamp_ms = u64::from_be_bytes(
-            sct.take(8, "timestamp")?.try_into().map_err(|_| Error::MalformedSctList("timestamp"))?,
+            sct.take(8, "timestamp")?
+                .try_into()
+                .map_err(|_| Error::MalformedSctList("timestamp"))?,
         );
         let extensions = sct.vector16("extensions")?.to_vec();
         let hash_algorithm = sct.u8("hash algorithm")?;
@@ -196,6 +194,37 @@ pub fn sct_signed_data(
     out.extend_from_slice(&ext_len.to_be_bytes());
     out.extend_from_slice(extensions);
     Ok(out)
+}
+
+/// Encodes SCTs as the contents of the embedded-SCT extension's extnValue: a DER OCTET
+/// STRING around the TLS `SignedCertificateTimestampList` (RFC 6962 §3.3). The inverse
+/// of [`embedded_scts`] for v1 SCTs.
+///
+/// Errors: [`Error::FieldTooLong`] when a field or the list exceeds its uint16 length.
+pub fn encode_sct_list_extension(scts: &[Sct]) -> Result<Vec<u8>> {
+    let mut list = Vec::new();
+    for sct in scts {
+        let mut one = vec![0u8];
+        one.extend_from_slice(&sct.log_id);
+        one.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
+        push_vector16(&mut one, &sct.extensions, "SCT extensions")?;
+        one.push(sct.hash_algorithm);
+        one.push(sct.signature_algorithm);
+        push_vector16(&mut one, &sct.signature, "SCT signature")?;
+        push_vector16(&mut list, &one, "SCT")?;
+    }
+    let mut tls = Vec::with_capacity(list.len() + 2);
+    push_vector16(&mut tls, &list, "SCT list")?;
+    OctetStringRef::new(&tls)
+        .and_then(|octets| octets.to_der())
+        .map_err(|source| Error::Encode { what: "SCT list extension", source })
+}
+
+fn push_vector16(out: &mut Vec<u8>, data: &[u8], what: &'static str) -> Result<()> {
+    let len = u16::try_from(data.len()).map_err(|_| Error::FieldTooLong(what))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(data);
+    Ok(())
 }
 
 /// The signature scheme for an SCT's TLS (hash, signature) algorithm pair.
@@ -303,7 +332,8 @@ mod tests {
 
     #[test]
     fn sct_with_only_unknown_log_is_rejected() {
-        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[ctfe_test()]).unwrap_err();
+        let err =
+            verify_embedded_scts(&github_leaf(), &intermediate(), &[ctfe_test()]).unwrap_err();
         assert!(matches!(err, Error::UnknownLog { .. }), "{err}");
         let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[]).unwrap_err();
         assert!(matches!(err, Error::UnknownLog { .. }), "{err}");
@@ -359,6 +389,19 @@ mod tests {
     }
 
     #[test]
+    fn sct_list_extension_round_trips_byte_for_byte() {
+        for leaf in [
+            github_leaf(),
+            cert(include_bytes!("../../fixtures/x509/dsse-2023-leaf.der")),
+            cert(include_bytes!("../../fixtures/x509/staging-leaf.der")),
+        ] {
+            let scts = embedded_scts(&leaf).unwrap();
+            let encoded = encode_sct_list_extension(&scts).unwrap();
+            assert_eq!(encoded, leaf.extension_value(&oids::CT_SCT_LIST).unwrap());
+        }
+    }
+
+    #[test]
     fn precert_tbs_drops_only_the_sct_extension() {
         let leaf = github_leaf();
         let tbs = precert_tbs(&leaf).unwrap();
@@ -368,10 +411,7 @@ mod tests {
         // A certificate without SCTs keeps its TBS unchanged.
         let root = cert(include_bytes!("../../fixtures/x509/fulcio-root.der"));
         assert_eq!(precert_tbs(&root).unwrap(), root.tbs_der());
-        assert!(matches!(
-            verify_embedded_scts(&root, &root, &[ctfe_2022()]),
-            Err(Error::NoScts)
-        ));
+        assert!(matches!(verify_embedded_scts(&root, &root, &[ctfe_2022()]), Err(Error::NoScts)));
     }
 
     #[test]
@@ -391,7 +431,8 @@ mod tests {
         use crate::crypto::{EcdsaP256Signer, Signer};
         let signer = EcdsaP256Signer::generate();
         let key = signer.public_key();
-        let log = CtLog { log_id: key.key_id(), key: key.clone(), valid_from: 0, valid_until: None };
+        let log =
+            CtLog { log_id: key.key_id(), key: key.clone(), valid_from: 0, valid_until: None };
         let leaf = github_leaf();
         let tbs = precert_tbs(&leaf).unwrap();
         let extensions = b"\x00\x00\x05\x00\x00\x00\x00\x2a".to_vec();

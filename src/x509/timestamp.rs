@@ -86,9 +86,8 @@ pub fn verify_timestamp(
     }
 
     let signer = &token.signer;
-    let digest_hash = hash_from_oid(&signer.info.digest_alg.oid).ok_or_else(|| {
-        Error::UnsupportedImprintHash(signer.info.digest_alg.oid.to_string())
-    })?;
+    let digest_hash = hash_from_oid(&signer.info.digest_alg.oid)
+        .ok_or_else(|| Error::UnsupportedImprintHash(signer.info.digest_alg.oid.to_string()))?;
     let attrs = signer
         .info
         .signed_attrs
@@ -150,8 +149,7 @@ fn check_authority(
         .map_err(|_| Error::BadTimestampSignature)?;
     let rest = authority.chain.get(1..).unwrap_or_default();
     verify_path(leaf, rest, gen_time, Purpose::TimeStamping)?;
-    if gen_time < authority.valid_from || authority.valid_until.is_some_and(|end| gen_time > end)
-    {
+    if gen_time < authority.valid_from || authority.valid_until.is_some_and(|end| gen_time > end) {
         return Err(Error::GenTimeOutsideAuthority { gen_time });
     }
     Ok(())
@@ -457,4 +455,181 @@ fn small_uint(value: &[u8]) -> Result<u32> {
         return Err(Error::MalformedTimestamp("status is not a small non-negative integer"));
     }
     Ok(value.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x509::tlv::{encode_tlv, read_tlv};
+
+    const RESPONSE: &[u8] = include_bytes!("../../fixtures/x509/staging-rekor-v2.tsr");
+    const SIGNATURE: &[u8] = include_bytes!("../../fixtures/x509/staging-rekor-v2.sig");
+    /// 2025-06-09T11:57:38Z.
+    const GEN_TIME: i64 = 1749470258;
+
+    fn cert(der: &[u8]) -> Certificate {
+        Certificate::from_der(der).unwrap()
+    }
+
+    fn staging_tsa() -> TimestampAuthority {
+        TimestampAuthority {
+            chain: vec![
+                cert(include_bytes!("../../fixtures/x509/tsa-staging-0.der")),
+                cert(include_bytes!("../../fixtures/x509/tsa-staging-1.der")),
+            ],
+            valid_from: 1744156800,
+            valid_until: None,
+            uri: "https://timestamp.sigstage.dev/api/v1/timestamp".into(),
+        }
+    }
+
+    fn production_tsa() -> TimestampAuthority {
+        TimestampAuthority {
+            chain: vec![
+                cert(include_bytes!("../../fixtures/x509/tsa-prod-0.der")),
+                cert(include_bytes!("../../fixtures/x509/tsa-prod-1.der")),
+            ],
+            valid_from: 1751587200,
+            valid_until: None,
+            uri: "https://timestamp.sigstore.dev/api/v1/timestamp".into(),
+        }
+    }
+
+    /// The TimeStampToken (second element of the TimeStampResp).
+    fn bare_token() -> Vec<u8> {
+        let (outer, _) = read_tlv(RESPONSE).unwrap();
+        children(outer.value).unwrap()[1].whole.to_vec()
+    }
+
+    #[test]
+    fn staging_timestamp_verifies_with_staging_tsa() {
+        let verified =
+            verify_timestamp(RESPONSE, SIGNATURE, &[production_tsa(), staging_tsa()]).unwrap();
+        assert_eq!(verified.gen_time(), GEN_TIME);
+        assert_eq!(verified.authority_uri(), "https://timestamp.sigstage.dev/api/v1/timestamp");
+    }
+
+    #[test]
+    fn bare_token_verifies_like_the_response() {
+        let verified = verify_timestamp(&bare_token(), SIGNATURE, &[staging_tsa()]).unwrap();
+        assert_eq!(verified.gen_time(), GEN_TIME);
+    }
+
+    #[test]
+    fn staging_timestamp_with_production_tsa_is_rejected() {
+        let err = verify_timestamp(RESPONSE, SIGNATURE, &[production_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::UnknownTimestampAuthority), "{err}");
+    }
+
+    #[test]
+    fn no_authorities_is_rejected() {
+        let err = verify_timestamp(RESPONSE, SIGNATURE, &[]).unwrap_err();
+        assert!(matches!(err, Error::NoTimestampAuthority), "{err}");
+    }
+
+    #[test]
+    fn other_signed_bytes_are_rejected() {
+        let mut other = SIGNATURE.to_vec();
+        other[10] ^= 1;
+        let err = verify_timestamp(RESPONSE, &other, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::ImprintMismatch), "{err}");
+    }
+
+    #[test]
+    fn tampered_imprint_in_token_is_rejected() {
+        // Change the imprint inside the TSTInfo and pass matching signed bytes: the
+        // messageDigest attribute no longer matches the TSTInfo.
+        let imprint = digest(HashAlgorithm::Sha256, SIGNATURE);
+        let pos = RESPONSE.windows(32).position(|w| w == imprint.as_bytes()).unwrap();
+        let mut response = RESPONSE.to_vec();
+        let other = digest(HashAlgorithm::Sha256, b"other signature");
+        response[pos..pos + 32].copy_from_slice(other.as_bytes());
+        let err = verify_timestamp(&response, b"other signature", &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::MessageDigestMismatch), "{err}");
+    }
+
+    #[test]
+    fn tampered_cms_signature_is_rejected() {
+        let token = bare_token();
+        let ci = children(read_tlv(&token).unwrap().0.value).unwrap();
+        let sd = read_single(ci[1].value, 0x30).unwrap();
+        let infos = children(sd.value).unwrap().pop().unwrap();
+        let info = children(infos.value).unwrap().pop().unwrap();
+        let sig = children(info.value).unwrap().into_iter().find(|t| t.tag == 0x04).unwrap();
+        let pos = RESPONSE.windows(sig.value.len()).position(|w| w == sig.value).unwrap();
+        let mut response = RESPONSE.to_vec();
+        let last = pos + sig.value.len() - 2;
+        response[last] ^= 1;
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::BadTimestampSignature), "{err}");
+    }
+
+    #[test]
+    fn signing_certificate_naming_another_cert_is_rejected() {
+        let leaf = staging_tsa().chain[0].clone();
+        let hash = digest(HashAlgorithm::Sha256, leaf.der());
+        let pos = RESPONSE.windows(32).position(|w| w == hash.as_bytes()).unwrap();
+        let mut response = RESPONSE.to_vec();
+        response[pos] ^= 1;
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::SigningCertificateMismatch), "{err}");
+    }
+
+    #[test]
+    fn gen_time_outside_authority_validity_is_rejected() {
+        let mut tsa = staging_tsa();
+        tsa.valid_from = GEN_TIME + 1;
+        let err = verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).unwrap_err();
+        assert!(matches!(err, Error::GenTimeOutsideAuthority { .. }), "{err}");
+        let mut tsa = staging_tsa();
+        tsa.valid_until = Some(GEN_TIME - 1);
+        assert!(verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).is_err());
+        let mut tsa = staging_tsa();
+        tsa.valid_from = GEN_TIME;
+        tsa.valid_until = Some(GEN_TIME);
+        assert!(verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).is_ok());
+    }
+
+    #[test]
+    fn authority_without_root_is_rejected() {
+        let mut tsa = staging_tsa();
+        tsa.chain.truncate(1);
+        let err = verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).unwrap_err();
+        assert!(matches!(err, Error::EmptyTrustedChain), "{err}");
+    }
+
+    #[test]
+    fn rejection_status_is_reported() {
+        // TimeStampResp { PKIStatusInfo { status 2 (rejection) } }
+        let status = encode_tlv(0x30, &encode_tlv(0x02, &[2]));
+        let response = encode_tlv(0x30, &status);
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::TimestampNotGranted(2)), "{err}");
+    }
+
+    #[test]
+    fn granted_status_without_token_is_rejected() {
+        let status = encode_tlv(0x30, &encode_tlv(0x02, &[0]));
+        let response = encode_tlv(0x30, &status);
+        assert!(verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).is_err());
+    }
+
+    #[test]
+    fn trailing_garbage_is_rejected() {
+        let mut response = RESPONSE.to_vec();
+        response.push(0);
+        assert!(verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).is_err());
+    }
+
+    #[test]
+    fn generalized_time_with_fraction_is_read() {
+        assert_eq!(parse_generalized_time(b"20250609115738Z").unwrap(), GEN_TIME);
+        assert_eq!(parse_generalized_time(b"20250609115738.123Z").unwrap(), GEN_TIME);
+        assert_eq!(parse_generalized_time(b"19700101000000Z").unwrap(), 0);
+        assert_eq!(parse_generalized_time(b"20000301000000Z").unwrap(), 951868800);
+        for bad in [&b"20250609115738"[..], b"2025060911573Z", b"20251309115738Z", b"2025.Z", b""] {
+            assert!(parse_generalized_time(bad).is_err(), "{:?}", bad);
+        }
+        assert!(parse_generalized_time(b"20250609115738.Z").is_err());
+    }
 }

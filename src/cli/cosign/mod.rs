@@ -6,6 +6,8 @@ mod generate_key_pair;
 mod import_key_pair;
 mod public_key;
 mod sign_blob;
+mod verify_blob;
+mod verify_blob_attestation;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -32,6 +34,10 @@ enum Command {
     PublicKey(public_key::Args),
     /// Sign a blob (file).
     SignBlob(sign_blob::Args),
+    /// Verify a blob against a Sigstore bundle.
+    VerifyBlob(verify_blob::Args),
+    /// Verify an in-toto attestation (DSSE bundle) about a blob.
+    VerifyBlobAttestation(verify_blob_attestation::Args),
     /// Print version information.
     Version,
 }
@@ -44,6 +50,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Command::ImportKeyPair(args) => import_key_pair::run(args),
         Command::PublicKey(args) => public_key::run(args),
         Command::SignBlob(args) => sign_blob::run(args),
+        Command::VerifyBlob(args) => verify_blob::run(args),
+        Command::VerifyBlobAttestation(args) => verify_blob_attestation::run(args),
         Command::Version => {
             super::output::line(format!("sigbox {} (cosign persona)", env!("CARGO_PKG_VERSION")))?;
             Ok(exit::Code::Success.into())

@@ -1,0 +1,304 @@
+//! `sigbox verify`, and the shared front end that `cosign verify-blob` and
+//! `cosign verify-blob-attestation` translate their flags into.
+//!
+//! Steps (STYLE §2): flags → [`Request`] (plain values), [`resolve`] reads the files, loads
+//! the trust root and builds the policy, then one call to `verify::verify`, then output.
+//! Exit codes: 0 verified; 1 rejected (including a malformed bundle); 2 usage or I/O.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::bundle::{Checked, Content};
+use crate::cli::exit::{Code, Rejected, Usage};
+use crate::cli::output;
+use crate::crypto::{digest_reader, Digest, HashAlgorithm, PublicKey};
+use crate::policy::{Extension, Matcher, Policy};
+use crate::trust::TrustedRoot;
+use crate::verify::{self, Artifact, Options, Verdict};
+
+/// Flags of `sigbox verify` (native spellings).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The artifact: a path, or `sha256:<64 hex>` when no such file exists. Omit for DSSE
+    /// bundles to check the envelope alone.
+    input: Option<String>,
+    /// The Sigstore bundle (default: INPUT.sigstore.json).
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Trusted root (or ClientTrustConfig) JSON; default: the embedded public-good root.
+    #[arg(long = "trusted-root")]
+    trusted_root: Option<PathBuf>,
+    /// Expected certificate identity (SAN), exact.
+    #[arg(long, conflicts_with = "identity_regex")]
+    identity: Option<String>,
+    /// Expected certificate identity (SAN), whole-string regex.
+    #[arg(long = "identity-regex")]
+    identity_regex: Option<String>,
+    /// Expected OIDC issuer, exact.
+    #[arg(long, conflicts_with = "issuer_regex")]
+    issuer: Option<String>,
+    /// Expected OIDC issuer, whole-string regex.
+    #[arg(long = "issuer-regex")]
+    issuer_regex: Option<String>,
+    /// Public key (PEM or DER) for key-signed bundles.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Required in-toto predicate type (DSSE bundles).
+    #[arg(long = "predicate-type")]
+    predicate_type: Option<String>,
+    /// Accept any identity that chains to the trusted root (no --identity/--issuer).
+    #[arg(long = "any-identity")]
+    any_identity: bool,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `sigbox verify`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let bundle = match (&args.bundle, &args.input) {
+        (Some(bundle), _) => bundle.clone(),
+        (None, Some(input)) => PathBuf::from(format!("{input}.sigstore.json")),
+        (None, None) => return Err(Usage("give --bundle or an INPUT".into()).into()),
+    };
+    let identity = match (args.identity, args.identity_regex) {
+        (Some(exact), _) => Some(IdentityFlag::Exact(exact)),
+        (None, Some(regex)) => Some(IdentityFlag::Regex(regex)),
+        (None, None) => None,
+    };
+    let issuer = match (args.issuer, args.issuer_regex) {
+        (Some(exact), _) => Some(IdentityFlag::Exact(exact)),
+        (None, Some(regex)) => Some(IdentityFlag::Regex(regex)),
+        (None, None) => None,
+    };
+    execute(Request {
+        bundle,
+        input: args.input,
+        trusted_root: args.trusted_root,
+        identity,
+        issuer,
+        extensions: Vec::new(),
+        key: args.key,
+        insecure_ignore_tlog: false,
+        signature: None,
+        predicate_type: args.predicate_type,
+        require_identity: !args.any_identity,
+        format: if args.json { output::Format::Json } else { output::Format::Human },
+        persona: Persona::Sigbox,
+    })
+}
+
+/// An identity or issuer flag: exact or regex.
+#[derive(Debug, Clone)]
+pub(crate) enum IdentityFlag {
+    /// `--certificate-identity`.
+    Exact(String),
+    /// `--certificate-identity-regexp`.
+    Regex(String),
+}
+
+/// Which front end asked (changes only the human output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persona {
+    /// `sigbox verify`.
+    Sigbox,
+    /// `cosign verify-blob[-attestation]`.
+    Cosign,
+}
+
+/// Everything a verify front end resolved from its flags (no I/O yet).
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub bundle: PathBuf,
+    pub input: Option<String>,
+    pub trusted_root: Option<PathBuf>,
+    pub identity: Option<IdentityFlag>,
+    pub issuer: Option<IdentityFlag>,
+    pub extensions: Vec<(Extension, String)>,
+    pub key: Option<PathBuf>,
+    pub insecure_ignore_tlog: bool,
+    /// `--signature`: base64 signature that must equal the bundle's.
+    pub signature: Option<PathBuf>,
+    pub predicate_type: Option<String>,
+    /// Keyless bundles need an identity and an issuer unless this is false.
+    pub require_identity: bool,
+    pub format: output::Format,
+    pub persona: Persona,
+}
+
+/// Resolves a request, verifies, and prints the outcome.
+pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
+    let bundle_bytes = std::fs::read(&request.bundle)
+        .with_context(|| format!("reading bundle {}", request.bundle.display()))?;
+    let bundle = Checked::from_json(&bundle_bytes).map_err(|e| {
+        rejected(anyhow::Error::new(e), &format!("bundle {}", request.bundle.display()))
+    })?;
+    let root = load_root(request.trusted_root.as_deref())?;
+    let policy = build_policy(&request, &bundle)?;
+    let key = match &request.key {
+        None => None,
+        Some(path) => Some(load_key(path)?),
+    };
+    if let Some(path) = &request.signature {
+        check_detached_signature(path, &bundle)?;
+    }
+    #[allow(clippy::disallowed_methods)] // the edge reads the clock and passes it down
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let options = Options {
+        key,
+        predicate_type: request.predicate_type.clone(),
+        insecure_ignore_tlog: request.insecure_ignore_tlog,
+        ..Options::new(now)
+    };
+    let input = load_input(request.input.as_deref(), &bundle)?;
+    let artifact = match &input {
+        Input::None => Artifact::Omitted,
+        Input::Bytes(bytes) => Artifact::Bytes(bytes),
+        Input::Digest(d) => Artifact::Digest(d.clone()),
+    };
+    let verdict = verify::verify(&bundle, &artifact, &root, &policy, &options)
+        .map_err(|e| rejected(anyhow::Error::new(e), &request.bundle.display().to_string()))?;
+    show(&verdict, request.format, request.persona)?;
+    Ok(Code::Success.into())
+}
+
+/// Loads `--trusted-root`, or the embedded public-good root.
+pub(crate) fn load_root(path: Option<&Path>) -> anyhow::Result<TrustedRoot> {
+    match path {
+        None => Ok(TrustedRoot::public_good().context("loading the embedded trusted root")?),
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading trusted root {}", path.display()))?;
+            Ok(crate::trust::trusted_root_from_any(&bytes)
+                .with_context(|| format!("loading trusted root {}", path.display()))?)
+        }
+    }
+}
+
+fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
+    let mut policy = Policy::any();
+    let matcher = |flag: &IdentityFlag, what: &'static str| -> anyhow::Result<Matcher> {
+        Ok(match flag {
+            IdentityFlag::Exact(value) => Matcher::exact(value.clone()),
+            IdentityFlag::Regex(pattern) => {
+                Matcher::regex(what, pattern).map_err(|e| Usage(format!("{e}")))?
+            }
+        })
+    };
+    if let Some(flag) = &request.identity {
+        policy = policy.with_identity(matcher(flag, "identity")?);
+    }
+    if let Some(flag) = &request.issuer {
+        policy = policy.with_issuer(matcher(flag, "issuer")?);
+    }
+    for (extension, value) in &request.extensions {
+        policy = policy.with_extension(*extension, value.clone());
+    }
+    let keyless = bundle.certificate().is_some();
+    if keyless && request.require_identity && (request.identity.is_none() || request.issuer.is_none())
+    {
+        return Err(Usage(
+            "a certificate bundle needs an expected identity and OIDC issuer \
+             (--certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp])"
+                .into(),
+        )
+        .into());
+    }
+    Ok(policy)
+}
+
+fn load_key(path: &Path) -> anyhow::Result<PublicKey> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading public key {}", path.display()))?;
+    Ok(verify::parse_public_key(&bytes)
+        .with_context(|| format!("reading public key {}", path.display()))?)
+}
+
+/// `--signature FILE`: the (base64) signature must be the bundle's own.
+fn check_detached_signature(path: &Path, bundle: &Checked) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading signature {}", path.display()))?;
+    let given = crate::encoding::b64_decode(text.trim())
+        .ok_or_else(|| Usage(format!("signature {} is not base64", path.display())))?;
+    if given != bundle.signature() {
+        return Err(anyhow::Error::new(Rejected(format!(
+            "signature {} differs from the bundle's signature",
+            path.display()
+        ))));
+    }
+    Ok(())
+}
+
+/// The artifact as read from INPUT.
+enum Input {
+    None,
+    Bytes(Vec<u8>),
+    Digest(Digest),
+}
+
+/// Files up to this size are read whole (one-pass signature check); larger ones are
+/// streamed into a digest.
+const READ_WHOLE_LIMIT: u64 = 256 * 1024 * 1024;
+
+fn load_input(input: Option<&str>, bundle: &Checked) -> anyhow::Result<Input> {
+    let Some(input) = input else { return Ok(Input::None) };
+    let path = Path::new(input);
+    if path.exists() {
+        let meta = std::fs::metadata(path).with_context(|| format!("reading {input}"))?;
+        if meta.len() <= READ_WHOLE_LIMIT {
+            return Ok(Input::Bytes(std::fs::read(path).with_context(|| format!("reading {input}"))?));
+        }
+        let algorithm = match bundle.content() {
+            Content::MessageSignature { digest: Some(d), .. } => d.algorithm(),
+            _ => HashAlgorithm::Sha256,
+        };
+        let file = std::fs::File::open(path).with_context(|| format!("reading {input}"))?;
+        return Ok(Input::Digest(
+            digest_reader(algorithm, file).with_context(|| format!("reading {input}"))?,
+        ));
+    }
+    if let Some(hex) = input.strip_prefix("sha256:") {
+        let bytes = crate::encoding::hex_decode(hex)
+            .and_then(|b| Digest::from_bytes(HashAlgorithm::Sha256, b))
+            .ok_or_else(|| Usage(format!("{input:?} is not sha256:<64 hex digits>")))?;
+        return Ok(Input::Digest(bytes));
+    }
+    Err(anyhow::Error::new(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("{input}: no such file (and not a sha256:<hex> digest)"),
+    )))
+}
+
+/// Wraps a core rejection so the edge exits with 1, keeping the whole cause chain.
+fn rejected(error: anyhow::Error, what: &str) -> anyhow::Error {
+    anyhow::Error::new(Rejected(format!("{what}: {error:#}")))
+}
+
+fn show(verdict: &Verdict, format: output::Format, persona: Persona) -> anyhow::Result<()> {
+    if format == output::Format::Json {
+        return output::json(verdict);
+    }
+    if persona == Persona::Cosign {
+        // compat(cosign): cosign prints "Verified OK" on stderr.
+        output::status("Verified OK");
+        return Ok(());
+    }
+    let who = match &verdict.signer {
+        verify::SignerInfo::Certificate { identity, issuer, .. } => format!(
+            "{} (issuer {})",
+            identity.as_deref().unwrap_or("?"),
+            issuer.as_deref().unwrap_or("?")
+        ),
+        verify::SignerInfo::Key { key_id } => format!("key {key_id}"),
+    };
+    let when = verdict
+        .verified_times
+        .first()
+        .map_or_else(|| "no signed time".to_string(), |t| format!("signed at {}", t.time));
+    output::line(format!("verified: {who}, {when}"))?;
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! The CA's built-in Certificate Transparency log (RFC 6962): every precertificate is
+//! appended to a Merkle log of its own (own key, own sled storage) before the CA signs the
+//! final certificate, and the SCT embedded in that certificate comes from this log.
+//!
+//! Appends are group-committed: concurrent issuances queue their precertificates, one
+//! writer thread appends a whole batch, flushes once and signs one tree head, and only then
+//! answers each caller with its SCT. An SCT is therefore never handed out for an entry that
+//! is not durably in the log (a stronger promise than RFC 6962's maximum merge delay).
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use crate::crypto::{digest, HashAlgorithm, PublicKey, Signer};
+use crate::store::{Commit, CommittedEntry, LogStore};
+use crate::tlog::{self, CompactRange, Hash};
+
+/// Why the CT log could not log a precertificate or answer a read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The storage failed.
+    #[error("CT log storage")]
+    Store(#[from] crate::store::Error),
+    /// Merkle arithmetic failed (bad size or index).
+    #[error("CT log tree")]
+    Tree(#[from] tlog::Error),
+    /// Signing the SCT or the tree head failed.
+    #[error("CT log signing")]
+    Sign(#[source] crate::crypto::Error),
+    /// A precertificate TBS is longer than RFC 6962's 24-bit length.
+    #[error("precertificate is too large to log")]
+    TooLarge,
+    /// The writer thread is gone (the log is shutting down or failed).
+    #[error("the CT log writer stopped")]
+    WriterGone,
+    /// A stored record does not parse.
+    #[error("corrupt CT log record at index {0}")]
+    Corrupt(u64),
+}
+
+/// A signed certificate timestamp for one precertificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sct {
+    /// SHA-256 of the log's SPKI.
+    pub log_id: [u8; 32],
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: u64,
+    /// DER ECDSA signature over the RFC 6962 §3.2 signed data.
+    pub signature: Vec<u8>,
+    /// Index the precertificate got in the log.
+    pub index: u64,
+}
+
+/// A signed tree head (RFC 6962 §3.5).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SignedTreeHead {
+    /// Number of entries.
+    pub tree_size: u64,
+    /// Milliseconds since the epoch.
+    pub timestamp: u64,
+    /// Base64 root hash.
+    pub sha256_root_hash: String,
+    /// Base64 TLS `DigitallySigned`.
+    pub tree_head_signature: String,
+}
+
+struct Job {
+    tbs: Vec<u8>,
+    issuer_key_hash: [u8; 32],
+    chain: Vec<Vec<u8>>,
+    timestamp_ms: u64,
+    reply: mpsc::Sender<Result<Sct, Error>>,
+}
+
+/// The CT log: storage, key, and the writer thread's queue.
+pub struct CtLog {
+    store: LogStore,
+    signer: Arc<dyn Signer>,
+    log_id: [u8; 32],
+    queue: Mutex<mpsc::Sender<Job>>,
+}
+
+impl CtLog {
+    /// Opens the log on `store` with signing key `signer` and starts its writer thread.
+    pub fn open(store: LogStore, signer: Arc<dyn Signer>) -> Result<Arc<Self>, Error> {
+        let log_id = signer.public_key().key_id();
+        let range = store.compact_range()?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let log = Arc::new(CtLog {
+            store: store.clone(),
+            signer: signer.clone(),
+            log_id,
+            queue: Mutex::new(tx),
+        });
+        thread::Builder::new()
+            .name("ct-log-writer".into())
+            .spawn(move || writer(rx, store, signer, log_id, range))
+            .map_err(|_| Error::WriterGone)?;
+        Ok(log)
+    }
+
+    /// The log's public key.
+    pub fn public_key(&self) -> &PublicKey {
+        self.signer.public_key()
+    }
+
+    /// SHA-256 of the log's SPKI: the SCT `log_id` and the trusted root's `logId`.
+    pub fn log_id(&self) -> [u8; 32] {
+        self.log_id
+    }
+
+    /// Logs a precertificate and returns its SCT once the entry is durable.
+    ///
+    /// `tbs` is the TBS that the SCT covers (the final certificate's TBS without the SCT
+    /// list, i.e. the precertificate TBS without the poison); `chain` is the DER
+    /// precertificate and its CA chain, kept for `get-entries`.
+    pub fn log_precert(
+        &self,
+        tbs: &[u8],
+        issuer_spki: &[u8],
+        chain: Vec<Vec<u8>>,
+        timestamp_ms: u64,
+    ) -> Result<Sct, Error> {
+        if tbs.len() >= 1 << 24 {
+            return Err(Error::TooLarge);
+        }
+        let mut issuer_key_hash = [0u8; 32];
+        issuer_key_hash.copy_from_slice(digest(HashAlgorithm::Sha256, issuer_spki).as_bytes());
+        let (reply, answer) = mpsc::channel();
+        let job = Job { tbs: tbs.to_vec(), issuer_key_hash, chain, timestamp_ms, reply };
+        self.queue
+            .lock()
+            .map_err(|_| Error::WriterGone)?
+            .send(job)
+            .map_err(|_| Error::WriterGone)?;
+        answer.recv().map_err(|_| Error::WriterGone)?
+    }
+
+    /// The latest signed tree head (`get-sth`).
+    pub fn signed_tree_head(&self) -> Result<Option<SignedTreeHead>, Error> {
+        let Some(text) = self.store.checkpoint()? else { return Ok(None) };
+        serde_json::from_str(&text).map(Some).map_err(|_| Error::Corrupt(u64::MAX))
+    }
+
+    /// Storage, for the read API.
+    pub fn store(&self) -> &LogStore {
+        &self.store
+    }
+}
+
+/// The RFC 6962 §3.4 `MerkleTreeLeaf` for a precertificate entry.
+pub fn precert_leaf(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Vec<u8> {
+    let mut leaf = Vec::with_capacity(tbs.len() + 50);
+    leaf.push(0); // version v1
+    leaf.push(0); // leaf_type timestamped_entry
+    leaf.extend_from_slice(&timestamp_ms.to_be_bytes());
+    leaf.extend_from_slice(&1u16.to_be_bytes()); // entry_type precert_entry
+    leaf.extend_from_slice(issuer_key_hash);
+    let len = tbs.len() as u32; // checked < 2^24 by the caller
+    leaf.extend_from_slice(&len.to_be_bytes()[1..]);
+    leaf.extend_from_slice(tbs);
+    leaf.extend_from_slice(&0u16.to_be_bytes()); // no extensions
+    leaf
+}
+
+/// The data an SCT signs (RFC 6962 §3.2) for a precertificate entry.
+fn sct_signed_data(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Vec<u8> {
+    let mut leaf = precert_leaf(timestamp_ms, issuer_key_hash, tbs);
+    // Same layout with signature_type (0 = certificate_timestamp) where leaf_type stood.
+    if let Some(b) = leaf.get_mut(1) {
+        *b = 0;
+    }
+    leaf
+}
+
+fn writer(
+    rx: mpsc::Receiver<Job>,
+    store: LogStore,
+    signer: Arc<dyn Signer>,
+    log_id: [u8; 32],
+    mut range: CompactRange,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < 1024 {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let result = commit_batch(&jobs, &store, signer.as_ref(), log_id, &mut range);
+        match result {
+            Ok(scts) => {
+                for (job, sct) in jobs.into_iter().zip(scts) {
+                    let _ = job.reply.send(Ok(sct));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "CT log batch failed");
+                // The range may hold nodes that were never stored: rebuild from disk.
+                if let Ok(fresh) = store.compact_range() {
+                    range = fresh;
+                }
+                for job in jobs {
+                    let _ = job.reply.send(Err(Error::WriterGone));
+                }
+            }
+        }
+    }
+}
+
+fn commit_batch(
+    jobs: &[Job],
+    store: &LogStore,
+    signer: &dyn Signer,
+    log_id: [u8; 32],
+    range: &mut CompactRange,
+) -> Result<Vec<Sct>, Error> {
+    let mut commit = Commit::default();
+    let mut scts = Vec::with_capacity(jobs.len());
+    let mut latest_ms = 0;
+    for job in jobs {
+        let leaf = precert_leaf(job.timestamp_ms, &job.issuer_key_hash, &job.tbs);
+        let leaf_hash: Hash = tlog::hash_leaf(&leaf);
+        let index = range.size();
+        let mut nodes = Vec::new();
+        range.append(leaf_hash, |id, h| nodes.push((id, *h)))?;
+        commit.nodes.extend(nodes);
+        let signature = signer
+            .sign(&sct_signed_data(job.timestamp_ms, &job.issuer_key_hash, &job.tbs))
+            .map_err(Error::Sign)?;
+        let record = serde_json::json!({
+            "leaf_input": crate::encoding::b64_encode(&leaf),
+            "extra_data": job.chain.iter().map(crate::encoding::b64_encode).collect::<Vec<_>>(),
+        });
+        commit.entries.push(CommittedEntry {
+            index,
+            leaf_hash,
+            record: record.to_string().into_bytes(),
+            search_keys: Vec::new(),
+        });
+        latest_ms = latest_ms.max(job.timestamp_ms);
+        scts.push(Sct { log_id, timestamp_ms: job.timestamp_ms, signature, index });
+    }
+    let sth = sign_tree_head(signer, range.size(), latest_ms, &range.root())?;
+    commit.checkpoint = serde_json::to_string(&sth).map_err(|_| Error::Corrupt(range.size()))?;
+    store.commit(&commit)?;
+    Ok(scts)
+}
+
+/// Signs an RFC 6962 §3.5 tree head: `TreeHeadSignature` = version 0, signature_type 1
+/// (tree_hash), timestamp, tree_size, root; wrapped as TLS `DigitallySigned`.
+fn sign_tree_head(
+    signer: &dyn Signer,
+    size: u64,
+    timestamp_ms: u64,
+    root: &Hash,
+) -> Result<SignedTreeHead, Error> {
+    let mut data = Vec::with_capacity(50);
+    data.push(0);
+    data.push(1);
+    data.extend_from_slice(&timestamp_ms.to_be_bytes());
+    data.extend_from_slice(&size.to_be_bytes());
+    data.extend_from_slice(root);
+    let signature = signer.sign(&data).map_err(Error::Sign)?;
+    Ok(SignedTreeHead {
+        tree_size: size,
+        timestamp: timestamp_ms,
+        sha256_root_hash: crate::encoding::b64_encode(root),
+        tree_head_signature: crate::encoding::b64_encode(digitally_signed(&signature)),
+    })
+}
+
+/// TLS `DigitallySigned`: hash 4 (SHA-256), signature 3 (ECDSA), uint16 length, signature.
+pub fn digitally_signed(signature: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(signature.len() + 4);
+    out.push(4);
+    out.push(3);
+    out.extend_from_slice(&(signature.len() as u16).to_be_bytes());
+    out.extend_from_slice(signature);
+    out
+}

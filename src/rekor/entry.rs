@@ -1,0 +1,168 @@
+//! A logged entry: the stored record, the SET (PROTOCOLS §4.5), entry IDs (§4.4) and the
+//! `LogEntry` response map (§4.3).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{Error, Result};
+use crate::crypto::Signer;
+use crate::encoding::{b64_decode, b64_encode, hex_encode, to_canonical_vec};
+use crate::tlog::Hash;
+
+/// What the store keeps per entry (JSON bytes of this struct).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// base64 of the canonical body.
+    pub body: String,
+    /// Unix seconds at integration.
+    #[serde(rename = "integratedTime")]
+    pub integrated_time: i64,
+    /// Leaf index (the log has a single shard, so global = local).
+    #[serde(rename = "logIndex")]
+    pub log_index: u64,
+    /// base64 DER ECDSA signature: the signed entry timestamp.
+    pub set: String,
+}
+
+impl Record {
+    /// Builds the record and signs its SET with the log key.
+    pub fn new(
+        body: &[u8],
+        integrated_time: i64,
+        log_index: u64,
+        log_id: &Hash,
+        signer: &dyn Signer,
+    ) -> Result<Record> {
+        let body = b64_encode(body);
+        let payload = set_payload(&body, integrated_time, log_id, log_index)?;
+        let set = signer.sign(&payload).map_err(Error::Signing)?;
+        Ok(Record { body, integrated_time, log_index, set: b64_encode(set) })
+    }
+
+    /// Reads stored bytes. Errors: [`Error::Storage`] (corrupt record).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Record> {
+        serde_json::from_slice(bytes).map_err(|_| crate::store::Error::Corrupt("entry record").into())
+    }
+
+    /// The bytes to store.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a struct of strings and integers serializes")
+    }
+
+    /// The canonical body bytes (the leaf).
+    pub fn body_bytes(&self) -> Result<Vec<u8>> {
+        b64_decode(&self.body).ok_or(crate::store::Error::Corrupt("entry body").into())
+    }
+}
+
+/// The SET payload: RFC 8785 JSON of `{body, integratedTime, logID, logIndex}`.
+pub fn set_payload(body_b64: &str, integrated_time: i64, log_id: &Hash, log_index: u64) -> Result<Vec<u8>> {
+    let value = json!({
+        "body": body_b64,
+        "integratedTime": integrated_time,
+        "logID": hex_encode(log_id),
+        "logIndex": log_index,
+    });
+    to_canonical_vec(&value).map_err(|_| Error::BadRequest("SET payload".into()))
+}
+
+/// `hex(tree ID, 16 digits)` followed by the 64-hex UUID (leaf hash).
+pub fn entry_id(tree_id: u64, leaf_hash: &Hash) -> String {
+    format!("{tree_id:016x}{}", hex_encode(leaf_hash))
+}
+
+/// An inclusion proof tied to a signed checkpoint of the same size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    /// Leaf index.
+    pub log_index: u64,
+    /// Tree size the proof is for.
+    pub tree_size: u64,
+    /// Root at `tree_size`.
+    pub root_hash: Hash,
+    /// Audit path, leaf to root.
+    pub hashes: Vec<Hash>,
+    /// The signed checkpoint for `tree_size`.
+    pub checkpoint: String,
+}
+
+/// Everything the API returns for one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryView {
+    /// 80-hex entry ID (response map key, ETag).
+    pub entry_id: String,
+    /// The stored record.
+    pub record: Record,
+    /// Hex SHA-256 of the log's SPKI.
+    pub log_id_hex: String,
+    /// The proof against the log head.
+    pub proof: InclusionProof,
+}
+
+impl EntryView {
+    /// The inner `LogEntry` object (without the entry-ID key).
+    pub fn to_value(&self) -> Value {
+        let p = &self.proof;
+        json!({
+            "body": self.record.body,
+            "integratedTime": self.record.integrated_time,
+            "logID": self.log_id_hex,
+            "logIndex": self.record.log_index,
+            "verification": {
+                "inclusionProof": {
+                    "checkpoint": p.checkpoint,
+                    "hashes": p.hashes.iter().map(hex_encode).collect::<Vec<_>>(),
+                    "logIndex": p.log_index,
+                    "rootHash": hex_encode(p.root_hash),
+                    "treeSize": p.tree_size,
+                },
+                "signedEntryTimestamp": self.record.set,
+            },
+        })
+    }
+
+    /// The response map `{ entryID: LogEntry }`.
+    pub fn to_map(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        map.insert(self.entry_id.clone(), self.to_value());
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::EcdsaP256Signer;
+
+    #[test]
+    fn set_payload_is_jcs_with_sorted_keys_and_numbers() {
+        let p = set_payload("Ym9keQ==", 1710888076, &[0xab; 32], 79605083).unwrap();
+        let text = String::from_utf8(p).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"body":"Ym9keQ==","integratedTime":1710888076,"logID":"{}","logIndex":79605083}}"#,
+                "ab".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn record_set_verifies_with_the_log_key() {
+        let signer = EcdsaP256Signer::generate();
+        let log_id = signer.public_key().key_id();
+        let r = Record::new(b"{}", 5, 7, &log_id, &signer).unwrap();
+        let payload = set_payload(&r.body, 5, &log_id, 7).unwrap();
+        let sig = b64_decode(&r.set).unwrap();
+        let key = signer.public_key();
+        assert!(key.verify(key.default_scheme(), &payload, &sig).is_ok());
+        assert_eq!(Record::from_bytes(&r.to_bytes()).unwrap(), r);
+    }
+
+    #[test]
+    fn entry_id_is_tree_id_then_uuid() {
+        let id = entry_id(0x2427_1c5e_3e6d_f71b, &[0x11; 32]);
+        assert_eq!(id.len(), 80);
+        assert!(id.starts_with("24271c5e3e6df71b1111"));
+    }
+}
