@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TRIPLE := x86_64-unknown-linux-gnu
 RELEASE_BIN := target/$(TRIPLE)/release/sigbox
-STATIC_FLAGS := -C target-feature=+crt-static
+STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 
 .PHONY: build release test lint unit bench up fuzz clean-venv tools
 
@@ -38,6 +38,8 @@ unit:
 
 bench: tools release
 	$(CARGO) bench --bench crypto
+	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench fulcio
+	$(CARGO) bench --bench verify
 
 up: build
 	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2

@@ -44,9 +44,21 @@ pub fn canonical_json(data: &[u8]) {
     }
 }
 
+/// X.509 certificates, SCT lists and RFC 3161 timestamps.
+pub fn x509(data: &[u8]) {
+    crate::x509::fuzz_certificate(data);
+    crate::x509::fuzz_sct_list(data);
+    crate::x509::fuzz_timestamp(data);
+}
+
 /// Sigstore bundle JSON.
 pub fn bundle(data: &[u8]) {
     crate::bundle::fuzz_parse(data);
+}
+
+/// `trusted_root.json`, signing configs and client trust configs.
+pub fn trusted_root(data: &[u8]) {
+    crate::trust::fuzz_parse(data);
 }
 
 #[cfg(test)]
@@ -77,6 +89,8 @@ mod tests {
             super::public_key(&data);
             super::canonical_json(&data);
             super::bundle(&data);
+            super::x509(&data);
+            super::trusted_root(&data);
         }
     }
 

@@ -1,5 +1,8 @@
 //! End-to-end tests: one test crate, so there is one link step. Every test drives the real
 //! `sigbox` binary (and, where needed, real servers and tools).
 
+mod fulcio;
 mod harness;
 mod personas;
+mod rekor;
+mod verify;

@@ -358,7 +358,11 @@ fn check_content(
     }
 }
 
-fn check_entry(version: BundleVersion, i: usize, entry: wire::TransparencyLogEntry) -> Result<LogEntry> {
+fn check_entry(
+    version: BundleVersion,
+    i: usize,
+    entry: wire::TransparencyLogEntry,
+) -> Result<LogEntry> {
     let kind = entry.kind_version.kind;
     let kind_version = entry.kind_version.version;
     let known = matches!(
@@ -376,10 +380,8 @@ fn check_entry(version: BundleVersion, i: usize, entry: wire::TransparencyLogEnt
     }
     let log_index = non_negative(i, "logIndex", entry.log_index)?;
     let integrated_time = non_negative(i, "integratedTime", entry.integrated_time)?;
-    let inclusion_promise = entry
-        .inclusion_promise
-        .map(|p| p.signed_entry_timestamp.0)
-        .filter(|set| !set.is_empty());
+    let inclusion_promise =
+        entry.inclusion_promise.map(|p| p.signed_entry_timestamp.0).filter(|set| !set.is_empty());
     let inclusion_proof = match entry.inclusion_proof {
         None => None,
         // v0.1: a proof without a checkpoint is ignored (PROTOCOLS §9 step 1).
@@ -438,3 +440,168 @@ fn hash32(entry: usize, field: &'static str, bytes: &[u8]) -> Result<[u8; 32]> {
 const MAX_ENTRIES: usize = 32;
 /// sigstore-python's cap on timestamps per bundle (PROTOCOLS §8.2).
 const MAX_TIMESTAMPS: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(name: &str) -> serde_json::Value {
+        let path = format!("{}/fixtures/bundle/valid/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn check(value: &serde_json::Value) -> Result<Checked> {
+        Checked::from_json(value.to_string().as_bytes())
+    }
+
+    #[test]
+    fn every_valid_vector_has_a_valid_shape() {
+        for name in [
+            "bundle-publish.json",
+            "bundleV01-full-cert-chain.sigstore",
+            "bundleV03-dsse.sigstore",
+            "bundleV03-intoto.sigstore",
+            "bundle_v3_github.whl.sigstore",
+            "bundle_v3_no_signed_time.txt.sigstore.json",
+            "sigstore.js@2.0.0-provenance.sigstore.json",
+        ] {
+            let checked = check(&vector(name));
+            assert!(checked.is_ok(), "{name}: {:?}", checked.err());
+        }
+    }
+
+    #[test]
+    fn all_four_media_types_are_accepted_and_others_rejected() {
+        let mut b = vector("bundleV03-dsse.sigstore");
+        for (media, version) in [
+            (wire::MEDIA_TYPE_V03, BundleVersion::V03),
+            (wire::MEDIA_TYPE_V03_ALT, BundleVersion::V03),
+        ] {
+            b["mediaType"] = media.into();
+            assert_eq!(check(&b).unwrap().version(), version);
+        }
+        let mut chain = vector("bundle_v3_github.whl.sigstore");
+        for (media, version) in
+            [(wire::MEDIA_TYPE_V01, BundleVersion::V01), (wire::MEDIA_TYPE_V02, BundleVersion::V02)]
+        {
+            chain["mediaType"] = media.into();
+            assert_eq!(check(&chain).unwrap().version(), version);
+        }
+        b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.4".into();
+        assert!(matches!(check(&b), Err(Error::MediaType(_))));
+    }
+
+    #[test]
+    fn two_content_members_are_rejected() {
+        let mut b = vector("bundleV03-dsse.sigstore");
+        b["messageSignature"] = serde_json::json!({"signature": "AQ=="});
+        assert!(matches!(check(&b), Err(Error::ContentCount(2))));
+        let mut none = vector("bundleV03-dsse.sigstore");
+        none.as_object_mut().unwrap().remove("dsseEnvelope");
+        assert!(matches!(check(&none), Err(Error::ContentCount(0))));
+    }
+
+    #[test]
+    fn second_dsse_signature_is_rejected() {
+        let mut b = vector("bundleV03-dsse.sigstore");
+        let sig = b["dsseEnvelope"]["signatures"][0].clone();
+        b["dsseEnvelope"]["signatures"] = serde_json::json!([sig.clone(), sig]);
+        assert!(matches!(check(&b), Err(Error::DsseSignatureCount(2))));
+    }
+
+    #[test]
+    fn v03_with_certificate_chain_is_rejected() {
+        let mut b = vector("bundle_v3_github.whl.sigstore");
+        b["mediaType"] = wire::MEDIA_TYPE_V03.into();
+        assert!(matches!(check(&b), Err(Error::ChainInV03)));
+    }
+
+    #[test]
+    fn v02_without_checkpoint_is_rejected_but_v01_ignores_it() {
+        let mut b = vector("bundle_v3_github.whl.sigstore");
+        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+            .as_object_mut()
+            .unwrap()
+            .remove("checkpoint");
+        assert!(matches!(
+            check(&b),
+            Err(Error::MissingField { field: "inclusionProof.checkpoint", .. })
+        ));
+        b["mediaType"] = wire::MEDIA_TYPE_V01.into();
+        let checked = check(&b).unwrap();
+        assert!(checked.tlog_entries().first().unwrap().inclusion_proof.is_none());
+    }
+
+    #[test]
+    fn v01_without_set_is_rejected() {
+        let mut b = vector("bundleV01-full-cert-chain.sigstore");
+        b["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+        assert!(matches!(check(&b), Err(Error::MissingField { field: "inclusionPromise", .. })));
+    }
+
+    #[test]
+    fn unknown_kind_and_short_root_hash_are_rejected() {
+        let mut b = vector("bundle_v3_github.whl.sigstore");
+        b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"] = "rekord".into();
+        assert!(matches!(check(&b), Err(Error::UnknownKind { .. })));
+        let mut short = vector("bundle_v3_github.whl.sigstore");
+        short["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"] =
+            "AAEC".into();
+        assert!(matches!(check(&short), Err(Error::HashLength { got: 3, .. })));
+    }
+
+    #[test]
+    fn client_quirks_are_accepted() {
+        // INTEROP.md: missing logIndex/hashes, empty rfc3161Timestamps, DSSE without keyid.
+        let mut b = vector("bundleV03-dsse.sigstore");
+        let entry = &mut b["verificationMaterial"]["tlogEntries"][0];
+        entry.as_object_mut().unwrap().remove("logIndex");
+        entry["inclusionProof"]["hashes"] = serde_json::Value::Null;
+        b["verificationMaterial"]["timestampVerificationData"] =
+            serde_json::json!({"rfc3161Timestamps": []});
+        b["dsseEnvelope"]["signatures"][0].as_object_mut().unwrap().remove("keyid");
+        let checked = check(&b).unwrap();
+        assert_eq!(checked.tlog_entries().first().unwrap().log_index, 0);
+        assert!(checked.timestamps().is_empty());
+    }
+
+    #[test]
+    fn negative_log_index_is_rejected() {
+        let mut b = vector("bundleV03-dsse.sigstore");
+        b["verificationMaterial"]["tlogEntries"][0]["logIndex"] = "-1".into();
+        assert!(matches!(check(&b), Err(Error::Negative { field: "logIndex", .. })));
+    }
+
+    #[test]
+    fn wire_round_trip_keeps_every_vector_equal() {
+        for name in
+            ["bundle_v3_github.whl.sigstore", "bundleV03-dsse.sigstore", "bundle-publish.json"]
+        {
+            let text = vector(name).to_string();
+            let parsed = wire::Bundle::from_json(text.as_bytes()).unwrap();
+            let again = wire::Bundle::from_json(parsed.to_json().unwrap().as_bytes()).unwrap();
+            assert_eq!(parsed, again, "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        #[test]
+        fn random_bytes_never_panic_the_bundle_parser(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            crate::bundle::fuzz_parse(&data);
+        }
+
+        #[test]
+        fn mutated_vector_never_panics_the_bundle_parser(at in 0usize..6000, byte in proptest::prelude::any::<u8>()) {
+            let path = format!("{}/fixtures/bundle/valid/bundleV03-dsse.sigstore", env!("CARGO_MANIFEST_DIR"));
+            let mut data = std::fs::read(path).unwrap();
+            let i = at % data.len();
+            data[i] = byte;
+            crate::bundle::fuzz_parse(&data);
+        }
+    }
+}

@@ -10,9 +10,7 @@ mod dsse;
 mod intoto;
 pub mod wire;
 
-pub use checked::{
-    BundleVersion, Checked, Content, Error, KeyMaterial, LogEntry, Proof, Result,
-};
+pub use checked::{BundleVersion, Checked, Content, Error, KeyMaterial, LogEntry, Proof, Result};
 pub use dsse::{pae, IN_TOTO_PAYLOAD_TYPE};
 pub use intoto::{Statement, Subject, STATEMENT_V01, STATEMENT_V1};
 

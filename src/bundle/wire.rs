@@ -29,11 +29,7 @@ pub struct Bundle {
     #[serde(default, alias = "media_type", deserialize_with = "nullable")]
     pub media_type: String,
     /// Key or certificate, tlog entries and timestamps.
-    #[serde(
-        default,
-        alias = "verification_material",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "verification_material", skip_serializing_if = "Option::is_none")]
     pub verification_material: Option<VerificationMaterial>,
     /// Content oneof: a signature over an artifact digest (hashedrekord).
     #[serde(default, alias = "message_signature", skip_serializing_if = "Option::is_none")]
@@ -130,12 +126,7 @@ pub struct TransparencyLogEntry {
     #[serde(default, alias = "kind_version")]
     pub kind_version: KindVersion,
     /// Unix seconds; 0 (omitted) for Rekor v2. Trusted only through a verified SET.
-    #[serde(
-        default,
-        alias = "integrated_time",
-        with = "int64",
-        skip_serializing_if = "is_zero"
-    )]
+    #[serde(default, alias = "integrated_time", with = "int64", skip_serializing_if = "is_zero")]
     pub integrated_time: i64,
     /// The SET (Rekor v1 only).
     #[serde(default, alias = "inclusion_promise", skip_serializing_if = "Option::is_none")]
@@ -144,11 +135,7 @@ pub struct TransparencyLogEntry {
     #[serde(default, alias = "inclusion_proof", skip_serializing_if = "Option::is_none")]
     pub inclusion_proof: Option<InclusionProof>,
     /// The exact leaf bytes stored in the log (never re-serialize them).
-    #[serde(
-        default,
-        alias = "canonicalized_body",
-        skip_serializing_if = "Base64Bytes::is_empty"
-    )]
+    #[serde(default, alias = "canonicalized_body", skip_serializing_if = "Base64Bytes::is_empty")]
     pub canonicalized_body: Base64Bytes,
 }
 

@@ -8,11 +8,14 @@
 pub mod cosign;
 pub mod dispatch;
 pub mod exit;
+pub mod fulcio_server;
 pub mod install_links;
 pub mod output;
+pub mod oidc_server;
 mod password;
 pub mod sign;
 pub mod sigbox;
+pub mod token;
 pub mod trust;
 pub mod verify;
 
@@ -53,6 +56,7 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
     match persona.name {
         "sigbox" => sigbox::run(args),
         "cosign" => cosign::run(args),
+        "fulcio-server" => fulcio_server::run(args),
         other => Err(anyhow::Error::new(exit::Usage(format!(
             "{other}: not implemented yet in this build of sigbox"
         )))),

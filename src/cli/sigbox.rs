@@ -35,6 +35,10 @@ enum Command {
     Verify(super::verify::Args),
     /// Show the trust configuration (embedded public-good root by default).
     Trust(super::trust::Args),
+    /// Run the TEST OpenID Connect issuer (signs a token for anyone; never trusted by default).
+    OidcServer(super::oidc_server::Args),
+    /// Print an ID token from a sigbox test issuer.
+    Token(super::token::Args),
     /// Start the local test instance (CA + log + OIDC issuer on loopback).
     Up,
 }
@@ -57,6 +61,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Sign(args)) => super::sign::run(args),
         Some(Command::Verify(args)) => super::verify::run(args),
         Some(Command::Trust(args)) => super::trust::run(args),
+        Some(Command::OidcServer(args)) => super::oidc_server::run(args),
+        Some(Command::Token(args)) => super::token::run(args),
         Some(Command::Up) => {
             Err(exit::Usage("sigbox up: not implemented yet in this build of sigbox".into()).into())
         }

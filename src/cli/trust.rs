@@ -36,9 +36,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 print!("{}", crate::trust::PUBLIC_GOOD_TRUSTED_ROOT);
                 return Ok(Code::Success.into());
             }
-            let source = trusted_root
-                .as_ref()
-                .map_or_else(|| "embedded public-good root".to_string(), |p| p.display().to_string());
+            let source = trusted_root.as_ref().map_or_else(
+                || "embedded public-good root".to_string(),
+                |p| p.display().to_string(),
+            );
             let root = crate::cli::verify::load_root(trusted_root.as_deref())?;
             show(&root, &source)?;
             Ok(Code::Success.into())

@@ -160,8 +160,20 @@ pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
         Input::Bytes(bytes) => Artifact::Bytes(bytes),
         Input::Digest(d) => Artifact::Digest(d.clone()),
     };
-    let verdict = verify::verify(&bundle, &artifact, &root, &policy, &options)
-        .map_err(|e| rejected(anyhow::Error::new(e), &request.bundle.display().to_string()))?;
+    let verdict = match verify::verify(&bundle, &artifact, &root, &policy, &options) {
+        Ok(verdict) => verdict,
+        Err(e) => {
+            if request.format == output::Format::Json {
+                output::json(&serde_json::json!({
+                    "verified": false,
+                    "check": e.check(),
+                    "error": format!("{:#}", anyhow::Error::new(e)),
+                }))?;
+                return Ok(Code::Rejected.into());
+            }
+            return Err(rejected(anyhow::Error::new(e), &request.bundle.display().to_string()));
+        }
+    };
     show(&verdict, request.format, request.persona)?;
     Ok(Code::Success.into())
 }
@@ -199,7 +211,9 @@ fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
         policy = policy.with_extension(*extension, value.clone());
     }
     let keyless = bundle.certificate().is_some();
-    if keyless && request.require_identity && (request.identity.is_none() || request.issuer.is_none())
+    if keyless
+        && request.require_identity
+        && (request.identity.is_none() || request.issuer.is_none())
     {
         return Err(Usage(
             "a certificate bundle needs an expected identity and OIDC issuer \
@@ -214,8 +228,8 @@ fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
 fn load_key(path: &Path) -> anyhow::Result<PublicKey> {
     let bytes =
         std::fs::read(path).with_context(|| format!("reading public key {}", path.display()))?;
-    Ok(verify::parse_public_key(&bytes)
-        .with_context(|| format!("reading public key {}", path.display()))?)
+    verify::parse_public_key(&bytes)
+        .with_context(|| format!("reading public key {}", path.display()))
 }
 
 /// `--signature FILE`: the (base64) signature must be the bundle's own.
@@ -250,7 +264,9 @@ fn load_input(input: Option<&str>, bundle: &Checked) -> anyhow::Result<Input> {
     if path.exists() {
         let meta = std::fs::metadata(path).with_context(|| format!("reading {input}"))?;
         if meta.len() <= READ_WHOLE_LIMIT {
-            return Ok(Input::Bytes(std::fs::read(path).with_context(|| format!("reading {input}"))?));
+            return Ok(Input::Bytes(
+                std::fs::read(path).with_context(|| format!("reading {input}"))?,
+            ));
         }
         let algorithm = match bundle.content() {
             Content::MessageSignature { digest: Some(d), .. } => d.algorithm(),
@@ -280,7 +296,11 @@ fn rejected(error: anyhow::Error, what: &str) -> anyhow::Error {
 
 fn show(verdict: &Verdict, format: output::Format, persona: Persona) -> anyhow::Result<()> {
     if format == output::Format::Json {
-        return output::json(verdict);
+        let mut value = serde_json::to_value(verdict)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("verified".into(), serde_json::Value::Bool(true));
+        }
+        return output::json(&value);
     }
     if persona == Persona::Cosign {
         // compat(cosign): cosign prints "Verified OK" on stderr.

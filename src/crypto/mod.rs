@@ -12,15 +12,19 @@ mod digest;
 mod error;
 mod jwk;
 mod public_key;
+mod secret_file;
 mod signer;
 
 pub use digest::{digest, digest_reader, key_identifier, Digest, HashAlgorithm};
 pub use error::{Error, Result};
 pub use jwk::{public_key_from_jwk, public_key_to_jwk};
-pub use public_key::{ecdsa_der_to_fixed, ecdsa_fixed_to_der, KeyKind, PublicKey, SignatureScheme};
+pub use public_key::{
+    ecdsa_der_to_fixed, ecdsa_fixed_to_der, rsa_modulus_bits, KeyKind, PublicKey, SignatureScheme,
+};
+pub use secret_file::write_secret_file;
 pub use signer::{
-    signer_from_pem, signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer, Ed25519Signer,
-    Signer,
+    signer_from_pem, signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer,
+    Ed25519Signer, Signer,
 };
 
 /// Fills `buf` from the operating system's random number generator.

@@ -389,3 +389,13 @@ pub fn ecdsa_der_to_fixed(kind: KeyKind, der_sig: &[u8]) -> Result<Vec<u8>> {
         key => Err(Error::SchemeMismatch { scheme: SignatureScheme::EcdsaSha256, key }),
     }
 }
+
+/// The modulus size in bits of an RSA key (`None` for other kinds), for key policies.
+pub fn rsa_modulus_bits(key: &PublicKey) -> Option<usize> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::traits::PublicKeyParts;
+    if key.kind() != KeyKind::Rsa {
+        return None;
+    }
+    rsa::RsaPublicKey::from_pkcs1_der(key.raw_key()).ok().map(|k| k.n().bits())
+}

@@ -49,15 +49,15 @@ pub fn signer_from_pkcs8_der(der_bytes: &[u8]) -> Result<Box<dyn Signer>> {
 /// `ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2, as Fulcio's file CA and `openssl pkcs8
 /// -topk8` write it), decrypted with `password`.
 pub fn signer_from_pem(pem: &str, password: Option<&[u8]>) -> Result<Box<dyn Signer>> {
-    let (label, der_bytes) = crate::encoding::pem_decode(pem)
-        .map_err(|e| Error::MalformedPem(e.to_string()))?;
+    let (label, der_bytes) =
+        crate::encoding::pem_decode(pem).map_err(|e| Error::MalformedPem(e.to_string()))?;
     let der_bytes = Zeroizing::new(der_bytes);
     match label.as_str() {
         "PRIVATE KEY" => signer_from_pkcs8_der(&der_bytes),
         "EC PRIVATE KEY" => signer_from_sec1_der(&der_bytes),
         "ENCRYPTED PRIVATE KEY" => {
-            let password =
-                password.ok_or(Error::MalformedPrivateKey("the key is encrypted: a password is needed"))?;
+            let password = password
+                .ok_or(Error::MalformedPrivateKey("the key is encrypted: a password is needed"))?;
             let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der_bytes.as_slice())
                 .map_err(|_| Error::MalformedPrivateKey("not a PKCS#8 EncryptedPrivateKeyInfo"))?;
             let plain = info

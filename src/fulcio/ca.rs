@@ -221,19 +221,11 @@ fn serial() -> Result<Vec<u8>, Error> {
 }
 
 fn write_private(path: &Path, signer: &dyn Signer) -> Result<(), Error> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let der = signer
         .to_pkcs8_der()
         .map_err(|source| Error::Key { path: path.display().to_string(), source })?;
     let pem = zeroize::Zeroizing::new(crate::encoding::pem_encode("PRIVATE KEY", &der));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|s| file_error(path, s))?;
-    file.write_all(pem.as_bytes()).and_then(|_| file.sync_all()).map_err(|s| file_error(path, s))
+    crypto::write_secret_file(path, pem.as_bytes()).map_err(|s| file_error(path, s))
 }
 
 fn file_error(path: &Path, source: std::io::Error) -> Error {
@@ -273,7 +265,7 @@ mod tests {
         }];
         assert_eq!(x509::verify_embedded_scts(leaf, verified.issuer(), &ct_logs).expect("sct"), 1);
         assert_eq!(leaf.not_after() - leaf.not_before(), LEAF_LIFETIME_SECS);
-        let sth = ct.signed_tree_head().expect("read").expect("present");
+        let sth = ct.signed_tree_head(0).expect("read");
         assert_eq!(sth.tree_size, 1);
 
         // Restarting reuses the same CA.

@@ -66,6 +66,7 @@ pub struct SignedTreeHead {
 
 struct Job {
     tbs: Vec<u8>,
+    signature: Vec<u8>,
     issuer_key_hash: [u8; 32],
     chain: Vec<Vec<u8>>,
     timestamp_ms: u64,
@@ -77,7 +78,8 @@ pub struct CtLog {
     store: LogStore,
     signer: Arc<dyn Signer>,
     log_id: [u8; 32],
-    queue: Mutex<mpsc::Sender<Job>>,
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl CtLog {
@@ -86,17 +88,19 @@ impl CtLog {
         let log_id = signer.public_key().key_id();
         let range = store.compact_range()?;
         let (tx, rx) = mpsc::channel::<Job>();
-        let log = Arc::new(CtLog {
-            store: store.clone(),
-            signer: signer.clone(),
-            log_id,
-            queue: Mutex::new(tx),
-        });
-        thread::Builder::new()
+        let writer_store = store.clone();
+        let writer_signer = signer.clone();
+        let handle = thread::Builder::new()
             .name("ct-log-writer".into())
-            .spawn(move || writer(rx, store, signer, log_id, range))
+            .spawn(move || writer(rx, writer_store, writer_signer, log_id, range))
             .map_err(|_| Error::WriterGone)?;
-        Ok(log)
+        Ok(Arc::new(CtLog {
+            store,
+            signer,
+            log_id,
+            queue: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+        }))
     }
 
     /// The log's public key.
@@ -126,25 +130,50 @@ impl CtLog {
         }
         let mut issuer_key_hash = [0u8; 32];
         issuer_key_hash.copy_from_slice(digest(HashAlgorithm::Sha256, issuer_spki).as_bytes());
+        // The SCT signature does not depend on the entry's position, so each caller signs its
+        // own in parallel; the writer thread only appends, flushes and signs the tree head.
+        let signature = self
+            .signer
+            .sign(&sct_signed_data(timestamp_ms, &issuer_key_hash, tbs))
+            .map_err(Error::Sign)?;
         let (reply, answer) = mpsc::channel();
-        let job = Job { tbs: tbs.to_vec(), issuer_key_hash, chain, timestamp_ms, reply };
+        let job = Job { tbs: tbs.to_vec(), signature, issuer_key_hash, chain, timestamp_ms, reply };
         self.queue
             .lock()
             .map_err(|_| Error::WriterGone)?
+            .as_ref()
+            .ok_or(Error::WriterGone)?
             .send(job)
             .map_err(|_| Error::WriterGone)?;
         answer.recv().map_err(|_| Error::WriterGone)?
     }
 
-    /// The latest signed tree head (`get-sth`).
-    pub fn signed_tree_head(&self) -> Result<Option<SignedTreeHead>, Error> {
-        let Some(text) = self.store.checkpoint()? else { return Ok(None) };
-        serde_json::from_str(&text).map(Some).map_err(|_| Error::Corrupt(u64::MAX))
+    /// The latest signed tree head (`get-sth`). An empty log answers with a tree head of
+    /// size 0 signed now (`now_ms`), as RFC 6962 §4.3 expects a log to always have one.
+    pub fn signed_tree_head(&self, now_ms: u64) -> Result<SignedTreeHead, Error> {
+        match self.store.checkpoint()? {
+            Some(text) => serde_json::from_str(&text).map_err(|_| Error::Corrupt(u64::MAX)),
+            None => sign_tree_head(self.signer.as_ref(), 0, now_ms, &tlog::empty_root()),
+        }
     }
 
     /// Storage, for the read API.
     pub fn store(&self) -> &LogStore {
         &self.store
+    }
+}
+
+impl Drop for CtLog {
+    /// Stops the writer after it has committed what is queued, so the storage is closed
+    /// (and its lock released) when the log is gone.
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
     }
 }
 
@@ -226,9 +255,6 @@ fn commit_batch(
         let mut nodes = Vec::new();
         range.append(leaf_hash, |id, h| nodes.push((id, *h)))?;
         commit.nodes.extend(nodes);
-        let signature = signer
-            .sign(&sct_signed_data(job.timestamp_ms, &job.issuer_key_hash, &job.tbs))
-            .map_err(Error::Sign)?;
         let record = serde_json::json!({
             "leaf_input": crate::encoding::b64_encode(&leaf),
             "extra_data": job.chain.iter().map(crate::encoding::b64_encode).collect::<Vec<_>>(),
@@ -240,7 +266,12 @@ fn commit_batch(
             search_keys: Vec::new(),
         });
         latest_ms = latest_ms.max(job.timestamp_ms);
-        scts.push(Sct { log_id, timestamp_ms: job.timestamp_ms, signature, index });
+        scts.push(Sct {
+            log_id,
+            timestamp_ms: job.timestamp_ms,
+            signature: job.signature.clone(),
+            index,
+        });
     }
     let sth = sign_tree_head(signer, range.size(), latest_ms, &range.root())?;
     commit.checkpoint = serde_json::to_string(&sth).map_err(|_| Error::Corrupt(range.size()))?;
@@ -279,4 +310,89 @@ pub fn digitally_signed(signature: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&(signature.len() as u16).to_be_bytes());
     out.extend_from_slice(signature);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{EcdsaP256Signer, SignatureScheme};
+
+    fn log() -> Arc<CtLog> {
+        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        CtLog::open(LogStore::temporary().expect("store"), key).expect("opens")
+    }
+
+    fn verify_sth(log: &CtLog, sth: &SignedTreeHead) {
+        let root = crate::encoding::b64_decode(&sth.sha256_root_hash).expect("root");
+        let mut data = vec![0u8, 1];
+        data.extend_from_slice(&sth.timestamp.to_be_bytes());
+        data.extend_from_slice(&sth.tree_size.to_be_bytes());
+        data.extend_from_slice(&root);
+        let signed = crate::encoding::b64_decode(&sth.tree_head_signature).expect("sig");
+        assert_eq!(signed.get(..2), Some(&[4u8, 3][..]));
+        let signature = signed.get(4..).expect("signature");
+        log.public_key().verify(SignatureScheme::EcdsaSha256, &data, signature).expect("verifies");
+    }
+
+    #[test]
+    fn empty_log_has_a_signed_size_zero_tree_head() {
+        let log = log();
+        let sth = log.signed_tree_head(1_000).expect("sth");
+        assert_eq!(sth.tree_size, 0);
+        assert_eq!(sth.timestamp, 1_000);
+        assert_eq!(
+            crate::encoding::b64_decode(&sth.sha256_root_hash).expect("root"),
+            tlog::empty_root().to_vec()
+        );
+        verify_sth(&log, &sth);
+    }
+
+    #[test]
+    fn concurrent_precerts_get_distinct_indices_verifying_scts_and_one_root() {
+        let log = log();
+        let issuer_spki = EcdsaP256Signer::generate().public_key().spki_der().to_vec();
+        let threads: Vec<_> = (0..16u8)
+            .map(|i| {
+                let log = log.clone();
+                let spki = issuer_spki.clone();
+                thread::spawn(move || {
+                    let tbs = vec![i; 100 + usize::from(i)];
+                    let sct = log.log_precert(&tbs, &spki, vec![tbs.clone()], 5_000).expect("logs");
+                    (tbs, sct)
+                })
+            })
+            .collect();
+        let mut results: Vec<(Vec<u8>, Sct)> =
+            threads.into_iter().map(|t| t.join().expect("thread")).collect();
+        results.sort_by_key(|(_, sct)| sct.index);
+        let indices: Vec<u64> = results.iter().map(|(_, s)| s.index).collect();
+        assert_eq!(indices, (0..16).collect::<Vec<u64>>());
+        let mut key_hash = [0u8; 32];
+        key_hash.copy_from_slice(digest(HashAlgorithm::Sha256, &issuer_spki).as_bytes());
+        let mut leaves = Vec::new();
+        for (tbs, sct) in &results {
+            assert_eq!(sct.log_id, log.log_id());
+            let signed = sct_signed_data(sct.timestamp_ms, &key_hash, tbs);
+            log.public_key()
+                .verify(SignatureScheme::EcdsaSha256, &signed, &sct.signature)
+                .expect("SCT verifies");
+            leaves.push(tlog::hash_leaf(&precert_leaf(sct.timestamp_ms, &key_hash, tbs)));
+        }
+        let sth = log.signed_tree_head(0).expect("sth");
+        assert_eq!(sth.tree_size, 16);
+        verify_sth(&log, &sth);
+        let mut range = CompactRange::new();
+        for leaf in leaves {
+            range.append(leaf, |_, _| {}).expect("append");
+        }
+        assert_eq!(crate::encoding::b64_encode(range.root()), sth.sha256_root_hash);
+    }
+
+    #[test]
+    fn oversized_precertificate_is_refused_before_logging() {
+        let log = log();
+        let tbs = vec![0u8; 1 << 24];
+        assert!(matches!(log.log_precert(&tbs, b"spki", vec![], 1), Err(Error::TooLarge)));
+        assert_eq!(log.store().size().expect("size"), 0);
+    }
 }

@@ -1,5 +1,9 @@
 //! L3 the certificate authority (Fulcio role): issuance ([`ca`]), the built-in CT log
-//! ([`ct`]).
+//! ([`ct`]), issuer keys ([`issuers`]), the HTTP API ([`api`]) and start-up from a data
+//! directory ([`service`]).
 
+pub mod api;
 pub mod ca;
 pub mod ct;
+pub mod issuers;
+pub mod service;

@@ -12,6 +12,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The HTTP client could not be built (TLS backend setup).
+    #[error("building the HTTP client")]
+    ClientBuild(#[source] reqwest::Error),
 }
 
 /// Result with the http error.

@@ -1,14 +1,17 @@
 //! L2 HTTP: a small hyper 1 server that reads whole request bodies under a size cap and a
 //! read timeout, hands them to a [`Handler`], and writes JSON `{"code","message"}` errors the
-//! way Rekor and Fulcio do. The only module that uses hyper (and tokio's network types).
+//! way Rekor and Fulcio do; and builds the outgoing HTTP clients ([`blocking_client`]). The
+//! only module that uses hyper and reqwest.
 //!
 //! Services (`rekor::api`, `fulcio::api`) see only [`Request`] and [`Response`], so they are
 //! plain functions of bytes that unit tests can call without a socket.
 
+mod client;
 mod error;
 mod message;
 mod server;
 
+pub use client::{blocking_client, BlockingClient};
 pub use error::{Error, Result};
 pub use hyper::{Method, StatusCode};
 pub use message::{query_param, Request, Response};

@@ -166,3 +166,114 @@ fn is_transient(e: &std::io::Error) -> bool {
     matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
         || e.raw_os_error().is_some_and(|c| c == 23 || c == 24)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    struct Echo;
+
+    impl Handler for Echo {
+        fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+            Box::pin(async move {
+                Response::bytes(StatusCode::OK, "application/octet-stream", request.body)
+            })
+        }
+    }
+
+    /// Starts the server on a thread with its own runtime; returns the address.
+    fn start(limits: Limits) -> std::net::SocketAddr {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                serve(listener, Arc::new(Echo), limits, std::future::pending()).await.unwrap();
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read until the response is complete (Content-Length known) or the peer closes.
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&out);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                if len.is_some_and(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_body: 64,
+            header_timeout: Duration::from_millis(300),
+            body_timeout: Duration::from_millis(300),
+        }
+    }
+
+    #[test]
+    fn body_within_cap_is_handed_to_the_handler() {
+        let addr = start(limits());
+        let resp = exchange(addr, b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello");
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        assert!(resp.ends_with("hello"), "{resp}");
+    }
+
+    #[test]
+    fn declared_oversized_body_is_413_json() {
+        let addr = start(limits());
+        let resp = exchange(addr, b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 65\r\n\r\n");
+        assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+        assert!(resp.contains(r#""code":413"#), "{resp}");
+    }
+
+    #[test]
+    fn chunked_body_over_the_cap_is_413() {
+        let addr = start(limits());
+        let chunk = "a".repeat(40);
+        let req = format!(
+            "POST /x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n\
+             28\r\n{chunk}\r\n28\r\n{chunk}\r\n0\r\n\r\n"
+        );
+        let resp = exchange(addr, req.as_bytes());
+        assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    }
+
+    #[test]
+    fn slow_body_is_408_json() {
+        let addr = start(limits());
+        let resp = exchange(addr, b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc");
+        assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+        assert!(resp.contains(r#""code":408"#), "{resp}");
+    }
+
+    #[test]
+    fn slow_headers_close_the_connection() {
+        let addr = start(limits());
+        let started = std::time::Instant::now();
+        let resp = exchange(addr, b"GET /x HTTP/1.1\r\nhost: a\r\n");
+        assert!(!resp.contains(" 200 "), "{resp}");
+        assert!(started.elapsed() < Duration::from_secs(5), "connection was not cut off");
+    }
+}

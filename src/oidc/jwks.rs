@@ -49,7 +49,7 @@ impl JwkSet {
         let keys = raw
             .keys
             .into_iter()
-            .filter(|k| k.usage.as_deref().is_none_or(|u| u == "sig"))
+            .filter(|k| k.usage.as_deref().map_or(true, |u| u == "sig"))
             .filter_map(|k| {
                 let key = public_key_from_jwk(
                     &k.kty,
@@ -80,7 +80,7 @@ impl JwkSet {
                 Some(kid) => k.kid.as_deref() == Some(kid),
                 None => true,
             })
-            .filter(move |k| k.alg.as_deref().is_none_or(|a| a == alg))
+            .filter(move |k| k.alg.as_deref().map_or(true, |a| a == alg))
             .collect()
     }
 

@@ -28,6 +28,9 @@ struct Header {
 }
 
 /// Splits and decodes a compact JWT. Claims are not trusted until [`verify_token`].
+///
+/// Errors: [`Error::Malformed`], and [`Error::ForbiddenAlgorithm`] at once for `none`,
+/// HMAC and unknown algorithms.
 pub fn parse_unverified(token: &str) -> Result<UnverifiedJwt> {
     let token = token.trim();
     let mut parts = token.split('.');
@@ -40,6 +43,8 @@ pub fn parse_unverified(token: &str) -> Result<UnverifiedJwt> {
         |p: &str, what: &'static str| crate::encoding::b64_decode(p).ok_or(Error::Malformed(what));
     let header: Header = serde_json::from_slice(&decode(header_b64, "header is not base64url")?)
         .map_err(|_| Error::Malformed("header is not a JSON object with alg"))?;
+    // Refuse `none` and HMAC before anything else looks at the token (no key fetch for it).
+    scheme_for(&header.alg)?;
     let claims: Value = serde_json::from_slice(&decode(claims_b64, "claims are not base64url")?)
         .map_err(|_| Error::Malformed("claims are not JSON"))?;
     if !claims.is_object() {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{Error, Result};
 use crate::crypto::Signer;
-use crate::encoding::{b64_decode, b64_encode, hex_encode, to_canonical_vec};
+use crate::encoding::{b64_decode, b64_encode, hex_encode};
 use crate::tlog::Hash;
 
 /// What the store keeps per entry (JSON bytes of this struct).
@@ -41,7 +41,8 @@ impl Record {
 
     /// Reads stored bytes. Errors: [`Error::Storage`] (corrupt record).
     pub fn from_bytes(bytes: &[u8]) -> Result<Record> {
-        serde_json::from_slice(bytes).map_err(|_| crate::store::Error::Corrupt("entry record").into())
+        serde_json::from_slice(bytes)
+            .map_err(|_| crate::store::Error::Corrupt("entry record").into())
     }
 
     /// The bytes to store.
@@ -56,14 +57,25 @@ impl Record {
 }
 
 /// The SET payload: RFC 8785 JSON of `{body, integratedTime, logID, logIndex}`.
-pub fn set_payload(body_b64: &str, integrated_time: i64, log_id: &Hash, log_index: u64) -> Result<Vec<u8>> {
-    let value = json!({
-        "body": body_b64,
-        "integratedTime": integrated_time,
-        "logID": hex_encode(log_id),
-        "logIndex": log_index,
-    });
-    to_canonical_vec(&value).map_err(|_| Error::BadRequest("SET payload".into()))
+///
+/// Written directly: the keys are already in JCS order, integers are plain decimals, and
+/// base64 and hex need no escaping, so this is exactly what a JCS encoder produces (the
+/// tests compare it with one). Errors: [`Error::BadRequest`] if `body_b64` holds a
+/// character that would need escaping (never the case for base64).
+pub fn set_payload(
+    body_b64: &str,
+    integrated_time: i64,
+    log_id: &Hash,
+    log_index: u64,
+) -> Result<Vec<u8>> {
+    if !body_b64.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+        return Err(Error::BadRequest("entry body is not base64".into()));
+    }
+    let log_id = hex_encode(log_id);
+    Ok(format!(
+        r#"{{"body":"{body_b64}","integratedTime":{integrated_time},"logID":"{log_id}","logIndex":{log_index}}}"#
+    )
+    .into_bytes())
 }
 
 /// `hex(tree ID, 16 digits)` followed by the 64-hex UUID (leaf hash).
@@ -145,6 +157,17 @@ mod tests {
                 "ab".repeat(32)
             )
         );
+    }
+
+    #[test]
+    fn set_payload_equals_the_jcs_encoder_output() {
+        for (t, i) in [(0i64, 0u64), (-5, 1), (i64::MAX, u64::MAX), (1710888076, 79605083)] {
+            let value = json!({"logIndex": i, "logID": hex_encode([7u8; 32]),
+                               "integratedTime": t, "body": "ab+/cd=="});
+            let jcs = crate::encoding::to_canonical_vec(&value).unwrap();
+            assert_eq!(set_payload("ab+/cd==", t, &[7u8; 32], i).unwrap(), jcs);
+        }
+        assert!(set_payload("a\"b", 0, &[0; 32], 0).is_err());
     }
 
     #[test]

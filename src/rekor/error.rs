@@ -47,6 +47,43 @@ pub enum Error {
     /// The log's sequencer has stopped (server shutting down or a fatal storage error).
     #[error("the log is not accepting entries")]
     Unavailable,
+    /// A data-directory or key file could not be read or written.
+    #[error("{}", path.display())]
+    DataDir {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The log key file is unusable.
+    #[error("log key {}: {problem}", path.display())]
+    LogKey {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// Client: the request to a Rekor server failed in transport.
+    #[error("request to {url} failed")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// The HTTP client error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Client: the server answered with an error status (its message quoted).
+    #[error("rekor answered {status}: {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The server's `message`, or the start of its body.
+        message: String,
+    },
+    /// Client: the server's answer lacks a field or has the wrong shape.
+    #[error("malformed rekor response: {0}")]
+    MalformedResponse(&'static str),
 }
 
 impl Error {
@@ -65,8 +102,13 @@ impl Error {
             Error::Duplicate { .. } => StatusCode::CONFLICT,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Storage(_) | Error::Signing(_) | Error::Tree(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
+            Error::Storage(_)
+            | Error::Signing(_)
+            | Error::Tree(_)
+            | Error::DataDir { .. }
+            | Error::LogKey { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Transport { .. } | Error::Rejected { .. } | Error::MalformedResponse(_) => {
+                StatusCode::BAD_GATEWAY
             }
         }
     }

@@ -10,8 +10,8 @@ mod signing_config;
 pub mod wire;
 
 pub use root::{
-    Authority, TransparencyLog, TrustedRoot, ValidFor, PUBLIC_GOOD_TRUSTED_ROOT,
-    TRUSTED_ROOT_V01, TRUSTED_ROOT_V02,
+    Authority, TransparencyLog, TrustedRoot, ValidFor, PUBLIC_GOOD_TRUSTED_ROOT, TRUSTED_ROOT_V01,
+    TRUSTED_ROOT_V02,
 };
 pub use signing_config::{Selector, SigningConfig, SIGNING_CONFIG_V02};
 
@@ -165,10 +165,33 @@ mod tests {
         });
         let parsed = trusted_root_from_any(config.to_string().as_bytes()).unwrap();
         assert_eq!(parsed.tlogs().len(), 2);
-        let missing = serde_json::json!({"mediaType": CLIENT_TRUST_CONFIG_V01, "trustedRoot": root});
+        let missing =
+            serde_json::json!({"mediaType": CLIENT_TRUST_CONFIG_V01, "trustedRoot": root});
         assert!(matches!(
             client_trust_config_from_json(missing.to_string().as_bytes()),
             Err(Error::MissingMember("signingConfig"))
         ));
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic_the_trust_parsers(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            super::fuzz_parse(&data);
+        }
+
+        #[test]
+        fn mutated_root_never_panics_the_trust_parsers(at in 0usize..6700, byte in any::<u8>()) {
+            let mut data = super::PUBLIC_GOOD_TRUSTED_ROOT.as_bytes().to_vec();
+            let i = at % data.len();
+            data[i] = byte;
+            super::fuzz_parse(&data);
+        }
     }
 }

@@ -68,10 +68,8 @@ impl TransparencyLog {
         names
             .into_iter()
             .map(|name| {
-                NoteVerifier::for_key(&name, self.key.clone()).map_err(|source| Error::NoteKey {
-                    url: self.base_url.clone(),
-                    source,
-                })
+                NoteVerifier::for_key(&name, self.key.clone())
+                    .map_err(|source| Error::NoteKey { url: self.base_url.clone(), source })
             })
             .collect()
     }
@@ -146,9 +144,9 @@ impl TrustedRoot {
 
     /// The Rekor log whose `logId` (or `checkpointKeyId`) equals `log_id`.
     pub fn tlog_by_id(&self, log_id: &[u8]) -> Option<&TransparencyLog> {
-        self.tlogs.iter().find(|log| {
-            log.log_id == log_id || log.checkpoint_key_id.as_deref() == Some(log_id)
-        })
+        self.tlogs
+            .iter()
+            .find(|log| log.log_id == log_id || log.checkpoint_key_id.as_deref() == Some(log_id))
     }
 
     /// The CT logs in the form `x509::verify_embedded_scts` takes.
@@ -222,8 +220,11 @@ fn convert_log(
         Ok(key) => key,
         // compat(staging): `PKCS1_RSA_*` keys are a bare PKCS#1 RSAPublicKey, not SPKI.
         Err(_) if log.public_key.key_details.starts_with("PKCS1_RSA") => {
-            PublicKey::from_spki_der(&rsa_pkcs1_to_spki(raw))
-                .map_err(|source| Error::Key { list, index, source })?
+            PublicKey::from_spki_der(&rsa_pkcs1_to_spki(raw)).map_err(|source| Error::Key {
+                list,
+                index,
+                source,
+            })?
         }
         Err(source) => return Err(Error::Key { list, index, source }),
     };
@@ -278,9 +279,8 @@ fn convert_range(
     index: usize,
     range: Option<&wire::TimeRange>,
 ) -> Result<ValidFor> {
-    let start = range
-        .and_then(|r| r.start.as_deref())
-        .ok_or(Error::MissingStart { list, index })?;
+    let start =
+        range.and_then(|r| r.start.as_deref()).ok_or(Error::MissingStart { list, index })?;
     let start = parse_time(start).ok_or_else(|| Error::Time { list, index, text: start.into() })?;
     let end = match range.and_then(|r| r.end.as_deref()) {
         None => None,
@@ -309,8 +309,7 @@ fn der_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> =
-            len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -342,9 +341,8 @@ mod tests {
         assert_eq!(root.ctlogs().len(), 2);
         assert_eq!(root.certificate_authorities().len(), 2);
         assert_eq!(root.timestamp_authorities().len(), 1);
-        let rekor = root
-            .tlog_by_id(&crate::encoding::hex_decode(REKOR_V1_LOG_ID).unwrap())
-            .unwrap();
+        let rekor =
+            root.tlog_by_id(&crate::encoding::hex_decode(REKOR_V1_LOG_ID).unwrap()).unwrap();
         assert_eq!(rekor.base_url, "https://rekor.sigstore.dev");
         assert_eq!(rekor.key.key_id().to_vec(), rekor.log_id);
         assert_eq!(rekor.valid_for.start, 1610452407);
@@ -367,9 +365,9 @@ mod tests {
 
     #[test]
     fn entry_without_start_is_rejected() {
-        let mut root: serde_json::Value =
-            serde_json::from_str(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
-        root["tlogs"][0]["publicKey"]["validFor"] = serde_json::json!({"end": "2030-01-01T00:00:00Z"});
+        let mut root: serde_json::Value = serde_json::from_str(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        root["tlogs"][0]["publicKey"]["validFor"] =
+            serde_json::json!({"end": "2030-01-01T00:00:00Z"});
         let err = TrustedRoot::from_json(root.to_string().as_bytes()).unwrap_err();
         assert!(matches!(err, Error::MissingStart { list: "tlogs", index: 0 }), "{err}");
     }
@@ -378,6 +376,27 @@ mod tests {
     fn unknown_media_type_is_rejected() {
         let text = PUBLIC_GOOD_TRUSTED_ROOT.replace("version=0.1", "version=9.9");
         assert!(matches!(TrustedRoot::from_json(text.as_bytes()), Err(Error::MediaType(_))));
+    }
+
+    #[test]
+    fn v02_root_with_checkpoint_key_id_is_accepted_and_searchable() {
+        let mut root: serde_json::Value = serde_json::from_str(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        root["mediaType"] = TRUSTED_ROOT_V02.into();
+        root["tlogs"][0]["checkpointKeyId"] = serde_json::json!({"keyId": "AAECAw=="});
+        root["tlogs"][0]["operator"] = "sigstore.dev".into();
+        let parsed = TrustedRoot::from_json(root.to_string().as_bytes()).unwrap();
+        let log = parsed.tlog_by_id(&[0, 1, 2, 3]).unwrap();
+        assert_eq!(log.operator, "sigstore.dev");
+    }
+
+    #[test]
+    fn staging_root_reads_the_pkcs1_rsa_ct_key() {
+        let text = include_str!("../../fixtures/trust/staging_trusted_root.json");
+        let root = TrustedRoot::from_json(text.as_bytes()).unwrap();
+        let rsa = root.ctlogs().first().unwrap();
+        assert_eq!(rsa.key.kind(), crate::crypto::KeyKind::Rsa);
+        // Its log ID is SHA-256 of the SPKI we rebuilt, which proves the wrapping is exact.
+        assert_eq!(rsa.key.key_id().to_vec(), rsa.log_id);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::bundle::{pae, Content, LogEntry};
-use crate::crypto::{digest, Digest, HashAlgorithm, PublicKey};
+use crate::crypto::{digest, Digest, HashAlgorithm, KeyKind, PublicKey, SignatureScheme};
 use crate::encoding::{b64_decode, hex_encode, pem_decode_all};
 use crate::verify::Error;
 
@@ -92,6 +92,24 @@ pub(crate) fn check_body(entry: &LogEntry, expected: &Expected<'_>) -> Result<()
             if !matches {
                 return Err(Error::BodyMismatch { field: "spec.hashedRekordV002.verifier" });
             }
+            // keyDetails must name a scheme this key can use (P-256 key, PKIX_ECDSA_P256_...).
+            let details = str_at(verifier, &["keyDetails"])?;
+            let fits = SignatureScheme::from_key_details(details).is_some_and(|scheme| {
+                match (expected.key.kind(), scheme) {
+                    (
+                        KeyKind::EcdsaP256 | KeyKind::EcdsaP384,
+                        SignatureScheme::EcdsaSha256
+                        | SignatureScheme::EcdsaSha384
+                        | SignatureScheme::EcdsaSha512,
+                    ) => true,
+                    (KeyKind::Ed25519, SignatureScheme::Ed25519) => true,
+                    (KeyKind::Rsa, scheme) => scheme_is_rsa(scheme),
+                    _ => false,
+                }
+            });
+            if !fits {
+                return Err(Error::BodyMismatch { field: "spec.hashedRekordV002.keyDetails" });
+            }
             Ok(())
         }
         ("dsse", "0.0.1", Content::Dsse { payload, signature, .. }) => {
@@ -133,8 +151,20 @@ pub(crate) fn check_body(entry: &LogEntry, expected: &Expected<'_>) -> Result<()
             let pem = b64_at(only, &["publicKey"])?;
             check_pem_key(&pem, expected, "spec.content.envelope.signatures.publicKey")
         }
-        (kind, version, _) => Err(Error::KindMismatch { kind: kind.into(), version: version.into() }),
+        (kind, version, _) => {
+            Err(Error::KindMismatch { kind: kind.into(), version: version.into() })
+        }
     }
+}
+
+fn scheme_is_rsa(scheme: SignatureScheme) -> bool {
+    !matches!(
+        scheme,
+        SignatureScheme::EcdsaSha256
+            | SignatureScheme::EcdsaSha384
+            | SignatureScheme::EcdsaSha512
+            | SignatureScheme::Ed25519
+    )
 }
 
 fn check_payload_hash(spec: &Value, payload: &[u8], field: &'static str) -> Result<(), Error> {
@@ -178,4 +208,101 @@ fn str_at<'v>(value: &'v Value, path: &[&'static str]) -> Result<&'v str, Error>
 fn b64_at(value: &Value, path: &[&'static str]) -> Result<Vec<u8>, Error> {
     let field = path.last().copied().unwrap_or("body");
     b64_decode(str_at(value, path)?).ok_or(Error::BodyMalformed { field })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Checked;
+    use crate::crypto::Signer as _;
+
+    fn load(path: &str) -> Checked {
+        let full = format!("{}/fixtures/bundle/{path}", env!("CARGO_MANIFEST_DIR"));
+        Checked::from_json(&std::fs::read(full).unwrap()).unwrap()
+    }
+
+    /// Checks the vector's own body, then the body with `edit` applied.
+    fn check_with(
+        path: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> (Result<(), Error>, Result<(), Error>) {
+        let bundle = load(path);
+        let cert = bundle.certificate().unwrap();
+        let artifact_digest = match bundle.content() {
+            Content::MessageSignature { digest, .. } => digest.clone(),
+            Content::Dsse { .. } => None,
+        };
+        let expected = Expected {
+            content: bundle.content(),
+            artifact_digest: artifact_digest.as_ref(),
+            certificate_der: Some(cert.der()),
+            key: cert.public_key(),
+        };
+        let mut entry = bundle.tlog_entries().first().unwrap().clone();
+        let original = check_body(&entry, &expected);
+        let mut body: Value = serde_json::from_slice(&entry.canonicalized_body).unwrap();
+        edit(&mut body);
+        entry.canonicalized_body = serde_json::to_vec(&body).unwrap();
+        (original, check_body(&entry, &expected))
+    }
+
+    #[test]
+    fn dsse_payload_hash_mismatch_is_rejected() {
+        let (ok, bad) = check_with("valid/bundleV03-dsse.sigstore", |b| {
+            b["spec"]["payloadHash"]["value"] = "00".repeat(32).into();
+        });
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(matches!(bad, Err(Error::BodyMismatch { field: "spec.payloadHash" })));
+    }
+
+    #[test]
+    fn intoto_signature_mismatch_is_rejected() {
+        let (ok, bad) = check_with("valid/bundleV03-intoto.sigstore", |b| {
+            let sigs = &mut b["spec"]["content"]["envelope"]["signatures"][0];
+            sigs["sig"] = crate::encoding::b64_encode(crate::encoding::b64_encode(b"x")).into();
+        });
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(matches!(bad, Err(Error::BodyMismatch { .. })), "{bad:?}");
+    }
+
+    #[test]
+    fn hashedrekord_v002_digest_mismatch_is_rejected() {
+        let (ok, bad) = check_with("staging/staging-rekor-v2.txt.sigstore.json", |b| {
+            b["spec"]["hashedRekordV002"]["data"]["digest"] =
+                crate::encoding::b64_encode([0u8; 32]).into();
+        });
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(matches!(bad, Err(Error::BodyMismatch { field: "spec.hashedRekordV002.data" })));
+    }
+
+    #[test]
+    fn hashedrekord_v002_wrong_key_details_is_rejected() {
+        let (_, bad) = check_with("staging/staging-rekor-v2.txt.sigstore.json", |b| {
+            b["spec"]["hashedRekordV002"]["signature"]["verifier"]["keyDetails"] =
+                "PKIX_ED25519".into();
+        });
+        assert!(matches!(
+            bad,
+            Err(Error::BodyMismatch { field: "spec.hashedRekordV002.keyDetails" })
+        ));
+    }
+
+    #[test]
+    fn hashedrekord_other_public_key_is_rejected() {
+        let (ok, bad) = check_with("valid/bundle_v3_github.whl.sigstore", |b| {
+            let pem = crate::crypto::EcdsaP256Signer::generate().public_key().to_pem();
+            b["spec"]["signature"]["publicKey"]["content"] =
+                crate::encoding::b64_encode(pem).into();
+        });
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(matches!(bad, Err(Error::BodyMismatch { field: "spec.signature.publicKey" })));
+    }
+
+    #[test]
+    fn kind_in_body_must_match_kind_version() {
+        let (_, bad) = check_with("valid/bundle_v3_github.whl.sigstore", |b| {
+            b["kind"] = "rekord".into();
+        });
+        assert!(matches!(bad, Err(Error::BodyMismatch { field: "kind/apiVersion" })));
+    }
 }

@@ -150,7 +150,9 @@ pub enum Error {
         uri: String,
     },
     /// No verified time (SET or RFC 3161): a bare integratedTime is not trusted.
-    #[error("no verified signing time: {got} verified, need {want} (a SET or an RFC 3161 timestamp)")]
+    #[error(
+        "no verified signing time: {got} verified, need {want} (a SET or an RFC 3161 timestamp)"
+    )]
     NoTrustedTime {
         /// Verified times found.
         got: usize,
@@ -194,6 +196,41 @@ pub enum Error {
     /// A required certificate extension does not match.
     #[error("certificate extension rejected")]
     Extension(#[source] crate::policy::Error),
+}
+
+impl Error {
+    /// A stable kebab-case name of the check that failed, for `--json` output and scripts.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Error::ArtifactRequired => "artifact-required",
+            Error::ArtifactMismatch { .. } | Error::DigestAlgorithm { .. } => "artifact-digest",
+            Error::SignatureInvalid(_) | Error::NeedsArtifactBytes => "signature",
+            Error::KeyRequired { .. } | Error::KeyMismatch => "key",
+            Error::DssePayload(_) | Error::DsseSubject { .. } => "dsse-subject",
+            Error::PayloadType { .. } => "payload-type",
+            Error::PredicateType { .. } => "predicate-type",
+            Error::TlogEntryCount { .. } => "tlog-entry-count",
+            Error::UnknownLog { .. } | Error::TrustedLogKey(_) => "unknown-log",
+            Error::SetPayload | Error::Set(_) => "set",
+            Error::LogNotValid { .. } => "log-validity",
+            Error::InclusionProof(_) | Error::NoInclusion => "inclusion-proof",
+            Error::CheckpointSignature(_) => "checkpoint-signature",
+            Error::CheckpointKeyHint(_) => "checkpoint-key-hint",
+            Error::CheckpointMismatch { .. } => "checkpoint-mismatch",
+            Error::BodyMalformed { .. }
+            | Error::BodyMismatch { .. }
+            | Error::KindMismatch { .. } => "tlog-body",
+            Error::Timestamp { .. } | Error::DuplicateTimestamp { .. } => "timestamp",
+            Error::NoTrustedTime { .. } => "no-trusted-time",
+            Error::SigningTimeOutsideCertificate { .. } => "certificate-validity",
+            Error::CaNotValid { .. } => "ca-validity",
+            Error::CertificateChain { .. } => "certificate-chain",
+            Error::Sct(_) => "sct",
+            Error::Identity(_) => "identity",
+            Error::Issuer(_) => "issuer",
+            Error::Extension(_) => "extension",
+        }
+    }
 }
 
 impl From<crate::policy::Error> for Error {

@@ -13,9 +13,13 @@
 
 mod body;
 mod error;
-mod tlog_entry;
+#[cfg(test)]
+mod fixture_gen;
+#[cfg(test)]
+mod negative_tests;
 #[cfg(test)]
 mod tests;
+mod tlog_entry;
 
 use serde::Serialize;
 
@@ -59,12 +63,20 @@ pub struct Options {
 impl Options {
     /// Default settings at time `now`.
     pub fn new(now: i64) -> Self {
-        Options { now, key: None, predicate_type: None, time_threshold: 1, insecure_ignore_tlog: false }
+        Options {
+            now,
+            key: None,
+            predicate_type: None,
+            time_threshold: 1,
+            insecure_ignore_tlog: false,
+        }
     }
 }
 
-/// The outcome of a successful verification. Only [`verify`] makes one.
+/// The outcome of a successful verification. Only [`verify`] makes one (the type is
+/// `non_exhaustive`, so no other crate can build one).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Verdict {
     /// Bundle format version (`0.1`, `0.2`, `0.3`).
     pub bundle_version: &'static str,
@@ -90,8 +102,6 @@ pub struct Verdict {
     pub verified_scts: usize,
     /// `now` as given.
     pub verified_at: i64,
-    #[serde(skip)]
-    _made_by_verify: (),
 }
 
 /// Who signed a verified bundle.
@@ -242,7 +252,6 @@ pub fn verify(
         tlog,
         verified_scts,
         verified_at: options.now,
-        _made_by_verify: (),
     })
 }
 
@@ -351,7 +360,8 @@ fn verify_content(
 /// Finds an in-toto subject whose digest is the artifact's.
 fn match_subject(statement: Option<&Statement>, artifact: &Artifact<'_>) -> Result<Digest> {
     let fallback = |d: Option<Digest>| Error::DsseSubject {
-        digest: d.map_or_else(String::new, |d| format!("{}:{}", d.algorithm().rekor_name(), d.to_hex())),
+        digest: d
+            .map_or_else(String::new, |d| format!("{}:{}", d.algorithm().rekor_name(), d.to_hex())),
     };
     let Some(statement) = statement else {
         return Err(match artifact {
@@ -361,9 +371,10 @@ fn match_subject(statement: Option<&Statement>, artifact: &Artifact<'_>) -> Resu
         });
     };
     match artifact {
-        Artifact::Digest(d) => {
-            statement.subject_matching(d).map(|_| d.clone()).ok_or_else(|| fallback(Some(d.clone())))
-        }
+        Artifact::Digest(d) => statement
+            .subject_matching(d)
+            .map(|_| d.clone())
+            .ok_or_else(|| fallback(Some(d.clone()))),
         Artifact::Bytes(bytes) => {
             for algorithm in [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512] {
                 let d = digest(algorithm, bytes);
@@ -381,9 +392,15 @@ fn match_subject(statement: Option<&Statement>, artifact: &Artifact<'_>) -> Resu
 /// SHA-256 bundles are allowed, PROTOCOLS §5.1).
 fn scheme_for(key: &PublicKey, algorithm: HashAlgorithm) -> SignatureScheme {
     match (key.kind(), algorithm) {
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha256) => SignatureScheme::EcdsaSha256,
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha384) => SignatureScheme::EcdsaSha384,
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha512) => SignatureScheme::EcdsaSha512,
+        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha256) => {
+            SignatureScheme::EcdsaSha256
+        }
+        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha384) => {
+            SignatureScheme::EcdsaSha384
+        }
+        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha512) => {
+            SignatureScheme::EcdsaSha512
+        }
         (KeyKind::Rsa, HashAlgorithm::Sha256) => SignatureScheme::RsaPkcs1Sha256,
         (KeyKind::Rsa, HashAlgorithm::Sha384) => SignatureScheme::RsaPkcs1Sha384,
         (KeyKind::Rsa, HashAlgorithm::Sha512) => SignatureScheme::RsaPkcs1Sha512,
@@ -405,7 +422,11 @@ fn verify_timestamps(bundle: &Checked, root: &TrustedRoot) -> Result<Vec<Verifie
         if out.iter().any(|t| t.authority.as_deref() == Some(uri.as_str())) {
             return Err(Error::DuplicateTimestamp { uri });
         }
-        out.push(VerifiedTime { source: "timestamp", authority: Some(uri), time: verified.gen_time() });
+        out.push(VerifiedTime {
+            source: "timestamp",
+            authority: Some(uri),
+            time: verified.gen_time(),
+        });
     }
     Ok(out)
 }
@@ -451,4 +472,16 @@ fn verify_certificate(
 
 fn ct_logs(root: &TrustedRoot) -> Vec<CtLog> {
     root.ct_logs_for_x509()
+}
+
+/// Fuzz entry point: arbitrary bytes as a bundle, verified against the embedded public-good
+/// root with no artifact and any identity. Must never panic (it will almost always reject).
+#[doc(hidden)]
+pub fn fuzz_verify(data: &[u8]) {
+    static ROOT: std::sync::OnceLock<Option<TrustedRoot>> = std::sync::OnceLock::new();
+    let Some(root) = ROOT.get_or_init(|| TrustedRoot::public_good().ok()) else { return };
+    let Ok(bundle) = Checked::from_json(data) else { return };
+    for artifact in [Artifact::Omitted, Artifact::Bytes(data)] {
+        let _ = verify(&bundle, &artifact, root, &Policy::any(), &Options::new(1_767_225_600));
+    }
 }

@@ -2,7 +2,6 @@
 //! them. Each negative case names the check that must fail.
 
 use super::*;
-use crate::bundle::wire;
 use crate::policy::Matcher;
 
 const PROD_ROOT: &str = include_str!("../../fixtures/trust/trusted_root.json");
@@ -169,4 +168,212 @@ fn staging_bundle_against_production_root_is_rejected() {
         &Options::new(NOW),
     );
     assert!(matches!(result, Err(Error::UnknownLog { .. })), "{result:?}");
+}
+
+/// A key-signed v0.3 bundle with no tlog entry, as `cosign sign-blob --tlog-upload=false`
+/// writes it.
+fn untlogged_key_bundle(artifact: &[u8]) -> (Vec<u8>, PublicKey) {
+    use crate::crypto::Signer as _;
+    let signer = crate::crypto::EcdsaP256Signer::generate();
+    let signature = signer.sign(artifact).unwrap();
+    let d = digest(HashAlgorithm::Sha256, artifact);
+    let bundle = crate::bundle::wire::Bundle {
+        media_type: crate::bundle::wire::MEDIA_TYPE_V03.into(),
+        verification_material: Some(crate::bundle::wire::VerificationMaterial {
+            public_key: Some(crate::bundle::wire::PublicKeyIdentifier { hint: "k".into() }),
+            ..Default::default()
+        }),
+        message_signature: Some(crate::bundle::wire::MessageSignature {
+            message_digest: Some(crate::bundle::wire::HashOutput {
+                algorithm: "SHA2_256".into(),
+                digest: d.as_bytes().into(),
+            }),
+            signature: signature.into(),
+        }),
+        dsse_envelope: None,
+    };
+    (bundle.to_json().unwrap().into_bytes(), signer.public_key().clone())
+}
+
+#[test]
+fn key_bundle_without_tlog_needs_insecure_ignore_tlog() {
+    let artifact = b"hello";
+    let (bundle, key) = untlogged_key_bundle(artifact);
+    let strict = Options { key: Some(key.clone()), ..Options::new(NOW) };
+    let result =
+        run(&bundle, &Artifact::Bytes(artifact), &root(PROD_ROOT), &Policy::any(), &strict);
+    assert!(matches!(result, Err(Error::TlogEntryCount { got: 0 })), "{result:?}");
+    let lax = Options { insecure_ignore_tlog: true, ..strict };
+    let verdict =
+        run(&bundle, &Artifact::Bytes(artifact), &root(PROD_ROOT), &Policy::any(), &lax).unwrap();
+    assert!(verdict.tlog.is_none());
+    let wrong = run(&bundle, &Artifact::Bytes(b"hellO"), &root(PROD_ROOT), &Policy::any(), &lax);
+    assert!(matches!(wrong, Err(Error::ArtifactMismatch { .. })));
+}
+
+#[test]
+fn ignore_tlog_does_not_apply_to_certificate_bundles() {
+    let artifact = fixture("valid/bundle_v3_no_signed_time.txt");
+    let options = Options { insecure_ignore_tlog: true, ..Options::new(NOW) };
+    let result = run(
+        &fixture("valid/bundle_v3_no_signed_time.txt.sigstore.json"),
+        &Artifact::Bytes(&artifact),
+        &root(PROD_ROOT),
+        &Policy::any(),
+        &options,
+    );
+    assert!(matches!(result, Err(Error::NoTrustedTime { .. })), "{result:?}");
+}
+
+#[test]
+fn digest_input_must_match_message_digest_algorithm_and_value() {
+    let artifact = fixture("valid/bundle_v3_github.whl");
+    let sha512 = digest(HashAlgorithm::Sha512, &artifact);
+    let result = run(
+        &fixture("valid/bundle_v3_github.whl.sigstore"),
+        &Artifact::Digest(sha512),
+        &root(PROD_ROOT),
+        &policy(GITHUB_ID, GITHUB_ISSUER),
+        &Options::new(NOW),
+    );
+    assert!(matches!(result, Err(Error::DigestAlgorithm { .. })), "{result:?}");
+}
+
+#[test]
+fn dsse_artifact_bytes_match_a_sha512_subject() {
+    // The npm bundle's subject carries only a sha512 digest; a wrong input is rejected.
+    let email = policy("brian@dehamer.com", "https://github.com/login/oauth");
+    let result = run(
+        &fixture("valid/bundleV03-dsse.sigstore"),
+        &Artifact::Bytes(b"not the package"),
+        &root(PROD_ROOT),
+        &email,
+        &Options::new(NOW),
+    );
+    assert!(matches!(result, Err(Error::DsseSubject { .. })), "{result:?}");
+}
+
+#[test]
+fn predicate_type_is_checked_when_asked() {
+    let provenance = policy(
+        "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+        GITHUB_ISSUER,
+    );
+    let options =
+        Options { predicate_type: Some("https://spdx.dev/Document".into()), ..Options::new(NOW) };
+    let result = run(
+        &fixture("valid/sigstore.js@2.0.0-provenance.sigstore.json"),
+        &Artifact::Omitted,
+        &root(PROD_ROOT),
+        &provenance,
+        &options,
+    );
+    assert!(matches!(result, Err(Error::PredicateType { .. })), "{result:?}");
+}
+
+#[test]
+fn message_signature_without_artifact_is_rejected() {
+    let result = run(
+        &fixture("valid/bundle_v3_github.whl.sigstore"),
+        &Artifact::Omitted,
+        &root(PROD_ROOT),
+        &policy(GITHUB_ID, GITHUB_ISSUER),
+        &Options::new(NOW),
+    );
+    assert!(matches!(result, Err(Error::ArtifactRequired)));
+}
+
+#[test]
+fn github_workflow_extension_policy_is_enforced() {
+    let artifact = fixture("valid/bundle_v3_github.whl");
+    let good = policy(GITHUB_ID, GITHUB_ISSUER)
+        .with_extension(
+            crate::policy::Extension::GithubWorkflowRepository,
+            "trailofbits/rfc8785.py",
+        )
+        .with_extension(crate::policy::Extension::GithubWorkflowRef, "refs/tags/v0.1.2");
+    let bundle = fixture("valid/bundle_v3_github.whl.sigstore");
+    assert!(run(&bundle, &Artifact::Bytes(&artifact), &root(PROD_ROOT), &good, &Options::new(NOW))
+        .is_ok());
+    let bad = policy(GITHUB_ID, GITHUB_ISSUER)
+        .with_extension(crate::policy::Extension::GithubWorkflowTrigger, "push");
+    let result =
+        run(&bundle, &Artifact::Bytes(&artifact), &root(PROD_ROOT), &bad, &Options::new(NOW));
+    assert!(matches!(result, Err(Error::Extension(_))), "{result:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+    /// One byte of a real bundle replaced anywhere: the verifier must reject or accept, never
+    /// panic.
+    #[test]
+    fn mutated_bundles_never_panic_the_verifier(at in 0usize..10_000, byte in proptest::prelude::any::<u8>()) {
+        let mut data = fixture("valid/bundle_v3_github.whl.sigstore");
+        let i = at % data.len();
+        data[i] = byte;
+        fuzz_verify(&data);
+    }
+}
+
+/// Not a correctness test: prints in-process verifications per second of the public-good
+/// wheel bundle (P-384 CA). Run with `-- --ignored --nocapture`.
+#[test]
+#[ignore = "timing only"]
+fn measure_verifications_per_second() {
+    let artifact = fixture("valid/bundle_v3_github.whl");
+    let bundle_json = fixture("valid/bundle_v3_github.whl.sigstore");
+    let root = root(PROD_ROOT);
+    let policy = policy(GITHUB_ID, GITHUB_ISSUER);
+    let options = Options::new(NOW);
+    let n = 300;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let bundle = Checked::from_json(&bundle_json).unwrap();
+        verify(&bundle, &Artifact::Bytes(&artifact), &root, &policy, &options).unwrap();
+    }
+    let per = start.elapsed() / n;
+    println!("parse+verify: {per:?} per bundle, {:.0}/s", 1.0 / per.as_secs_f64());
+}
+
+#[test]
+#[ignore = "timing only"]
+fn measure_phases() {
+    let artifact = fixture("valid/bundle_v3_github.whl");
+    let bundle_json = fixture("valid/bundle_v3_github.whl.sigstore");
+    let root = root(PROD_ROOT);
+    let n = 100u32;
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        println!("{name}: {:?}", start.elapsed() / n);
+    };
+    let bundle = Checked::from_json(&bundle_json).unwrap();
+    let leaf = bundle.certificate().unwrap().clone();
+    let ca = root.certificate_authorities().get(1).unwrap().clone();
+    time("parse", &mut || {
+        Checked::from_json(&bundle_json).unwrap();
+    });
+    time("content", &mut || {
+        verify_content(
+            bundle.content(),
+            &Artifact::Bytes(&artifact),
+            leaf.public_key(),
+            &Options::new(NOW),
+        )
+        .unwrap();
+    });
+    let entry = bundle.tlog_entries().first().unwrap().clone();
+    time("tlog entry", &mut || {
+        tlog_entry::verify_entry(&entry, &root).unwrap();
+    });
+    time("chain", &mut || {
+        x509::verify_chain(&leaf, &ca.chain, 1710888076).unwrap();
+    });
+    let chain = x509::verify_chain(&leaf, &ca.chain, 1710888076).unwrap();
+    time("sct", &mut || {
+        x509::verify_embedded_scts(&leaf, chain.issuer(), &ct_logs(&root)).unwrap();
+    });
 }

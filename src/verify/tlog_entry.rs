@@ -76,8 +76,14 @@ fn verify_proof(
     proof: &crate::bundle::Proof,
 ) -> Result<(), Error> {
     let leaf = tlog::hash_leaf(&entry.canonicalized_body);
-    tlog::verify_inclusion(proof.log_index, proof.tree_size, &leaf, &proof.hashes, &proof.root_hash)
-        .map_err(Error::InclusionProof)?;
+    tlog::verify_inclusion(
+        proof.log_index,
+        proof.tree_size,
+        &leaf,
+        &proof.hashes,
+        &proof.root_hash,
+    )
+    .map_err(Error::InclusionProof)?;
     let verifiers = log.note_verifiers().map_err(Error::TrustedLogKey)?;
     let verified = tlog::verify_checkpoint(&proof.checkpoint, &verifiers).map_err(|e| match e {
         tlog::Error::KeyHintMismatch { .. } => Error::CheckpointKeyHint(e),

@@ -12,6 +12,7 @@
 mod build;
 mod certificate;
 mod chain;
+mod csr;
 mod error;
 mod extensions;
 mod oids;
@@ -23,6 +24,7 @@ pub use build::{
     build_ca_certificate, encode_sct_list, BuildError, LeafName, LeafProfile, LeafTbs,
 };
 pub use certificate::Certificate;
+pub use csr::{parse_csr, verify_csr, CsrError, UnverifiedCsr};
 pub use chain::{verify_chain, VerifiedChain};
 pub use error::{Error, Result};
 pub use extensions::{FulcioExtensions, SubjectAltName};

@@ -331,6 +331,27 @@ mod tests {
     }
 
     #[test]
+    fn static_ct_sct_with_extensions_verifies() {
+        // log2026-1.ctfe.sigstage.dev is a static-CT log: its SCTs carry a leaf_index
+        // extension, which the signed data must include.
+        let leaf = cert(include_bytes!("../../fixtures/x509/staging-dsse-2026-leaf.der"));
+        let issuer = cert(include_bytes!("../../fixtures/x509/fulcio-staging-0.der"));
+        let scts = embedded_scts(&leaf).unwrap();
+        assert_eq!(scts.len(), 1);
+        assert!(!scts[0].extensions.is_empty());
+        let log2026 = log(
+            include_bytes!("../../fixtures/x509/ctfe-staging-log2026-1.spki.der"),
+            1768348800,
+            None,
+        );
+        assert_eq!(scts[0].log_id, log2026.log_id);
+        assert_eq!(verify_embedded_scts(&leaf, &issuer, &[log2026]).unwrap(), 1);
+        let root = cert(include_bytes!("../../fixtures/x509/fulcio-staging-1.der"));
+        let chain = [issuer, root];
+        assert!(crate::x509::verify_chain(&leaf, &chain, leaf.not_before()).is_ok());
+    }
+
+    #[test]
     fn sct_with_only_unknown_log_is_rejected() {
         let err =
             verify_embedded_scts(&github_leaf(), &intermediate(), &[ctfe_test()]).unwrap_err();

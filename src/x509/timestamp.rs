@@ -575,6 +575,66 @@ mod tests {
         assert!(matches!(err, Error::SigningCertificateMismatch), "{err}");
     }
 
+    /// Rebuilds the response with the SignedData fields passed through `edit`.
+    fn rebuild(edit: impl Fn(Vec<Tlv<'_>>) -> Vec<Vec<u8>>) -> Vec<u8> {
+        let (outer, _) = read_tlv(RESPONSE).unwrap();
+        let parts = children(outer.value).unwrap();
+        let ci = children(parts[1].value).unwrap();
+        let sd = read_single(ci[1].value, 0x30).unwrap();
+        let fields = edit(children(sd.value).unwrap()).concat();
+        let sd = encode_tlv(0xa0, &encode_tlv(0x30, &fields));
+        let ci = encode_tlv(0x30, &[ci[0].whole, &sd].concat());
+        encode_tlv(0x30, &[parts[0].whole, &ci].concat())
+    }
+
+    #[test]
+    fn rebuild_without_edits_gives_the_original() {
+        assert_eq!(rebuild(|f| f.iter().map(|t| t.whole.to_vec()).collect()), RESPONSE);
+    }
+
+    #[test]
+    fn token_without_certificates_uses_the_trusted_leaf() {
+        let response =
+            rebuild(|f| f.iter().filter(|t| t.tag != 0xa0).map(|t| t.whole.to_vec()).collect());
+        assert!(response.len() < RESPONSE.len() - 500);
+        let verified = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap();
+        assert_eq!(verified.gen_time(), GEN_TIME);
+        let err = verify_timestamp(&response, SIGNATURE, &[production_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::UnknownTimestampAuthority), "{err}");
+    }
+
+    #[test]
+    fn token_certificate_differing_from_trusted_leaf_is_rejected() {
+        // Same issuer and serial (so it names the signer) but other bytes.
+        let leaf = staging_tsa().chain[0].clone();
+        let pos = RESPONSE.windows(leaf.der().len()).position(|w| w == leaf.der()).unwrap();
+        let mut response = RESPONSE.to_vec();
+        response[pos + leaf.der().len() - 2] ^= 1;
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::TokenCertificateMismatch), "{err}");
+    }
+
+    #[test]
+    fn token_with_two_signers_is_rejected() {
+        let response = rebuild(|f| {
+            f.iter()
+                .map(|t| {
+                    if t.tag != 0x31 || t.value.first() != Some(&0x30) {
+                        return t.whole.to_vec();
+                    }
+                    let infos = children(t.value).unwrap();
+                    if infos.len() != 1 || t.whole == f[1].whole {
+                        return t.whole.to_vec();
+                    }
+                    encode_tlv(0x31, &[infos[0].whole, infos[0].whole].concat())
+                })
+                .collect()
+        });
+        assert_ne!(response, RESPONSE);
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::MalformedTimestamp(_)), "{err}");
+    }
+
     #[test]
     fn gen_time_outside_authority_validity_is_rejected() {
         let mut tsa = staging_tsa();

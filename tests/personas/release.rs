@@ -17,7 +17,7 @@ fn release_binary() -> PathBuf {
     let target_dir = PathBuf::from(root).join("target/static-test");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--target", "x86_64-unknown-linux-gnu"])
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("RUSTFLAGS", "-C target-feature=+crt-static -C relocation-model=static")
         .env("CARGO_TARGET_DIR", &target_dir)
         .current_dir(root)
         .status()

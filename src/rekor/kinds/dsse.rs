@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{
-    canonical, invalid, sha256, statement_subject_keys, str_at, CanonicalEntry, Verifier,
-};
+use super::{canonical, invalid, sha256, statement_subject_keys, str_at, CanonicalEntry, Verifier};
 use crate::bundle::pae;
 use crate::encoding::{b64_decode, hex_encode};
 use crate::rekor::Error;
@@ -38,16 +36,18 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     let message = pae(payload_type, &payload);
     let mut pairs = Vec::with_capacity(signatures.len());
     for sig in signatures {
-        let sig_b64 = sig.get("sig").and_then(Value::as_str).ok_or(invalid("signature sig missing"))?;
+        let sig_b64 =
+            sig.get("sig").and_then(Value::as_str).ok_or(invalid("signature sig missing"))?;
         let raw = b64_decode(sig_b64).ok_or(invalid("envelope signature is not base64"))?;
         let mut last_err = None;
-        let found = verifiers.iter().find(|v| match v.key.verify(v.key.default_scheme(), &message, &raw) {
-            Ok(()) => true,
-            Err(e) => {
-                last_err = Some(e);
-                false
-            }
-        });
+        let found =
+            verifiers.iter().find(|v| match v.key.verify(v.key.default_scheme(), &message, &raw) {
+                Ok(()) => true,
+                Err(e) => {
+                    last_err = Some(e);
+                    false
+                }
+            });
         let Some(verifier) = found else {
             let source = last_err.unwrap_or(crate::crypto::Error::BadSignature);
             return Err(Error::EntrySignature { kind: "dsse", source });

@@ -13,7 +13,8 @@ use crate::encoding::{b64_decode, b64_encode, hex_encode};
 use crate::rekor::Error;
 
 pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
-    let envelope = spec.pointer("/content/envelope").ok_or(invalid("spec.content.envelope is missing"))?;
+    let envelope =
+        spec.pointer("/content/envelope").ok_or(invalid("spec.content.envelope is missing"))?;
     let payload_type = str_at(envelope, "/payloadType")?;
     let payload = decode_twice(str_at(envelope, "/payload")?, "envelope payload")?;
     let signatures = envelope
@@ -31,7 +32,9 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
         let sig_field = str_at(sig, "/sig")?;
         let raw = decode_twice(sig_field, "envelope signature")?;
         let key_field = str_at(sig, "/publicKey")?;
-        let verifier = Verifier::from_b64_pem(key_field, "envelope signature publicKey")?;
+        let key_pem =
+            b64_decode(key_field).ok_or(invalid("envelope signature publicKey is not base64"))?;
+        let verifier = Verifier::from_pem(&key_pem, "envelope signature publicKey")?;
         verifier
             .key
             .verify(verifier.key.default_scheme(), &message, &raw)
@@ -42,10 +45,12 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
             entry.insert("keyid".into(), keyid.into());
             view.insert("keyid".into(), keyid.into());
         }
-        entry.insert("publicKey".into(), verifier.canonical_b64().into());
+        // compat(rekor): intoto 0.0.2 keeps the key PEM as submitted (public-good bodies hold
+        // PEM without a final newline), unlike hashedrekord and dsse.
+        entry.insert("publicKey".into(), b64_encode(&key_pem).into());
         entry.insert("sig".into(), sig_field.into());
         view.insert("sig".into(), b64_encode(&raw).into());
-        view.insert("publicKey".into(), verifier.canonical_pem.clone().into());
+        view.insert("publicKey".into(), String::from_utf8_lossy(&key_pem).into_owned().into());
         stored.push(Value::Object(entry));
         client_view.push(Value::Object(view));
         search_keys.extend(verifier.search_keys());
@@ -85,7 +90,12 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     search_keys.extend(statement_subject_keys(payload_type, &payload));
     search_keys.sort();
     search_keys.dedup();
-    Ok(CanonicalEntry { kind: "intoto", api_version: "0.0.2", body: canonical(&body)?, search_keys })
+    Ok(CanonicalEntry {
+        kind: "intoto",
+        api_version: "0.0.2",
+        body: canonical(&body)?,
+        search_keys,
+    })
 }
 
 fn decode_twice(text: &str, field: &'static str) -> Result<Vec<u8>, Error> {

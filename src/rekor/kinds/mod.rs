@@ -77,11 +77,8 @@ impl Verifier {
                     );
                 }
                 let leaf = &certs[0];
-                let identities = leaf
-                    .subject_alt_names()
-                    .iter()
-                    .map(|san| san.value().to_lowercase())
-                    .collect();
+                let identities =
+                    leaf.subject_alt_names().iter().map(|san| san.value().to_lowercase()).collect();
                 Ok(Verifier {
                     key: leaf.public_key().clone(),
                     canonical_pem: certs.iter().map(Certificate::to_pem).collect(),
@@ -143,7 +140,10 @@ pub(crate) fn invalid_field(field: &'static str, problem: &'static str) -> Error
 pub(crate) fn digest_hex(text: &str, len: usize, field: &'static str) -> Result<Vec<u8>, Error> {
     let ok = text.len() == len * 2 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if !ok {
-        return Err(Error::InvalidEntry(format!("{field} must be {} lowercase hex digits", len * 2)));
+        return Err(Error::InvalidEntry(format!(
+            "{field} must be {} lowercase hex digits",
+            len * 2
+        )));
     }
     crate::encoding::hex_decode(text).ok_or(invalid_field(field, "is not hex"))
 }
@@ -165,6 +165,17 @@ pub(crate) fn statement_subject_keys(payload_type: &str, payload: &[u8]) -> Vec<
         .filter_map(|s| s.pointer("/digest/sha256").and_then(Value::as_str))
         .map(|d| format!("sha256:{}", d.to_lowercase()))
         .collect()
+}
+
+/// Fuzz entry point: a proposed entry (any JSON bytes). Must never panic.
+#[doc(hidden)]
+pub fn fuzz_proposed_entry(data: &[u8]) {
+    if let Ok(value) = serde_json::from_slice::<Value>(data) {
+        if let Ok(entry) = canonicalize_proposed(&value) {
+            // The body is canonical JSON: canonicalizing it again changes nothing.
+            assert_eq!(crate::encoding::canonicalize(&entry.body).ok(), Some(entry.body));
+        }
+    }
 }
 
 #[cfg(test)]

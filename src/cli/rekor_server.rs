@@ -1,0 +1,103 @@
+//! `rekor-server` / `sigbox rekor-server`: runs the transparency log (Rekor v1 API plus
+//! tlog-tiles reads) on a socket.
+//!
+//! Binds the socket, resolves flags into a `rekor::service::ServiceConfig` (data directory,
+//! key made on first start with mode 0600, checkpoint name defaulting to the bound address),
+//! opens the log and serves it with `rekor::serve`. Prints one line `listening on http://ADDR`
+//! on stdout once the log is ready.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use super::{exit, output};
+use crate::rekor::{self, service, service::ServiceConfig};
+
+/// Flags of `rekor-server`.
+#[derive(Debug, Parser)]
+#[command(name = "rekor-server", about = "The transparency log (Rekor v1 API, tlog-tiles)")]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Directory for the database and the generated signing key.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// PKCS#8 PEM private key (ECDSA P-256) to sign SETs and checkpoints; default:
+    /// DATA_DIR/signer.key, generated on first start.
+    #[arg(long)]
+    signer_key: Option<PathBuf>,
+    /// Checkpoint key name (the log's hostname as clients know it); the origin line is
+    /// `NAME - <tree ID>`. Default: the bound address, e.g. `127.0.0.1:3000`.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 128 * 1024)]
+    max_body: usize,
+    /// Do not log the key-signed genesis entry at index 0 of a new log.
+    #[arg(long)]
+    no_genesis: bool,
+}
+
+/// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
+pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let args = Args::try_parse_from(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sigbox-rekor")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        let config = ServiceConfig {
+            data_dir: args.data_dir.clone(),
+            signer_key: args.signer_key.clone(),
+            name: args.origin.clone().unwrap_or_else(|| bound.to_string()),
+            genesis: !args.no_genesis,
+        };
+        let log = service::open(config, system_clock())
+            .await
+            .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
+        tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
+        output::line(format!("listening on http://{bound}"))?;
+        let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
+        rekor::serve(listener, log, limits, shutdown_signal()).await.context("serving")?;
+        tracing::info!("shutting down");
+        anyhow::Ok(())
+    })?;
+    Ok(exit::Code::Success.into())
+}
+
+/// The wall clock, in Unix seconds: the one place the log learns the time.
+#[allow(clippy::disallowed_methods)] // the CLI owns the clock and passes it down
+fn system_clock() -> rekor::Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

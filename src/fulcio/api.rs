@@ -1,0 +1,554 @@
+//! Fulcio REST v2 handlers (`/api/v2/signingCert`, `trustBundle`, `configuration`), the
+//! RFC 6962 read API of the built-in CT log (plus `/ct/v1/public-key`, the log's PEM key, a
+//! sigbox addition so clients and tests can build a trusted root), and `/healthz`.
+//!
+//! Errors use grpc-gateway's JSON shape, `{"code", "message"}`; a token problem is 401, any
+//! other bad input 400, a CA failure 500. Nothing is issued or logged for a refused request.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ca::CertificateAuthority;
+use super::ct::CtLog;
+use super::issuers::IssuerKeys;
+use crate::crypto::{KeyKind, PublicKey};
+use crate::http::{Handler, Method, Request, Response, StatusCode};
+use crate::oidc::{self, ClaimChecks, OidcConfig};
+use crate::tlog;
+
+/// Clock skew allowed on token times, seconds.
+const TOKEN_LEEWAY_SECS: i64 = 60;
+
+/// The CA service.
+pub struct FulcioApi {
+    ca: CertificateAuthority,
+    ct: Arc<CtLog>,
+    config: OidcConfig,
+    keys: IssuerKeys,
+    clock: fn() -> i64,
+}
+
+impl FulcioApi {
+    /// Puts the service together. `clock` returns Unix seconds (tests pin it).
+    pub fn new(
+        ca: CertificateAuthority,
+        ct: Arc<CtLog>,
+        config: OidcConfig,
+        keys: IssuerKeys,
+        clock: fn() -> i64,
+    ) -> Self {
+        FulcioApi { ca, ct, config, keys, clock }
+    }
+
+    /// The CA chain (issuing certificate first, root last).
+    pub fn ca(&self) -> &CertificateAuthority {
+        &self.ca
+    }
+
+    /// The CT log.
+    pub fn ct(&self) -> &CtLog {
+        &self.ct
+    }
+
+    async fn route(&self, request: Request) -> Response {
+        let path = request.path.trim_end_matches('/');
+        match (&request.method, path) {
+            (&Method::POST, "/api/v2/signingCert") => self.signing_cert(&request).await,
+            (&Method::GET, "/api/v2/trustBundle") => self.trust_bundle(),
+            (&Method::GET, "/api/v2/configuration") => self.configuration(),
+            (&Method::GET, "/healthz") => Response::json(StatusCode::OK, &json!({"status": "ok"})),
+            (&Method::GET, "/ct/v1/get-sth") => self.get_sth(),
+            (&Method::GET, "/ct/v1/get-sth-consistency") => self.get_sth_consistency(&request),
+            (&Method::GET, "/ct/v1/get-proof-by-hash") => self.get_proof_by_hash(&request),
+            (&Method::GET, "/ct/v1/get-entries") => self.get_entries(&request),
+            (&Method::GET, "/ct/v1/public-key") => Response::bytes(
+                StatusCode::OK,
+                "application/x-pem-file",
+                self.ct.public_key().to_pem().into_bytes(),
+            ),
+            (_, "/api/v2/signingCert") => {
+                Response::error(StatusCode::METHOD_NOT_ALLOWED, "use POST for signingCert")
+            }
+            _ => Response::error(StatusCode::NOT_FOUND, format!("no route for {}", request.path)),
+        }
+    }
+
+    async fn signing_cert(&self, request: &Request) -> Response {
+        let body: SigningCertRequest = match serde_json::from_slice(&request.body) {
+            Ok(b) => b,
+            Err(e) => return bad_request(format!("malformed signingCert request: {e}")),
+        };
+        let header_token = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        let token = body
+            .credentials
+            .as_ref()
+            .and_then(|c| c.oidc_identity_token.as_deref())
+            .or(header_token);
+        let Some(token) = token else {
+            return unauthenticated(
+                "no identity token (Authorization: Bearer or credentials.oidcIdentityToken)",
+            );
+        };
+        let now = (self.clock)();
+        let identity = match self.verify_token(token, now).await {
+            Ok(identity) => identity,
+            Err(response) => return response,
+        };
+        let public_key = match (&body.public_key_request, &body.certificate_signing_request) {
+            (Some(req), None) => match proof_of_possession(req, &identity.challenge) {
+                Ok(key) => key,
+                Err(message) => return bad_request(message),
+            },
+            (None, Some(csr_b64)) => match csr_key(csr_b64) {
+                Ok(key) => key,
+                Err(message) => return bad_request(message),
+            },
+            _ => {
+                return bad_request(
+                    "exactly one of publicKeyRequest and certificateSigningRequest is required",
+                )
+            }
+        };
+        let ca = &self.ca;
+        let ct = self.ct.clone();
+        let issued = tokio::task::block_in_place(|| ca.issue(&identity, &public_key, now, &ct));
+        match issued {
+            Ok(chain) => {
+                let pems: Vec<String> = chain.iter().map(|c| c.to_pem()).collect();
+                Response::json(
+                    StatusCode::OK,
+                    &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": pems}}}),
+                )
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "issuance failed");
+                Response::json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &json!({"code": 13, "message": "the CA could not issue the certificate"}),
+                )
+            }
+        }
+    }
+
+    async fn verify_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<oidc::CertificateIdentity, Response> {
+        let jwt = oidc::parse_unverified(token).map_err(|e| unauthenticated(e.to_string()))?;
+        let iss = jwt.issuer().ok_or_else(|| unauthenticated("token has no iss claim"))?;
+        let issuer = self.config.issuer(iss).map_err(|e| unauthenticated(e.to_string()))?;
+        let keys = self.keys.keys(&issuer, jwt.kid()).await.map_err(|e| {
+            tracing::warn!(issuer = %issuer.issuer_url, error = %format!("{e:#}"), "issuer keys unavailable");
+            unauthenticated(format!(
+                "cannot get the keys of issuer {}: {}",
+                issuer.issuer_url,
+                error_chain(&e)
+            ))
+        })?;
+        let checks = ClaimChecks {
+            issuer: &issuer.issuer_url,
+            audience: &issuer.client_id,
+            now,
+            leeway: TOKEN_LEEWAY_SECS,
+        };
+        let verified =
+            oidc::verify_token(&jwt, &keys, &checks).map_err(|e| unauthenticated(e.to_string()))?;
+        oidc::identity_from_token(&verified, &issuer).map_err(|e| unauthenticated(e.to_string()))
+    }
+
+    fn trust_bundle(&self) -> Response {
+        let pems: Vec<String> = self.ca.chain().iter().map(|c| c.to_pem()).collect();
+        Response::json(StatusCode::OK, &json!({"chains": [{"certificates": pems}]}))
+    }
+
+    fn configuration(&self) -> Response {
+        let mut issuers = Vec::new();
+        let describe = |config: &oidc::IssuerConfig| {
+            let (issuer_type, challenge) = match config.r#type {
+                oidc::IssuerType::Email => ("email", "email"),
+                oidc::IssuerType::GithubWorkflow => ("github-workflow", "sub"),
+                oidc::IssuerType::CiProvider => ("ci-provider", "sub"),
+                oidc::IssuerType::GitlabPipeline => ("gitlab-pipeline", "sub"),
+                oidc::IssuerType::Kubernetes => ("kubernetes", "sub"),
+                oidc::IssuerType::Spiffe => ("spiffe", "sub"),
+                oidc::IssuerType::Uri => ("uri", "sub"),
+                oidc::IssuerType::Username => ("username", "sub"),
+            };
+            json!({"audience": config.client_id, "challengeClaim": challenge, "issuerType": issuer_type})
+        };
+        for (url, config) in &self.config.oidc_issuers {
+            let mut entry = describe(config);
+            entry["issuerUrl"] = url.clone().into();
+            issuers.push(entry);
+        }
+        for (url, config) in &self.config.meta_issuers {
+            let mut entry = describe(config);
+            entry["wildcardIssuerUrl"] = url.clone().into();
+            issuers.push(entry);
+        }
+        Response::json(StatusCode::OK, &json!({"issuers": issuers}))
+    }
+
+    fn get_sth(&self) -> Response {
+        let now_ms = u64::try_from((self.clock)()).unwrap_or_default().saturating_mul(1000);
+        match self.ct.signed_tree_head(now_ms) {
+            Ok(sth) => Response::json(StatusCode::OK, &json!(sth)),
+            Err(e) => internal(e),
+        }
+    }
+
+    fn get_sth_consistency(&self, request: &Request) -> Response {
+        let (Some(first), Some(second)) =
+            (u64_param(request, "first"), u64_param(request, "second"))
+        else {
+            return bad_request("first and second must be decimal tree sizes");
+        };
+        let store = self.ct.store();
+        let size = match store.size() {
+            Ok(s) => s,
+            Err(e) => return internal(e),
+        };
+        if first > second || second > size {
+            return bad_request(format!("need first <= second <= {size}"));
+        }
+        match tlog::consistency_proof(first, second, |id| store.node(id)) {
+            Ok(proof) => Response::json(StatusCode::OK, &json!({"consistency": b64_list(&proof)})),
+            Err(e) => bad_request(format!("{e}")),
+        }
+    }
+
+    fn get_proof_by_hash(&self, request: &Request) -> Response {
+        let Some(size) = u64_param(request, "tree_size") else {
+            return bad_request("tree_size must be a decimal size");
+        };
+        let hash = request.query_param("hash").and_then(|h| crate::encoding::b64_decode(&h));
+        let Some(hash) = hash.and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
+            return bad_request("hash must be a base64 32-byte leaf hash");
+        };
+        let store = self.ct.store();
+        let index = match store.index_of(&hash) {
+            Ok(Some(i)) if i < size => i,
+            Ok(_) => {
+                return Response::error(
+                    StatusCode::NOT_FOUND,
+                    "no such leaf in a tree of that size",
+                )
+            }
+            Err(e) => return internal(e),
+        };
+        match store.size() {
+            Ok(current) if size <= current => {}
+            Ok(current) => {
+                return bad_request(format!("tree_size {size} is beyond the log size {current}"))
+            }
+            Err(e) => return internal(e),
+        }
+        match tlog::inclusion_proof(index, size, |id| store.node(id)) {
+            Ok(proof) => Response::json(
+                StatusCode::OK,
+                &json!({"leaf_index": index, "audit_path": b64_list(&proof)}),
+            ),
+            Err(e) => bad_request(format!("{e}")),
+        }
+    }
+
+    fn get_entries(&self, request: &Request) -> Response {
+        let (Some(start), Some(end)) = (u64_param(request, "start"), u64_param(request, "end"))
+        else {
+            return bad_request("start and end must be decimal indices");
+        };
+        if end < start {
+            return bad_request("end must not be less than start");
+        }
+        // RFC 6962 §4.6 lets a log return fewer entries than asked: cap the page.
+        let end = end.min(start.saturating_add(255));
+        match self.ct.store().entries(start, end.saturating_add(1)) {
+            Ok(records) => {
+                let entries: Vec<serde_json::Value> =
+                    records.iter().filter_map(|r| serde_json::from_slice(r).ok()).collect();
+                Response::json(StatusCode::OK, &json!({"entries": entries}))
+            }
+            Err(e) => internal(e),
+        }
+    }
+}
+
+impl Handler for FulcioApi {
+    fn handle(&self, request: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(self.route(request))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SigningCertRequest {
+    #[serde(default, alias = "credentials")]
+    credentials: Option<Credentials>,
+    #[serde(default, alias = "public_key_request")]
+    public_key_request: Option<PublicKeyRequest>,
+    #[serde(default, alias = "certificate_signing_request")]
+    certificate_signing_request: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Credentials {
+    #[serde(default, alias = "oidc_identity_token")]
+    oidc_identity_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicKeyRequest {
+    #[serde(alias = "public_key")]
+    public_key: PublicKeyContent,
+    #[serde(alias = "proof_of_possession")]
+    proof_of_possession: String,
+}
+
+#[derive(Deserialize)]
+struct PublicKeyContent {
+    content: String,
+}
+
+/// Checks the proof of possession: a signature over the challenge (`email` or `sub`) with the
+/// submitted key, under the key's default scheme. The key policy is applied first, so a weak
+/// key is reported as such rather than as a bad proof.
+fn proof_of_possession(request: &PublicKeyRequest, challenge: &str) -> Result<PublicKey, String> {
+    let content = request.public_key.content.as_bytes();
+    let key = PublicKey::from_pem_or_der(content)
+        .or_else(|first| {
+            // compat(grpc-gateway): some clients send base64 DER instead of PEM.
+            crate::encoding::b64_decode(&request.public_key.content)
+                .ok_or(first)
+                .and_then(|der| PublicKey::from_pem_or_der(&der))
+        })
+        .map_err(|e| format!("publicKey: {}", error_chain(&e)))?;
+    check_key_policy(&key)?;
+    let signature = crate::encoding::b64_decode(&request.proof_of_possession)
+        .ok_or("proofOfPossession is not base64")?;
+    key.verify(key.default_scheme(), challenge.as_bytes(), &signature).map_err(|_| {
+        "proof of possession does not verify over the token's email or subject".to_string()
+    })?;
+    Ok(key)
+}
+
+/// Reads the CSR form (base64 of PEM or DER), applies the key policy, then checks the
+/// self-signature (the CSR form's proof of possession).
+fn csr_key(csr_b64: &str) -> Result<PublicKey, String> {
+    let csr =
+        crate::encoding::b64_decode(csr_b64).ok_or("certificateSigningRequest is not base64")?;
+    let request = crate::x509::parse_csr(&csr).map_err(|e| error_chain(&e))?;
+    check_key_policy(request.public_key())?;
+    request.verify().map_err(|e| error_chain(&e))
+}
+
+/// Fulcio's "goodkey" policy: ECDSA P-256/P-384, RSA 2048–4096 bits, Ed25519. (P-521 keys
+/// do not even parse: sigbox's crypto has no P-521.)
+fn check_key_policy(key: &PublicKey) -> Result<(), String> {
+    match key.kind() {
+        KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::Ed25519 => Ok(()),
+        KeyKind::Rsa => {
+            let bits = crate::crypto::rsa_modulus_bits(key).unwrap_or(0);
+            if (2048..=4096).contains(&bits) && bits % 8 == 0 {
+                Ok(())
+            } else {
+                Err(format!("unsupported key type: RSA-{bits} (need 2048 to 4096 bits)"))
+            }
+        }
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), for messages sent back to clients.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn u64_param(request: &Request, name: &str) -> Option<u64> {
+    request.query_param(name)?.parse().ok()
+}
+
+fn b64_list(hashes: &[tlog::Hash]) -> Vec<String> {
+    hashes.iter().map(crate::encoding::b64_encode).collect()
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    Response::json(StatusCode::BAD_REQUEST, &json!({"code": 3, "message": message.into()}))
+}
+
+fn unauthenticated(message: impl Into<String>) -> Response {
+    Response::json(StatusCode::UNAUTHORIZED, &json!({"code": 16, "message": message.into()}))
+}
+
+fn internal(error: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "CA storage error");
+    Response::json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"code": 13, "message": "internal error"}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{ecdsa_der_to_fixed, public_key_to_jwk, EcdsaP256Signer, Signer};
+    use crate::encoding::{b64_encode, b64url_encode};
+    use crate::fulcio::ca::CaCurve;
+    use crate::fulcio::service::{self, CaSource, ServiceConfig};
+    use serde_json::Value;
+
+    const NOW: i64 = 1_750_000_000;
+    const ISSUER: &str = "https://issuer.test";
+
+    fn clock() -> i64 {
+        NOW
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        api: FulcioApi,
+        issuer_key: EcdsaP256Signer,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let issuer_key = EcdsaP256Signer::generate();
+        let mut jwk = public_key_to_jwk(issuer_key.public_key()).expect("jwk");
+        jwk["kid"] = "k1".into();
+        let jwks = dir.path().join("jwks.json");
+        std::fs::write(&jwks, json!({"keys": [jwk]}).to_string()).expect("jwks");
+        let config = json!({"OIDCIssuers": {ISSUER: {"Type": "email", "JWKSFile": jwks}}});
+        let api = service::open(
+            ServiceConfig {
+                data_dir: dir.path().join("data"),
+                oidc: OidcConfig::from_json(config.to_string().as_bytes()).expect("config"),
+                ca: CaSource::Generated { curve: CaCurve::P256 },
+            },
+            clock,
+        )
+        .expect("opens");
+        Fixture { _dir: dir, api, issuer_key }
+    }
+
+    impl Fixture {
+        fn token(&self, email: &str) -> String {
+            let header = json!({"alg": "ES256", "kid": "k1"});
+            let claims = json!({"iss": ISSUER, "sub": "s", "aud": "sigstore", "iat": NOW,
+                "exp": NOW + 60, "email": email, "email_verified": true});
+            let input = format!(
+                "{}.{}",
+                b64url_encode(header.to_string()),
+                b64url_encode(claims.to_string())
+            );
+            let der = self.issuer_key.sign(input.as_bytes()).expect("signs");
+            let fixed = ecdsa_der_to_fixed(KeyKind::EcdsaP256, &der).expect("fixed");
+            format!("{input}.{}", b64url_encode(fixed))
+        }
+
+        async fn call(&self, method: Method, target: &str, body: &[u8]) -> (u16, Value) {
+            let (path, query) = match target.split_once('?') {
+                Some((p, q)) => (p.to_string(), Some(q.to_string())),
+                None => (target.to_string(), None),
+            };
+            let request =
+                Request { method, path, query, headers: Default::default(), body: body.to_vec() };
+            let response = self.api.handle(request).await;
+            let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+            (response.status.as_u16(), value)
+        }
+    }
+
+    fn pop_body(token: &str, key: &EcdsaP256Signer, challenge: &str) -> Value {
+        let proof = key.sign(challenge.as_bytes()).expect("signs");
+        json!({"credentials": {"oidcIdentityToken": token},
+               "publicKeyRequest": {"publicKey": {"content": key.public_key().to_pem()},
+                                    "proofOfPossession": b64_encode(proof)}})
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn public_key_request_is_issued_and_logged() {
+        let f = fixture();
+        let key = EcdsaP256Signer::generate();
+        let body = pop_body(&f.token("a@example.com"), &key, "a@example.com");
+        let (status, answer) =
+            f.call(Method::POST, "/api/v2/signingCert", body.to_string().as_bytes()).await;
+        assert_eq!(status, 200, "{answer}");
+        let chain = &answer["signedCertificateEmbeddedSct"]["chain"]["certificates"];
+        assert_eq!(chain.as_array().map(Vec::len), Some(3));
+        let (_, sth) = f.call(Method::GET, "/ct/v1/get-sth", b"").await;
+        assert_eq!(sth["tree_size"], 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn malformed_or_ambiguous_requests_are_400_and_log_nothing() {
+        let f = fixture();
+        let token = f.token("a@example.com");
+        let key = EcdsaP256Signer::generate();
+        let mut both = pop_body(&token, &key, "a@example.com");
+        both["certificateSigningRequest"] = "AAAA".into();
+        let mut neither = pop_body(&token, &key, "a@example.com");
+        neither.as_object_mut().expect("object").remove("publicKeyRequest");
+        let mut bad_key = pop_body(&token, &key, "a@example.com");
+        bad_key["publicKeyRequest"]["publicKey"]["content"] = "not a key".into();
+        let mut bad_proof = pop_body(&token, &key, "a@example.com");
+        bad_proof["publicKeyRequest"]["proofOfPossession"] = "!!".into();
+        let mut bad_csr = neither.clone();
+        bad_csr["certificateSigningRequest"] = b64_encode(b"garbage").into();
+        let cases: [(&str, Vec<u8>, &str); 6] = [
+            ("not JSON", b"{".to_vec(), "malformed signingCert request"),
+            ("both shapes", both.to_string().into_bytes(), "exactly one of"),
+            ("neither shape", neither.to_string().into_bytes(), "exactly one of"),
+            ("bad key", bad_key.to_string().into_bytes(), "publicKey"),
+            ("bad proof", bad_proof.to_string().into_bytes(), "not base64"),
+            ("bad CSR", bad_csr.to_string().into_bytes(), "malformed certificate signing"),
+        ];
+        for (what, body, needle) in cases {
+            let (status, answer) = f.call(Method::POST, "/api/v2/signingCert", &body).await;
+            assert_eq!(status, 400, "{what}: {answer}");
+            assert_eq!(answer["code"], 3, "{what}");
+            let message = answer["message"].as_str().unwrap_or_default();
+            assert!(message.contains(needle), "{what}: {message:?}");
+        }
+        let (_, sth) = f.call(Method::GET, "/ct/v1/get-sth", b"").await;
+        assert_eq!(sth["tree_size"], 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn ct_read_api_checks_its_parameters() {
+        let f = fixture();
+        let cases = [
+            ("/ct/v1/get-sth-consistency?first=2&second=1", 400),
+            ("/ct/v1/get-sth-consistency?first=0&second=5", 400),
+            ("/ct/v1/get-sth-consistency?first=x&second=1", 400),
+            ("/ct/v1/get-proof-by-hash?tree_size=1&hash=AAAA", 400),
+            ("/ct/v1/get-proof-by-hash?tree_size=1&hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D", 404),
+            ("/ct/v1/get-entries?start=3&end=1", 400),
+            ("/ct/v1/nothing", 404),
+        ];
+        for (target, want) in cases {
+            let (status, answer) = f.call(Method::GET, target, b"").await;
+            assert_eq!(status, want, "{target}: {answer}");
+            assert!(answer["message"].is_string(), "{target}: {answer}");
+        }
+        let (status, _) = f.call(Method::GET, "/api/v2/signingCert", b"").await;
+        assert_eq!(status, 405);
+        let (status, key) = f.call(Method::GET, "/ct/v1/public-key", b"").await;
+        assert_eq!((status, key), (200, Value::Null), "PEM, not JSON");
+    }
+}

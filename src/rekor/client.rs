@@ -1,0 +1,338 @@
+//! A Rekor v1 client: submit proposed entries, read entries back, search, and turn a
+//! `LogEntry` response (PROTOCOLS §4.3) into a bundle `TransparencyLogEntry` (§1.5).
+//!
+//! The client checks shapes only; whether an entry is trustworthy (SET, proof, checkpoint)
+//! is decided offline by `verify`. The HTTP client is handed in (`http::blocking_client`).
+
+use serde_json::{json, Value};
+
+use super::{Error, Result};
+use crate::bundle::wire::{
+    Base64Bytes, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
+    TransparencyLogEntry,
+};
+use crate::crypto::Digest;
+use crate::encoding::{b64_decode, b64_encode, hex_decode};
+use crate::http::BlockingClient;
+
+/// A client for one Rekor v1 server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: BlockingClient,
+    base: String,
+}
+
+/// An entry as returned by the log: its entry ID and the bundle form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEntry {
+    /// The 80-hex entry ID (the response map key).
+    pub entry_id: String,
+    /// The bundle `TransparencyLogEntry`.
+    pub entry: TransparencyLogEntry,
+}
+
+impl Client {
+    /// A client for the server at `base_url` (e.g. `http://127.0.0.1:3000`; a trailing `/`
+    /// is dropped, a path prefix is kept).
+    pub fn new(http: BlockingClient, base_url: &str) -> Client {
+        Client { http, base: base_url.trim_end_matches('/').to_string() }
+    }
+
+    /// Submits a proposed entry. A 409 (already logged) is not an error: the existing entry
+    /// is fetched from the `Location` the server names, as sigstore-js does.
+    ///
+    /// Errors: [`Error::Transport`], [`Error::Rejected`] (any other non-2xx, quoting the
+    /// server's message), [`Error::MalformedResponse`].
+    pub fn create_entry(&self, proposed: &Value) -> Result<LoggedEntry> {
+        let url = format!("{}/api/v1/log/entries", self.base);
+        let resp = self.http.post(&url).json(proposed).send().map_err(transport(&url))?;
+        let status = resp.status().as_u16();
+        if status == 409 {
+            let location = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .ok_or(Error::MalformedResponse("409 without a Location header"))?;
+            let id = location.rsplit('/').next().unwrap_or_default();
+            return self.entry_by_uuid(id);
+        }
+        let map = read_json(resp, &url)?;
+        log_entry_from_map(&map)
+    }
+
+    /// Reads the entry with this UUID or entry ID.
+    pub fn entry_by_uuid(&self, uuid: &str) -> Result<LoggedEntry> {
+        let url = format!("{}/api/v1/log/entries/{uuid}", self.base);
+        let resp = self.http.get(&url).send().map_err(transport(&url))?;
+        log_entry_from_map(&read_json(resp, &url)?)
+    }
+
+    /// Reads the entry at a (global) log index.
+    pub fn entry_by_index(&self, index: u64) -> Result<LoggedEntry> {
+        let url = format!("{}/api/v1/log/entries?logIndex={index}", self.base);
+        let resp = self.http.get(&url).send().map_err(transport(&url))?;
+        log_entry_from_map(&read_json(resp, &url)?)
+    }
+
+    /// `POST /api/v1/index/retrieve` with a `SearchIndex` query; returns entry IDs.
+    pub fn search(&self, query: &Value) -> Result<Vec<String>> {
+        let url = format!("{}/api/v1/index/retrieve", self.base);
+        let resp = self.http.post(&url).json(query).send().map_err(transport(&url))?;
+        let value = read_json(resp, &url)?;
+        let list =
+            value.as_array().ok_or(Error::MalformedResponse("search result is not a list"))?;
+        list.iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Error::MalformedResponse("search result holds a non-string"))
+    }
+
+    /// `GET /api/v1/log/publicKey`: the log key PEM.
+    pub fn public_key_pem(&self) -> Result<String> {
+        let url = format!("{}/api/v1/log/publicKey", self.base);
+        let resp = self.http.get(&url).send().map_err(transport(&url))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().map_err(transport(&url))?;
+        if !(200..300).contains(&status) {
+            return Err(Error::Rejected { status, message: text });
+        }
+        Ok(text)
+    }
+}
+
+/// A `hashedrekord` 0.0.1 proposal: `digest` of the artifact, the DER `signature` over it,
+/// and the signer's certificate or public key as PEM.
+pub fn hashedrekord_proposal(digest: &Digest, signature: &[u8], verifier_pem: &str) -> Value {
+    json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+        "data": {"hash": {"algorithm": digest.algorithm().rekor_name(), "value": digest.to_hex()}},
+        "signature": {"content": b64_encode(signature),
+                      "publicKey": {"content": b64_encode(verifier_pem)}}}})
+}
+
+/// A `dsse` 0.0.1 proposal: the envelope JSON text exactly as it will be kept, and the
+/// signer's certificate or public key as PEM.
+pub fn dsse_proposal(envelope_json: &str, verifier_pem: &str) -> Value {
+    json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
+        "envelope": envelope_json, "verifiers": [b64_encode(verifier_pem)]}}})
+}
+
+/// Converts a `{entryID: LogEntry}` response map into the bundle form (PROTOCOLS §4.3):
+/// hex fields become bytes, `kindVersion` comes from the body, the body is kept verbatim.
+///
+/// Errors: [`Error::MalformedResponse`] naming what is missing.
+pub fn log_entry_from_map(map: &Value) -> Result<LoggedEntry> {
+    let obj = map.as_object().ok_or(Error::MalformedResponse("entry response is not a map"))?;
+    let (entry_id, e) = match obj.iter().next() {
+        Some(pair) if obj.len() == 1 => pair,
+        _ => return Err(Error::MalformedResponse("entry response must hold exactly one entry")),
+    };
+    let body_b64 = e.get("body").and_then(Value::as_str).ok_or(bad("body"))?;
+    let body = b64_decode(body_b64).ok_or(bad("body"))?;
+    let parsed: Value = serde_json::from_slice(&body).map_err(|_| bad("body"))?;
+    let kind_version = KindVersion {
+        kind: parsed.get("kind").and_then(Value::as_str).ok_or(bad("body kind"))?.to_string(),
+        version: parsed
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .ok_or(bad("body apiVersion"))?
+            .to_string(),
+    };
+    let log_id = hex_field(e, "/logID")?;
+    let log_index = int_field(e, "/logIndex")?;
+    let integrated_time = int_field(e, "/integratedTime")?;
+    let verification = e.get("verification");
+    let inclusion_promise = match verification.and_then(|v| v.get("signedEntryTimestamp")) {
+        Some(set) => Some(InclusionPromise {
+            signed_entry_timestamp: set
+                .as_str()
+                .and_then(b64_decode)
+                .ok_or(bad("signedEntryTimestamp"))?
+                .into(),
+        }),
+        None => None,
+    };
+    let inclusion_proof = match verification.and_then(|v| v.get("inclusionProof")) {
+        Some(p) => Some(InclusionProof {
+            log_index: int_field(p, "/logIndex")?,
+            root_hash: hex_field(p, "/rootHash")?,
+            tree_size: int_field(p, "/treeSize")?,
+            hashes: p
+                .get("hashes")
+                .and_then(Value::as_array)
+                .ok_or(bad("inclusionProof.hashes"))?
+                .iter()
+                .map(|h| h.as_str().and_then(hex_decode).map(Base64Bytes::from))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(bad("inclusionProof.hashes"))?,
+            checkpoint: p
+                .get("checkpoint")
+                .and_then(Value::as_str)
+                .map(|c| Checkpoint { envelope: c.to_string() }),
+        }),
+        None => None,
+    };
+    Ok(LoggedEntry {
+        entry_id: entry_id.clone(),
+        entry: TransparencyLogEntry {
+            log_index,
+            log_id: LogId { key_id: log_id },
+            kind_version,
+            integrated_time,
+            inclusion_promise,
+            inclusion_proof,
+            canonicalized_body: body.into(),
+        },
+    })
+}
+
+fn read_json(resp: reqwest::blocking::Response, url: &str) -> Result<Value> {
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().map_err(transport(url))?;
+    if !(200..300).contains(&status) {
+        let message = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        return Err(Error::Rejected { status, message });
+    }
+    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedResponse("response is not JSON"))
+}
+
+fn transport(url: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {
+    move |source| Error::Transport { url: url.to_string(), source }
+}
+
+fn bad(field: &'static str) -> Error {
+    Error::MalformedResponse(field)
+}
+
+fn hex_field(v: &Value, pointer: &'static str) -> Result<Base64Bytes> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(hex_decode)
+        .map(Base64Bytes::from)
+        .ok_or(bad(pointer))
+}
+
+fn int_field(v: &Value, pointer: &'static str) -> Result<i64> {
+    v.pointer(pointer).and_then(Value::as_i64).ok_or(bad(pointer))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::crypto::{EcdsaP256Signer, HashAlgorithm, Signer};
+    use crate::rekor::Log;
+    use crate::store::LogStore;
+    use crate::tlog::{self, NoteVerifier};
+
+    /// A real server on 127.0.0.1 (own runtime thread); returns its URL and log key.
+    fn start_server() -> (String, Arc<dyn Signer>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let store = LogStore::open(dir.path()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log_key = key.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let log = Log::open(store, log_key, &addr.to_string(), Arc::new(|| 1_700_000_000))
+                    .unwrap();
+                log.seed_genesis().await.unwrap();
+                tx.send(format!("http://{addr}")).unwrap();
+                crate::rekor::serve(listener, log, Default::default(), std::future::pending())
+                    .await
+                    .unwrap();
+            });
+        });
+        (rx.recv().unwrap(), key, dir)
+    }
+
+    #[test]
+    fn created_entry_converts_to_a_verifiable_bundle_entry_and_409_refetches() {
+        let (url, log_key, _dir) = start_server();
+        let client =
+            Client::new(crate::http::blocking_client(Duration::from_secs(30)).unwrap(), &url);
+        let signer = EcdsaP256Signer::generate();
+        let digest = crate::crypto::digest(HashAlgorithm::Sha256, b"artifact");
+        let sig = signer.sign_prehashed(digest.as_bytes()).unwrap();
+        let proposal = hashedrekord_proposal(&digest, &sig, &signer.public_key().to_pem());
+        let logged = client.create_entry(&proposal).unwrap();
+        let e = &logged.entry;
+        assert_eq!(e.log_index, 1);
+        assert_eq!(
+            e.kind_version,
+            KindVersion { kind: "hashedrekord".into(), version: "0.0.1".into() }
+        );
+        assert_eq!(&e.log_id.key_id[..], &log_key.public_key().key_id()[..]);
+        assert_eq!(e.integrated_time, 1_700_000_000);
+        let proof = e.inclusion_proof.as_ref().unwrap();
+        let hashes: Vec<tlog::Hash> =
+            proof.hashes.iter().map(|h| h[..].try_into().unwrap()).collect();
+        let root: tlog::Hash = proof.root_hash[..].try_into().unwrap();
+        let leaf = tlog::hash_leaf(&e.canonicalized_body);
+        tlog::verify_inclusion(
+            proof.log_index as u64,
+            proof.tree_size as u64,
+            &leaf,
+            &hashes,
+            &root,
+        )
+        .unwrap();
+        let name = url.trim_start_matches("http://");
+        let v = NoteVerifier::ecdsa(name, log_key.public_key().clone()).unwrap();
+        tlog::verify_checkpoint(&proof.checkpoint.as_ref().unwrap().envelope, &[v]).unwrap();
+        let set = &e.inclusion_promise.as_ref().unwrap().signed_entry_timestamp;
+        let payload = crate::rekor::set_payload(
+            &b64_encode(&e.canonicalized_body[..]),
+            e.integrated_time,
+            &log_key.public_key().key_id(),
+            e.log_index as u64,
+        )
+        .unwrap();
+        let k = log_key.public_key();
+        k.verify(k.default_scheme(), &payload, set).unwrap();
+
+        // Submitting again gives the same entry through the 409 Location.
+        let again = client.create_entry(&proposal).unwrap();
+        assert_eq!(again.entry_id, logged.entry_id);
+        assert_eq!(again.entry.canonicalized_body, e.canonicalized_body);
+        // Search by digest finds it.
+        let ids = client.search(&json!({"hash": format!("sha256:{}", digest.to_hex())})).unwrap();
+        assert_eq!(ids, vec![logged.entry_id.clone()]);
+        assert_eq!(client.public_key_pem().unwrap(), log_key.public_key().to_pem());
+    }
+
+    #[test]
+    fn rejected_entry_quotes_the_server_message() {
+        let (url, _key, _dir) = start_server();
+        let client =
+            Client::new(crate::http::blocking_client(Duration::from_secs(30)).unwrap(), &url);
+        let signer = EcdsaP256Signer::generate();
+        let digest = crate::crypto::digest(HashAlgorithm::Sha256, b"artifact");
+        let proposal =
+            hashedrekord_proposal(&digest, b"not a signature", &signer.public_key().to_pem());
+        match client.create_entry(&proposal) {
+            Err(Error::Rejected { status: 400, message }) => {
+                assert!(message.contains("signature"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn map_with_two_entries_is_malformed() {
+        let map = json!({"a": {}, "b": {}});
+        assert!(matches!(log_entry_from_map(&map), Err(Error::MalformedResponse(_))));
+    }
+}

@@ -1,0 +1,530 @@
+//! The log: a Merkle tree (`tlog`) over a durable store (`store`), with one sequencer thread
+//! that integrates entries in batches (group commit).
+//!
+//! A submitted entry waits in a queue. The sequencer takes everything queued (up to
+//! [`MAX_BATCH`]), drops duplicates, assigns indices, signs each SET, appends the leaves,
+//! signs one checkpoint for the new tree, writes the whole batch in one atomic write and
+//! flushes it to disk. Only then are the submitters answered, so a 201 always means durable.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+
+use super::entry::{entry_id, EntryView, InclusionProof, Record};
+use super::kinds::CanonicalEntry;
+use super::{Error, Result};
+use crate::crypto::Signer;
+use crate::encoding::hex_encode;
+use crate::store::{Commit, CommittedEntry, LogStore};
+use crate::tlog::{self, Checkpoint, CompactRange, Hash};
+
+/// Most entries integrated by one commit.
+pub const MAX_BATCH: usize = 1024;
+
+/// Where the log gets the time (Unix seconds); the CLI passes the system clock.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The latest signed state of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// Number of entries.
+    pub size: u64,
+    /// Root hash at `size`.
+    pub root: Hash,
+    /// Signed checkpoint for (`size`, `root`).
+    pub checkpoint: String,
+}
+
+/// A handle to the running log. Cheap to clone; the sequencer stops when every handle is gone.
+#[derive(Clone)]
+pub struct Log {
+    shared: Arc<Shared>,
+    queue: mpsc::SyncSender<Pending>,
+}
+
+struct Shared {
+    store: LogStore,
+    signer: Arc<dyn Signer>,
+    name: String,
+    origin: String,
+    tree_id: u64,
+    log_id: Hash,
+    head: RwLock<Head>,
+}
+
+struct Pending {
+    entry: CanonicalEntry,
+    reply: tokio::sync::oneshot::Sender<Result<u64>>,
+}
+
+impl Log {
+    /// Opens the log in `store`, signing with `signer` under key name `name` (the
+    /// checkpoint origin is `<name> - <tree ID>`). The tree ID is made on first open.
+    /// Re-signs the current checkpoint (so a changed name takes effect) and starts the
+    /// sequencer thread.
+    pub fn open(store: LogStore, signer: Arc<dyn Signer>, name: &str, clock: Clock) -> Result<Log> {
+        let tree_id = match store.meta("tree_id")? {
+            Some(v) => {
+                let bytes: [u8; 8] =
+                    v.as_slice().try_into().map_err(|_| crate::store::Error::Corrupt("tree id"))?;
+                u64::from_be_bytes(bytes)
+            }
+            None => {
+                let mut b = [0u8; 8];
+                crate::crypto::fill_random(&mut b).map_err(Error::Signing)?;
+                // Trillian tree IDs are positive int64.
+                let id = (u64::from_be_bytes(b) >> 1).max(1);
+                store.set_meta("tree_id", &id.to_be_bytes())?;
+                id
+            }
+        };
+        let range = store.compact_range()?;
+        let origin = format!("{name} - {tree_id}");
+        let log_id = signer.public_key().key_id();
+        let checkpoint = sign_head(&origin, name, &*signer, range.size(), range.root())?;
+        store.set_meta("checkpoint", checkpoint.as_bytes())?;
+        let head = Head { size: range.size(), root: range.root(), checkpoint };
+        let shared = Arc::new(Shared {
+            store,
+            signer,
+            name: name.to_string(),
+            origin,
+            tree_id,
+            log_id,
+            head: RwLock::new(head),
+        });
+        let (queue, rx) = mpsc::sync_channel(4 * MAX_BATCH);
+        let worker = shared.clone();
+        std::thread::Builder::new()
+            .name("rekor-sequencer".into())
+            .spawn(move || sequence(&worker, rx, range, clock))
+            .map_err(|_| Error::Unavailable)?;
+        tracing::info!(size = shared.head().size, tree_id, "log opened");
+        Ok(Log { shared, queue })
+    }
+
+    /// Submits a verified entry and waits until it is durable. Returns its view with an
+    /// inclusion proof against the checkpoint that first covered it (or a later one).
+    ///
+    /// Errors: [`Error::Duplicate`] if the same body is logged already; [`Error::Unavailable`]
+    /// if the sequencer stopped or the commit failed.
+    pub async fn submit(&self, entry: CanonicalEntry) -> Result<EntryView> {
+        if entry.body.len() > u16::MAX as usize {
+            return Err(Error::BodyTooLarge(entry.body.len()));
+        }
+        let (reply, wait) = tokio::sync::oneshot::channel();
+        match self.queue.try_send(Pending { entry, reply }) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(Error::Unavailable),
+            Err(mpsc::TrySendError::Full(pending)) => {
+                // Back-pressure: wait for room on a blocking thread, not on the runtime.
+                let queue = self.queue.clone();
+                tokio::task::spawn_blocking(move || queue.send(pending))
+                    .await
+                    .map_err(|_| Error::Unavailable)?
+                    .map_err(|_| Error::Unavailable)?;
+            }
+        }
+        let index = wait.await.map_err(|_| Error::Unavailable)??;
+        self.entry_by_index(index)
+    }
+
+    /// On an empty log, logs one `hashedrekord` entry signed by the log key itself, so
+    /// that no client entry gets index 0 (proto3 JSON drops a zero `logIndex`, and
+    /// sigstore-python then rejects the bundle; INTEROP "Log index 0 pitfall").
+    /// Returns the entry, or `None` if the log already has entries.
+    pub async fn seed_genesis(&self) -> Result<Option<EntryView>> {
+        if self.head().size > 0 {
+            return Ok(None);
+        }
+        let message = format!("sigbox rekor genesis entry for tree {}", self.shared.tree_id);
+        let digest =
+            crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, message.as_bytes());
+        let signature = self.shared.signer.sign(message.as_bytes()).map_err(Error::Signing)?;
+        let proposed = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": digest.to_hex()}},
+                "signature": {
+                    "content": crate::encoding::b64_encode(signature),
+                    "publicKey": {"content": crate::encoding::b64_encode(self.public_key_pem())},
+                },
+            },
+        });
+        let entry = super::kinds::canonicalize_proposed(&proposed)?;
+        match self.submit(entry).await {
+            Ok(view) => Ok(Some(view)),
+            Err(Error::Duplicate { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The entry at `index`, with a proof against the current head.
+    /// Errors: [`Error::NotFound`].
+    pub fn entry_by_index(&self, index: u64) -> Result<EntryView> {
+        let head = self.shared.head();
+        if index >= head.size {
+            return Err(Error::NotFound(format!("entry with logIndex {index}")));
+        }
+        let bytes = self
+            .shared
+            .store
+            .entry(index)?
+            .ok_or_else(|| Error::NotFound(format!("entry with logIndex {index}")))?;
+        let record = Record::from_bytes(&bytes)?;
+        let leaf = tlog::hash_leaf(&record.body_bytes()?);
+        let hashes = tlog::inclusion_proof(index, head.size, |id| self.shared.store.node(id))?;
+        Ok(EntryView {
+            entry_id: entry_id(self.shared.tree_id, &leaf),
+            record,
+            log_id_hex: hex_encode(self.shared.log_id),
+            proof: InclusionProof {
+                log_index: index,
+                tree_size: head.size,
+                root_hash: head.root,
+                hashes,
+                checkpoint: head.checkpoint,
+            },
+        })
+    }
+
+    /// The entry with this UUID (64 hex) or entry ID (80 hex, our tree ID first).
+    /// Errors: [`Error::NotFound`], [`Error::BadRequest`] for malformed IDs.
+    pub fn entry_by_uuid(&self, id: &str) -> Result<EntryView> {
+        let leaf = self.parse_uuid(id)?;
+        let index = self
+            .shared
+            .store
+            .index_of(&leaf)?
+            .ok_or_else(|| Error::NotFound(format!("entry {id}")))?;
+        self.entry_by_index(index)
+    }
+
+    /// The index of the entry with this leaf hash, if logged and covered by the head.
+    pub fn index_of(&self, leaf: &Hash) -> Result<Option<u64>> {
+        let size = self.shared.head().size;
+        Ok(self.shared.store.index_of(leaf)?.filter(|i| *i < size))
+    }
+
+    /// The latest signed head.
+    pub fn head(&self) -> Head {
+        self.shared.head()
+    }
+
+    /// The consistency proof between two sizes of the tree (`last <= head size`).
+    pub fn consistency_proof(&self, first: u64, last: u64) -> Result<Vec<Hash>> {
+        let size = self.shared.head().size;
+        if last > size {
+            return Err(Error::BadRequest(format!(
+                "lastSize {last} is beyond the tree size {size}"
+            )));
+        }
+        Ok(tlog::consistency_proof(first, last, |id| self.shared.store.node(id))?)
+    }
+
+    /// The root at an earlier size.
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        Ok(tlog::root_at(size, |id| self.shared.store.node(id))?)
+    }
+
+    /// Indices of entries under search key `key`, covered by the head.
+    pub fn search(&self, key: &str) -> Result<Vec<u64>> {
+        let size = self.shared.head().size;
+        Ok(self.shared.store.search(key)?.into_iter().filter(|i| *i < size).collect())
+    }
+
+    /// The hashes of tree level `level`, nodes `first..end` (tlog-tiles).
+    pub fn level_nodes(&self, level: u8, first: u64, end: u64) -> Result<Vec<Hash>> {
+        Ok(self.shared.store.level_nodes(level, first, end)?)
+    }
+
+    /// Canonical bodies of entries `first..end`.
+    pub fn bodies(&self, first: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        self.shared
+            .store
+            .entries(first, end)?
+            .iter()
+            .map(|b| Record::from_bytes(b)?.body_bytes())
+            .collect()
+    }
+
+    /// The tree ID (positive, as Trillian's int64).
+    pub fn tree_id(&self) -> u64 {
+        self.shared.tree_id
+    }
+
+    /// SHA-256 of the log key's SPKI (the log ID).
+    pub fn log_id(&self) -> Hash {
+        self.shared.log_id
+    }
+
+    /// The log's public key in PEM.
+    pub fn public_key_pem(&self) -> String {
+        self.shared.signer.public_key().to_pem()
+    }
+
+    /// The checkpoint key name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The checkpoint origin line.
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// The entry ID of a leaf in this log.
+    pub fn entry_id(&self, leaf: &Hash) -> String {
+        entry_id(self.shared.tree_id, leaf)
+    }
+
+    fn parse_uuid(&self, id: &str) -> Result<Hash> {
+        let bad = || Error::BadRequest(format!("{id:?} is not a 64- or 80-hex entry UUID"));
+        let uuid = match id.len() {
+            64 => id,
+            80 => {
+                let (tree, uuid) = id.split_at(16);
+                if !tree.eq_ignore_ascii_case(&format!("{:016x}", self.shared.tree_id)) {
+                    return Err(Error::NotFound(format!("entry {id} (other tree)")));
+                }
+                uuid
+            }
+            _ => return Err(bad()),
+        };
+        let bytes = crate::encoding::hex_decode(uuid).ok_or_else(bad)?;
+        bytes.try_into().map_err(|_| bad())
+    }
+}
+
+impl Shared {
+    fn head(&self) -> Head {
+        self.head.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The sequencer loop: one batch per iteration until every [`Log`] handle is dropped.
+fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRange, clock: Clock) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = integrate(shared, &mut range, batch, clock()) {
+            tracing::error!(error = %e, "batch commit failed; reloading the tree from storage");
+            match shared.store.compact_range() {
+                Ok(r) => range = r,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot reload the tree; the log stops");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Integrates one batch. On error every submitter in it gets [`Error::Unavailable`] and
+/// `range` may be ahead of storage (the caller reloads it).
+fn integrate(
+    shared: &Shared,
+    range: &mut CompactRange,
+    batch: Vec<Pending>,
+    now: i64,
+) -> Result<()> {
+    let mut commit = Commit::default();
+    let mut accepted: Vec<(tokio::sync::oneshot::Sender<Result<u64>>, u64)> = Vec::new();
+    let mut duplicates = Vec::new();
+    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+    let mut failed = Vec::new();
+    for Pending { entry, reply } in batch {
+        let leaf = tlog::hash_leaf(&entry.body);
+        let existing = match shared.store.index_of(&leaf) {
+            Ok(found) => found.or_else(|| in_batch.get(&leaf).copied()),
+            Err(e) => {
+                failed.push(reply);
+                tracing::error!(error = %e, "duplicate check failed");
+                continue;
+            }
+        };
+        if existing.is_some() {
+            duplicates.push((reply, entry_id(shared.tree_id, &leaf)));
+            continue;
+        }
+        let index = range.size();
+        let record = match Record::new(&entry.body, now, index, &shared.log_id, &*shared.signer) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                continue;
+            }
+        };
+        range.append(leaf, |id, h| commit.nodes.push((id, *h)))?;
+        in_batch.insert(leaf, index);
+        commit.entries.push(CommittedEntry {
+            index,
+            leaf_hash: leaf,
+            record: record.to_bytes(),
+            search_keys: entry.search_keys,
+        });
+        accepted.push((reply, index));
+    }
+    let result =
+        if commit.entries.is_empty() { Ok(()) } else { finish(shared, range, &mut commit) };
+    match &result {
+        Ok(()) => {
+            for (reply, index) in accepted {
+                let _ = reply.send(Ok(index));
+            }
+        }
+        Err(_) => {
+            for (reply, _) in accepted {
+                let _ = reply.send(Err(Error::Unavailable));
+            }
+        }
+    }
+    for (reply, entry_id) in duplicates {
+        let _ = reply.send(Err(Error::Duplicate { entry_id }));
+    }
+    for reply in failed {
+        let _ = reply.send(Err(Error::Unavailable));
+    }
+    result
+}
+
+fn finish(shared: &Shared, range: &CompactRange, commit: &mut Commit) -> Result<()> {
+    let (size, root) = (range.size(), range.root());
+    commit.checkpoint = sign_head(&shared.origin, &shared.name, &*shared.signer, size, root)?;
+    shared.store.commit(commit)?;
+    let mut head = shared.head.write().unwrap_or_else(|p| p.into_inner());
+    *head = Head { size, root, checkpoint: std::mem::take(&mut commit.checkpoint) };
+    tracing::debug!(size, entries = commit.entries.len(), "batch committed");
+    Ok(())
+}
+
+fn sign_head(
+    origin: &str,
+    name: &str,
+    signer: &dyn Signer,
+    size: u64,
+    root: Hash,
+) -> Result<String> {
+    let cp = Checkpoint { origin: origin.to_string(), size, root_hash: root, extensions: vec![] };
+    Ok(tlog::sign_checkpoint(&cp, name, signer)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{EcdsaP256Signer, HashAlgorithm};
+    use crate::encoding::b64_encode;
+    use crate::rekor::canonicalize_proposed;
+    use crate::tlog::NoteVerifier;
+
+    fn proposal(signer: &EcdsaP256Signer, artifact: &[u8]) -> CanonicalEntry {
+        let d = crate::crypto::digest(HashAlgorithm::Sha256, artifact);
+        let sig = signer.sign_prehashed(d.as_bytes()).unwrap();
+        canonicalize_proposed(&serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord",
+            "spec": {"data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
+                     "signature": {"content": b64_encode(sig),
+                                   "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}}))
+        .unwrap()
+    }
+
+    fn open(dir: &std::path::Path, key: Arc<dyn Signer>) -> Log {
+        let store = LogStore::open(dir).unwrap();
+        Log::open(store, key, "log.test", Arc::new(|| 1_700_000_000)).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_submits_get_distinct_indices_and_valid_proofs() {
+        let dir = tempfile::tempdir().unwrap();
+        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let log = open(dir.path(), key.clone());
+        let s = EcdsaP256Signer::generate();
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (log, entry) = (log.clone(), proposal(&s, format!("a{i}").as_bytes()));
+            tasks.push(tokio::spawn(async move { log.submit(entry).await.unwrap() }));
+        }
+        let mut indices = Vec::new();
+        for t in tasks {
+            let view = t.await.unwrap();
+            let leaf = tlog::hash_leaf(&view.record.body_bytes().unwrap());
+            let p = &view.proof;
+            tlog::verify_inclusion(p.log_index, p.tree_size, &leaf, &p.hashes, &p.root_hash)
+                .unwrap();
+            let v = NoteVerifier::ecdsa("log.test", key.public_key().clone()).unwrap();
+            let cp = tlog::verify_checkpoint(&p.checkpoint, &[v]).unwrap();
+            assert_eq!(
+                (cp.checkpoint().size, cp.checkpoint().root_hash),
+                (p.tree_size, p.root_hash)
+            );
+            indices.push(view.record.log_index);
+        }
+        indices.sort();
+        assert_eq!(indices, (0..40).collect::<Vec<_>>());
+        assert_eq!(log.head().size, 40);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn same_body_twice_in_flight_is_logged_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), Arc::new(EcdsaP256Signer::generate()));
+        let entry = proposal(&EcdsaP256Signer::generate(), b"same");
+        let (a, b) = tokio::join!(log.submit(entry.clone()), log.submit(entry));
+        let results = [a, b];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(results.iter().any(|r| matches!(r, Err(Error::Duplicate { .. }))));
+        assert_eq!(log.head().size, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reopen_keeps_tree_id_entries_and_resigns_under_new_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let (tree_id, root) = {
+            let log = open(dir.path(), key.clone());
+            assert!(log.seed_genesis().await.unwrap().is_some());
+            assert!(log.seed_genesis().await.unwrap().is_none(), "only on an empty log");
+            log.submit(proposal(&EcdsaP256Signer::generate(), b"x")).await.unwrap();
+            (log.tree_id(), log.head().root)
+        };
+        // The sequencer thread holds the database lock until it sees every handle gone.
+        let mut tries = 0;
+        let store = loop {
+            match LogStore::open(dir.path()) {
+                Ok(s) => break s,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("reopening: {e}"),
+            }
+        };
+        let log = Log::open(store, key.clone(), "renamed", Arc::new(|| 0)).unwrap();
+        assert_eq!(log.tree_id(), tree_id);
+        assert_eq!(log.head().root, root);
+        assert_eq!(log.origin(), format!("renamed - {tree_id}"));
+        let v = NoteVerifier::ecdsa("renamed", key.public_key().clone()).unwrap();
+        assert!(tlog::verify_checkpoint(&log.head().checkpoint, &[v]).is_ok());
+        assert_eq!(log.entry_by_index(1).unwrap().record.log_index, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn oversized_body_is_refused_before_sequencing() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), Arc::new(EcdsaP256Signer::generate()));
+        let entry = CanonicalEntry {
+            kind: "hashedrekord",
+            api_version: "0.0.1",
+            body: vec![b' '; 70_000],
+            search_keys: vec![],
+        };
+        assert!(matches!(log.submit(entry).await, Err(Error::BodyTooLarge(70_000))));
+        assert_eq!(log.head().size, 0);
+    }
+}

@@ -1,0 +1,37 @@
+//! L3 the transparency log service (Rekor v1 REST API, PROTOCOLS §4; tlog-tiles reads).
+//!
+//! [`kinds`] checks and canonicalizes proposed entries, [`Log`] sequences them into the
+//! Merkle tree over `store` with group commit, [`Api`] maps HTTP requests onto the log, and
+//! [`serve`] runs it on a socket. [`client`] talks to a Rekor server from the signing side. Rekor knowledge (entry kinds, SETs, entry IDs, the search
+//! index) lives here; `tlog` only sees leaf bytes.
+
+mod api;
+pub mod client;
+mod entry;
+mod error;
+mod index;
+pub mod kinds;
+mod log;
+pub mod service;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use api::Api;
+pub use entry::{entry_id, set_payload, EntryView, InclusionProof, Record};
+pub use error::{Error, Result};
+pub use index::SearchQuery;
+pub use kinds::{canonicalize_proposed, CanonicalEntry};
+pub use log::{Clock, Head, Log, MAX_BATCH};
+
+/// Serves the Rekor API for `log` on `listener` until `shutdown` completes.
+///
+/// Errors: [`crate::http::Error`] when the listening socket fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    log: Log,
+    limits: crate::http::Limits,
+    shutdown: impl Future<Output = ()>,
+) -> crate::http::Result<()> {
+    crate::http::serve(listener, Arc::new(Api::new(log)), limits, shutdown).await
+}
