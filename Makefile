@@ -43,3 +43,14 @@ bench: tools release
 
 up: build
 	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2
+
+## Coverage-guided fuzzing (cargo-fuzz; needs `cargo install cargo-fuzz`). Seeds come from
+## fuzz/corpus/<target>; what the fuzzer learns goes to fuzz/target/corpus (not committed).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := bundle trusted_root x509 keys
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p target/corpus/$$t corpus/$$t && \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t target/corpus/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

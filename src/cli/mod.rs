@@ -10,11 +10,12 @@ pub mod dispatch;
 pub mod exit;
 pub mod fulcio_server;
 pub mod install_links;
-pub mod output;
 pub mod oidc_server;
+pub mod output;
 mod password;
-pub mod sign;
+pub mod rekor_server;
 pub mod sigbox;
+pub mod sign;
 pub mod token;
 pub mod trust;
 pub mod verify;
@@ -57,6 +58,7 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
         "sigbox" => sigbox::run(args),
         "cosign" => cosign::run(args),
         "fulcio-server" => fulcio_server::run(args),
+        "rekor-server" => rekor_server::run(args),
         other => Err(anyhow::Error::new(exit::Usage(format!(
             "{other}: not implemented yet in this build of sigbox"
         )))),

@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use super::{exit, output};
-use crate::rekor::{self, service, service::ServiceConfig};
+use crate::rekor::{self, service, service::ServiceConfig, LogVersion};
 
 /// Flags of `rekor-server`.
 #[derive(Debug, Parser)]
@@ -28,8 +28,8 @@ struct Args {
     /// Directory for the database and the generated signing key.
     #[arg(long)]
     data_dir: PathBuf,
-    /// PKCS#8 PEM private key (ECDSA P-256) to sign SETs and checkpoints; default:
-    /// DATA_DIR/signer.key, generated on first start.
+    /// PKCS#8 PEM private key (ECDSA P-256; Ed25519 with --v2) to sign SETs and checkpoints;
+    /// default: DATA_DIR/signer.key, generated on first start.
     #[arg(long)]
     signer_key: Option<PathBuf>,
     /// Checkpoint key name (the log's hostname as clients know it); the origin line is
@@ -42,6 +42,10 @@ struct Args {
     /// Do not log the key-signed genesis entry at index 0 of a new log.
     #[arg(long)]
     no_genesis: bool,
+    /// Run a Rekor v2 log instead: `POST /api/v2/log/entries` (hashedrekord 0.0.2), tiles
+    /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
+    #[arg(long)]
+    v2: bool,
 }
 
 /// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
@@ -60,8 +64,13 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let config = ServiceConfig {
             data_dir: args.data_dir.clone(),
             signer_key: args.signer_key.clone(),
-            name: args.origin.clone().unwrap_or_else(|| bound.to_string()),
+            // compat(sigstore-go): v2 note verifiers are named by url.Hostname() (no port).
+            name: args.origin.clone().unwrap_or_else(|| match args.v2 {
+                true => bound.ip().to_string(),
+                false => bound.to_string(),
+            }),
             genesis: !args.no_genesis,
+            version: if args.v2 { LogVersion::V2 } else { LogVersion::V1 },
         };
         let log = service::open(config, system_clock())
             .await

@@ -51,6 +51,9 @@ pub struct Args {
     /// Accept any identity that chains to the trusted root (no --identity/--issuer).
     #[arg(long = "any-identity")]
     any_identity: bool,
+    /// Danger: accept a key-signed bundle with no transparency log entry.
+    #[arg(long = "insecure-ignore-tlog")]
+    insecure_ignore_tlog: bool,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
@@ -63,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(input)) => PathBuf::from(format!("{input}.sigstore.json")),
         (None, None) => return Err(Usage("give --bundle or an INPUT".into()).into()),
     };
+    let bundle = Some(bundle);
     let identity = match (args.identity, args.identity_regex) {
         (Some(exact), _) => Some(IdentityFlag::Exact(exact)),
         (None, Some(regex)) => Some(IdentityFlag::Regex(regex)),
@@ -81,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         issuer,
         extensions: Vec::new(),
         key: args.key,
-        insecure_ignore_tlog: false,
+        insecure_ignore_tlog: args.insecure_ignore_tlog,
         signature: None,
         predicate_type: args.predicate_type,
         require_identity: !args.any_identity,
@@ -111,7 +115,8 @@ pub(crate) enum Persona {
 /// Everything a verify front end resolved from its flags (no I/O yet).
 #[derive(Debug)]
 pub(crate) struct Request {
-    pub bundle: PathBuf,
+    /// The bundle file; `None` means a bare `--signature` checked with `--key`.
+    pub bundle: Option<PathBuf>,
     pub input: Option<String>,
     pub trusted_root: Option<PathBuf>,
     pub identity: Option<IdentityFlag>,
@@ -130,18 +135,29 @@ pub(crate) struct Request {
 
 /// Resolves a request, verifies, and prints the outcome.
 pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
-    let bundle_bytes = std::fs::read(&request.bundle)
-        .with_context(|| format!("reading bundle {}", request.bundle.display()))?;
-    let bundle = Checked::from_json(&bundle_bytes).map_err(|e| {
-        rejected(anyhow::Error::new(e), &format!("bundle {}", request.bundle.display()))
-    })?;
+    let (bundle, label) = match (&request.bundle, &request.signature) {
+        (Some(path), _) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading bundle {}", path.display()))?;
+            let bundle = Checked::from_json(&bytes).map_err(|e| {
+                rejected(anyhow::Error::new(e), &format!("bundle {}", path.display()))
+            })?;
+            (bundle, path.display().to_string())
+        }
+        (None, Some(signature)) if request.key.is_some() => {
+            (detached_signature_bundle(signature)?, signature.display().to_string())
+        }
+        _ => {
+            return Err(Usage("give --bundle, or --key with --signature".into()).into());
+        }
+    };
     let root = load_root(request.trusted_root.as_deref())?;
     let policy = build_policy(&request, &bundle)?;
     let key = match &request.key {
         None => None,
         Some(path) => Some(load_key(path)?),
     };
-    if let Some(path) = &request.signature {
+    if let (Some(path), Some(_)) = (&request.signature, &request.bundle) {
         check_detached_signature(path, &bundle)?;
     }
     #[allow(clippy::disallowed_methods)] // the edge reads the clock and passes it down
@@ -171,7 +187,7 @@ pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
                 }))?;
                 return Ok(Code::Rejected.into());
             }
-            return Err(rejected(anyhow::Error::new(e), &request.bundle.display().to_string()));
+            return Err(rejected(anyhow::Error::new(e), &label));
         }
     };
     show(&verdict, request.format, request.persona)?;
@@ -228,8 +244,32 @@ fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
 fn load_key(path: &Path) -> anyhow::Result<PublicKey> {
     let bytes =
         std::fs::read(path).with_context(|| format!("reading public key {}", path.display()))?;
-    verify::parse_public_key(&bytes)
+    crate::crypto::PublicKey::from_pem_or_der(&bytes)
         .with_context(|| format!("reading public key {}", path.display()))
+}
+
+/// A key bundle holding just the signature of `--signature FILE` (cosign's pre-bundle
+/// form: `verify-blob --key K --signature S FILE`), so the one verifier checks it.
+fn detached_signature_bundle(path: &Path) -> anyhow::Result<Checked> {
+    use crate::bundle::wire;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading signature {}", path.display()))?;
+    let signature = crate::encoding::b64_decode(text.trim())
+        .ok_or_else(|| Usage(format!("signature {} is not base64", path.display())))?;
+    let bundle = wire::Bundle {
+        media_type: wire::MEDIA_TYPE_V03.into(),
+        verification_material: Some(wire::VerificationMaterial {
+            public_key: Some(wire::PublicKeyIdentifier { hint: String::new() }),
+            ..Default::default()
+        }),
+        message_signature: Some(wire::MessageSignature {
+            message_digest: None,
+            signature: wire::Base64Bytes(signature),
+        }),
+        dsse_envelope: None,
+    };
+    Checked::try_from(bundle)
+        .map_err(|e| rejected(anyhow::Error::new(e), &format!("signature {}", path.display())))
 }
 
 /// `--signature FILE`: the (base64) signature must be the bundle's own.

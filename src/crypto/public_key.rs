@@ -186,10 +186,11 @@ impl PublicKey {
         Ok(PublicKey { kind, spki: der_bytes.to_vec(), raw })
     }
 
-    /// Reads a PEM `PUBLIC KEY` block (RFC 7468); text around the block is an error.
+    /// Reads a PEM `PUBLIC KEY` block. Line length is not enforced: real keys (npm's
+    /// registry key) put the whole base64 body on one line.
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let (label, der_bytes) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
-            .map_err(|e| Error::MalformedPem(e.to_string()))?;
+        let (label, der_bytes) =
+            crate::encoding::pem_decode(pem).map_err(|e| Error::MalformedPem(e.to_string()))?;
         if label != "PUBLIC KEY" {
             return Err(Error::MalformedPem(format!("expected PUBLIC KEY, found {label}")));
         }

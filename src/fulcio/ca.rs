@@ -51,6 +51,9 @@ pub enum Error {
     /// The configured chain and key do not fit together.
     #[error("the CA key does not match the first certificate of the chain")]
     KeyMismatch,
+    /// Only part of a generated CA is in the data directory.
+    #[error("{0} holds only part of a CA (ca-chain.pem or ca-intermediate.key is missing)")]
+    PartialCa(String),
     /// The chain is empty.
     #[error("the CA chain file holds no certificate")]
     EmptyChain,
@@ -90,8 +93,12 @@ impl CertificateAuthority {
     ) -> Result<Self, Error> {
         let chain_path = dir.join("ca-chain.pem");
         let key_path = dir.join("ca-intermediate.key");
-        if chain_path.exists() && key_path.exists() {
-            return Self::from_files(&chain_path, &key_path, None);
+        match (chain_path.exists(), key_path.exists()) {
+            (true, true) => return Self::from_files(&chain_path, &key_path, None),
+            (false, false) => {}
+            // Never paper over half a CA (a crash during first start, a file deleted by
+            // hand) by generating a new one next to it: the operator must look.
+            _ => return Err(Error::PartialCa(dir.display().to_string())),
         }
         std::fs::create_dir_all(dir).map_err(|source| file_error(dir, source))?;
         let root_key = generate(curve);
@@ -267,6 +274,15 @@ mod tests {
         assert_eq!(leaf.not_after() - leaf.not_before(), LEAF_LIFETIME_SECS);
         let sth = ct.signed_tree_head(0).expect("read");
         assert_eq!(sth.tree_size, 1);
+
+        // Half a CA is an error, not a reason to make a new one.
+        let half = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(dir.path().join("ca-chain.pem"), half.path().join("ca-chain.pem"))
+            .expect("copy");
+        assert!(matches!(
+            CertificateAuthority::load_or_create(half.path(), CaCurve::P256, "x", NOW),
+            Err(Error::PartialCa(_))
+        ));
 
         // Restarting reuses the same CA.
         let again = CertificateAuthority::load_or_create(dir.path(), CaCurve::P256, "x", NOW)

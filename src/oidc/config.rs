@@ -55,6 +55,10 @@ pub struct IssuerConfig {
     /// A static JWKS file (air-gapped): no discovery, no network.
     #[serde(default, alias = "JWKSFile", alias = "jwks-file")]
     pub jwks_file: Option<String>,
+    /// Where the certificate's issuer (`.1.1`/`.1.8`) comes from instead of `iss`: a JSON
+    /// path such as `$.federated_claims.connector_id` (Dex, as public-good Fulcio uses it).
+    #[serde(default, alias = "IssuerClaim", alias = "issuer-claim")]
+    pub issuer_claim: Option<String>,
     /// Skip the `email_verified` check (Fulcio's `skip-email-verification`).
     #[serde(default, alias = "SkipEmailVerification", alias = "skip-email-verification")]
     pub skip_email_verification: bool,
@@ -112,8 +116,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
             (1..=tail.len()).any(|n| {
                 tail.get(..n).is_some_and(|seg| {
                     seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                })
-                    && tail.get(n..).is_some_and(|after| wildcard_match(rest, after))
+                }) && tail.get(n..).is_some_and(|after| wildcard_match(rest, after))
             })
         }
     }
@@ -141,5 +144,19 @@ mod tests {
         // A wildcard never spans a slash or a dot.
         assert!(config.issuer("https://oidc.eks.evil.test/x.amazonaws.com/id/A").is_err());
         assert!(config.issuer("https://oidc.eks.evil.test.amazonaws.com/id/A").is_err());
+    }
+
+    #[test]
+    fn fixture_config_parses_with_issuer_claim_and_jwks_file() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/fulcio/config.json");
+        let config = OidcConfig::from_json(&std::fs::read(path).expect("fixture")).expect("parses");
+        let dex = config.issuer("https://oauth2.sigstore.dev/auth").expect("dex");
+        assert_eq!(dex.issuer_claim.as_deref(), Some("$.federated_claims.connector_id"));
+        let local = config.issuer("http://127.0.0.1:5556").expect("local");
+        assert_eq!(local.jwks_file.as_deref(), Some("/var/lib/sigbox/test-issuer-jwks.json"));
+        let gh = config.issuer("https://token.actions.githubusercontent.com").expect("gh");
+        assert_eq!((gh.r#type, gh.client_id.as_str()), (IssuerType::GithubWorkflow, "sigstore"));
+        let eks = config.issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/X1").expect("eks");
+        assert_eq!(eks.r#type, IssuerType::Kubernetes);
     }
 }

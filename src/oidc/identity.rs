@@ -35,7 +35,12 @@ pub fn identity_from_token(
     config: &IssuerConfig,
 ) -> Result<CertificateIdentity> {
     let sub = token.subject().to_string();
-    let issuer = token.issuer().to_string();
+    let issuer = match &config.issuer_claim {
+        None => token.issuer().to_string(),
+        Some(path) => {
+            claim_at_path(token, path).ok_or_else(|| Error::MissingClaim(path.clone()))?.to_string()
+        }
+    };
     let claim = |name: &str| token.string_claim(name).map(str::to_string);
     let need = |name: &str| claim(name).ok_or_else(|| Error::MissingClaim(name.into()));
     let mut extensions = Vec::new();
@@ -114,6 +119,17 @@ pub fn identity_from_token(
     Ok(CertificateIdentity { san, issuer, challenge, extensions })
 }
 
+/// A string claim addressed by a simple JSON path (`$.a.b` or `a.b`): object keys only.
+fn claim_at_path<'a>(token: &'a VerifiedToken, path: &str) -> Option<&'a str> {
+    let path = path.strip_prefix("$.").unwrap_or(path);
+    let mut parts = path.split('.');
+    let mut value = token.claim(parts.next()?)?;
+    for part in parts {
+        value = value.get(part)?;
+    }
+    value.as_str().filter(|s| !s.is_empty())
+}
+
 /// The GitHub Actions claims → extensions table (PROTOCOLS §3.4), skipping empty values.
 fn github_extensions(token: &VerifiedToken, url: &str, out: &mut Vec<(u32, String)>) {
     let claim = |name: &str| token.string_claim(name).filter(|v| !v.is_empty()).map(str::to_string);
@@ -181,8 +197,26 @@ mod tests {
             subject_domain: Some("example.com".into()),
             spiffe_trust_domain: Some("example.com".into()),
             jwks_file: None,
+            issuer_claim: None,
             skip_email_verification: false,
         }
+    }
+
+    #[test]
+    fn issuer_claim_path_replaces_iss_in_the_certificate() {
+        let mut c = claims(NOW);
+        c["federated_claims"] =
+            serde_json::json!({"connector_id": "https://github.com/login/oauth"});
+        let mut dex = config(IssuerType::Email);
+        dex.issuer_claim = Some("$.federated_claims.connector_id".into());
+        let id = identity_from_token(&verified(&c), &dex).expect("ok");
+        assert_eq!(id.issuer, "https://github.com/login/oauth");
+        assert!(matches!(
+            identity_from_token(&verified(&claims(NOW)), &dex),
+            Err(Error::MissingClaim(p)) if p == "$.federated_claims.connector_id"
+        ));
+        let plain = identity_from_token(&verified(&c), &config(IssuerType::Email)).expect("ok");
+        assert_eq!(plain.issuer, "https://issuer.test");
     }
 
     #[test]

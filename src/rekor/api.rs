@@ -10,8 +10,8 @@ use std::pin::Pin;
 use serde_json::{json, Value};
 
 use super::index::SearchQuery;
-use super::kinds::canonicalize_proposed;
-use super::log::Log;
+use super::kinds::{canonicalize_proposed, canonicalize_v2_request};
+use super::log::{Log, LogVersion};
 use super::{Error, Result};
 use crate::encoding::hex_encode;
 use crate::http::{Handler, Method, Request, Response, StatusCode};
@@ -41,6 +41,9 @@ impl Api {
         let path = req.path.trim_end_matches('/');
         let get = req.method == Method::GET;
         let post = req.method == Method::POST;
+        if self.log.version() == LogVersion::V2 {
+            return self.route_v2(req, path, get, post).await;
+        }
         match path {
             "/api/v1/log/entries" if post => self.create(req).await,
             "/api/v1/log/entries" if get => {
@@ -73,6 +76,35 @@ impl Api {
             }
             _ if get && path.starts_with("/tile/") => self.tile(&path[1..]),
             _ => Err(Error::NotFound(format!("{} {}", req.method, req.path))),
+        }
+    }
+
+    /// Rekor v2 (rekor-tiles): writes at `/api/v2/log/entries`, reads are tiles only.
+    async fn route_v2(&self, req: &Request, path: &str, get: bool, post: bool) -> Result<Response> {
+        match path {
+            "/api/v2/log/entries" if post => {
+                let value: Value = serde_json::from_slice(&req.body)
+                    .map_err(|e| Error::BadRequest(format!("request body is not JSON: {e}")))?;
+                let entry = canonicalize_v2_request(&value)?;
+                let view = self.log.submit(entry).await?;
+                let tle = view.to_transparency_log_entry(&self.log.log_id())?;
+                let json = serde_json::to_value(&tle)
+                    .map_err(|_| Error::BadRequest("entry cannot be encoded".into()))?;
+                Ok(Response::json(StatusCode::CREATED, &json))
+            }
+            "/healthz" | "/ping" if get => {
+                Ok(Response::json(StatusCode::OK, &json!({"status": "ok"})))
+            }
+            "/checkpoint" if get => Ok(Response::bytes(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                self.log.head().checkpoint.into_bytes(),
+            )),
+            _ if get && path.starts_with("/tile/") => self.tile(&path[1..]),
+            _ => Err(Error::NotFound(format!(
+                "{} {} (this is a Rekor v2 log)",
+                req.method, req.path
+            ))),
         }
     }
 

@@ -61,6 +61,16 @@ impl Client {
         log_entry_from_map(&map)
     }
 
+    /// Submits a Rekor v2 `CreateEntryRequest` to `POST /api/v2/log/entries` and returns the
+    /// `TransparencyLogEntry` the log answers with (already in bundle form). A duplicate is
+    /// [`Error::Rejected`] with status 409 (Rekor v2 has no read-by-ID API).
+    pub fn create_entry_v2(&self, request: &Value) -> Result<TransparencyLogEntry> {
+        let url = format!("{}/api/v2/log/entries", self.base);
+        let resp = self.http.post(&url).json(request).send().map_err(transport(&url))?;
+        let value = read_json(resp, &url)?;
+        serde_json::from_value(value).map_err(|_| Error::MalformedResponse("TransparencyLogEntry"))
+    }
+
     /// Reads the entry with this UUID or entry ID.
     pub fn entry_by_uuid(&self, uuid: &str) -> Result<LoggedEntry> {
         let url = format!("{}/api/v1/log/entries/{uuid}", self.base);
@@ -108,6 +118,26 @@ pub fn hashedrekord_proposal(digest: &Digest, signature: &[u8], verifier_pem: &s
         "data": {"hash": {"algorithm": digest.algorithm().rekor_name(), "value": digest.to_hex()}},
         "signature": {"content": b64_encode(signature),
                       "publicKey": {"content": b64_encode(verifier_pem)}}}})
+}
+
+/// A Rekor v2 `hashedrekord` 0.0.2 request. `verifier_der` is the leaf certificate DER
+/// (`is_certificate`) or an SPKI DER; `key_details` is the protobuf-specs name, e.g.
+/// `PKIX_ECDSA_P256_SHA_256`. For DSSE, `digest` is SHA-256 of the PAE and `signature` the
+/// envelope signature (PROTOCOLS §4.8).
+pub fn hashedrekord_v2_request(
+    digest: &[u8],
+    signature: &[u8],
+    verifier_der: &[u8],
+    is_certificate: bool,
+    key_details: &str,
+) -> Value {
+    let material = if is_certificate { "x509Certificate" } else { "publicKey" };
+    let mut verifier = serde_json::Map::new();
+    verifier.insert(material.into(), json!({"rawBytes": b64_encode(verifier_der)}));
+    verifier.insert("keyDetails".into(), key_details.into());
+    json!({"hashedRekordRequestV002": {
+        "digest": b64_encode(digest),
+        "signature": {"content": b64_encode(signature), "verifier": verifier}}})
 }
 
 /// A `dsse` 0.0.1 proposal: the envelope JSON text exactly as it will be kept, and the
@@ -226,14 +256,20 @@ mod tests {
 
     use super::*;
     use crate::crypto::{EcdsaP256Signer, HashAlgorithm, Signer};
-    use crate::rekor::Log;
+    use crate::rekor::{Log, LogVersion};
     use crate::store::LogStore;
     use crate::tlog::{self, NoteVerifier};
 
-    /// A real server on 127.0.0.1 (own runtime thread); returns its URL and log key.
+    /// A real v1 server on 127.0.0.1 (own runtime thread); returns its URL and log key.
     fn start_server() -> (String, Arc<dyn Signer>, tempfile::TempDir) {
+        start(LogVersion::V1, Arc::new(EcdsaP256Signer::generate()))
+    }
+
+    fn start(
+        version: LogVersion,
+        key: Arc<dyn Signer>,
+    ) -> (String, Arc<dyn Signer>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
         let store = LogStore::open(dir.path()).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let log_key = key.clone();
@@ -246,8 +282,12 @@ mod tests {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
-                let log = Log::open(store, log_key, &addr.to_string(), Arc::new(|| 1_700_000_000))
-                    .unwrap();
+                let name = match version {
+                    LogVersion::V1 => addr.to_string(),
+                    LogVersion::V2 => addr.ip().to_string(),
+                };
+                let clock = Arc::new(|| 1_700_000_000);
+                let log = Log::open_version(store, log_key, &name, version, clock).unwrap();
                 log.seed_genesis().await.unwrap();
                 tx.send(format!("http://{addr}")).unwrap();
                 crate::rekor::serve(listener, log, Default::default(), std::future::pending())
@@ -334,5 +374,35 @@ mod tests {
     fn map_with_two_entries_is_malformed() {
         let map = json!({"a": {}, "b": {}});
         assert!(matches!(log_entry_from_map(&map), Err(Error::MalformedResponse(_))));
+    }
+
+    #[test]
+    fn v2_request_gets_a_bundle_entry_without_set() {
+        let key: Arc<dyn Signer> = Arc::new(crate::crypto::Ed25519Signer::generate());
+        let (url, log_key, _dir) = start(LogVersion::V2, key);
+        let client =
+            Client::new(crate::http::blocking_client(Duration::from_secs(30)).unwrap(), &url);
+        let signer = EcdsaP256Signer::generate();
+        let digest = crate::crypto::digest(HashAlgorithm::Sha256, b"v2");
+        let sig = signer.sign_prehashed(digest.as_bytes()).unwrap();
+        let request = hashedrekord_v2_request(
+            digest.as_bytes(),
+            &sig,
+            signer.public_key().spki_der(),
+            false,
+            "PKIX_ECDSA_P256_SHA_256",
+        );
+        let e = client.create_entry_v2(&request).unwrap();
+        assert_eq!(e.log_index, 0);
+        assert!(e.inclusion_promise.is_none());
+        assert_eq!(e.integrated_time, 0);
+        let v = NoteVerifier::ed25519("127.0.0.1", log_key.public_key().clone()).unwrap();
+        assert_eq!(&e.log_id.key_id[..], &v.log_id()[..]);
+        let proof = e.inclusion_proof.as_ref().unwrap();
+        tlog::verify_checkpoint(&proof.checkpoint.as_ref().unwrap().envelope, &[v]).unwrap();
+        match client.create_entry_v2(&request) {
+            Err(Error::Rejected { status: 409, .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{Error, Result};
+use crate::bundle::wire;
 use crate::crypto::Signer;
 use crate::encoding::{b64_decode, b64_encode, hex_encode};
 use crate::tlog::Hash;
@@ -37,6 +38,11 @@ impl Record {
         let payload = set_payload(&body, integrated_time, log_id, log_index)?;
         let set = signer.sign(&payload).map_err(Error::Signing)?;
         Ok(Record { body, integrated_time, log_index, set: b64_encode(set) })
+    }
+
+    /// A Rekor v2 record: no SET and no integrated time.
+    pub fn without_set(body: &[u8], log_index: u64) -> Record {
+        Record { body: b64_encode(body), integrated_time: 0, log_index, set: String::new() }
     }
 
     /// Reads stored bytes. Errors: [`Error::Storage`] (corrupt record).
@@ -130,6 +136,40 @@ impl EntryView {
                 },
                 "signedEntryTimestamp": self.record.set,
             },
+        })
+    }
+
+    /// The bundle / Rekor v2 `TransparencyLogEntry` (PROTOCOLS §1.5) for this entry, with
+    /// `logId.keyId = log_id`. The SET and integrated time are included when recorded.
+    ///
+    /// Errors: [`Error::Storage`] if the stored body is not JSON with `kind`/`apiVersion`.
+    pub fn to_transparency_log_entry(&self, log_id: &Hash) -> Result<wire::TransparencyLogEntry> {
+        let body = self.record.body_bytes()?;
+        let parsed: Value = serde_json::from_slice(&body)
+            .map_err(|_| crate::store::Error::Corrupt("entry body"))?;
+        let text = |k: &str| parsed.get(k).and_then(Value::as_str).map(str::to_string);
+        let kind_version = wire::KindVersion {
+            kind: text("kind").ok_or(crate::store::Error::Corrupt("entry kind"))?,
+            version: text("apiVersion").ok_or(crate::store::Error::Corrupt("entry apiVersion"))?,
+        };
+        let set = b64_decode(&self.record.set).unwrap_or_default();
+        let p = &self.proof;
+        let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Ok(wire::TransparencyLogEntry {
+            log_index: to_i64(self.record.log_index),
+            log_id: wire::LogId { key_id: log_id.to_vec().into() },
+            kind_version,
+            integrated_time: self.record.integrated_time,
+            inclusion_promise: (!set.is_empty())
+                .then(|| wire::InclusionPromise { signed_entry_timestamp: set.into() }),
+            inclusion_proof: Some(wire::InclusionProof {
+                log_index: to_i64(p.log_index),
+                root_hash: p.root_hash.to_vec().into(),
+                tree_size: to_i64(p.tree_size),
+                hashes: p.hashes.iter().map(|h| h.to_vec().into()).collect(),
+                checkpoint: Some(wire::Checkpoint { envelope: p.checkpoint.clone() }),
+            }),
+            canonicalized_body: body.into(),
         })
     }
 

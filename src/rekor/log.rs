@@ -24,6 +24,17 @@ pub const MAX_BATCH: usize = 1024;
 /// Where the log gets the time (Unix seconds); the CLI passes the system clock.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// Which Rekor API generation a log speaks (PROTOCOLS §4 and §4.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogVersion {
+    /// Rekor v1: ECDSA key, origin `<name> - <tree ID>`, a SET and integrated time per entry,
+    /// kinds `hashedrekord` 0.0.1, `dsse` 0.0.1, `intoto` 0.0.2.
+    V1,
+    /// Rekor v2 (rekor-tiles): origin = key name = the host, no SET and no integrated time,
+    /// only `hashedrekord` 0.0.2; the log ID is the C2SP key ID of the (Ed25519) key.
+    V2,
+}
+
 /// The latest signed state of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
@@ -47,6 +58,7 @@ struct Shared {
     signer: Arc<dyn Signer>,
     name: String,
     origin: String,
+    version: LogVersion,
     tree_id: u64,
     log_id: Hash,
     head: RwLock<Head>,
@@ -58,11 +70,24 @@ struct Pending {
 }
 
 impl Log {
-    /// Opens the log in `store`, signing with `signer` under key name `name` (the
+    /// Opens a Rekor v1 log in `store`, signing with `signer` under key name `name` (the
     /// checkpoint origin is `<name> - <tree ID>`). The tree ID is made on first open.
     /// Re-signs the current checkpoint (so a changed name takes effect) and starts the
     /// sequencer thread.
     pub fn open(store: LogStore, signer: Arc<dyn Signer>, name: &str, clock: Clock) -> Result<Log> {
+        Self::open_version(store, signer, name, LogVersion::V1, clock)
+    }
+
+    /// Opens a log of the given version (see [`LogVersion`]); [`Log::open`] is `V1`.
+    ///
+    /// Errors: [`Error::Tree`] when `name` is not a valid signed-note key name.
+    pub fn open_version(
+        store: LogStore,
+        signer: Arc<dyn Signer>,
+        name: &str,
+        version: LogVersion,
+        clock: Clock,
+    ) -> Result<Log> {
         let tree_id = match store.meta("tree_id")? {
             Some(v) => {
                 let bytes: [u8; 8] =
@@ -79,8 +104,12 @@ impl Log {
             }
         };
         let range = store.compact_range()?;
-        let origin = format!("{name} - {tree_id}");
-        let log_id = signer.public_key().key_id();
+        let origin = match version {
+            LogVersion::V1 => format!("{name} - {tree_id}"),
+            LogVersion::V2 => name.to_string(),
+        };
+        // SHA-256(SPKI) for ECDSA keys (Rekor v1), the C2SP key ID for Ed25519 (Rekor v2).
+        let log_id = tlog::NoteVerifier::for_key(name, signer.public_key().clone())?.log_id();
         let checkpoint = sign_head(&origin, name, &*signer, range.size(), range.root())?;
         store.set_meta("checkpoint", checkpoint.as_bytes())?;
         let head = Head { size: range.size(), root: range.root(), checkpoint };
@@ -89,6 +118,7 @@ impl Log {
             signer,
             name: name.to_string(),
             origin,
+            version,
             tree_id,
             log_id,
             head: RwLock::new(head),
@@ -134,7 +164,9 @@ impl Log {
     /// sigstore-python then rejects the bundle; INTEROP "Log index 0 pitfall").
     /// Returns the entry, or `None` if the log already has entries.
     pub async fn seed_genesis(&self) -> Result<Option<EntryView>> {
-        if self.head().size > 0 {
+        // Rekor v2 logs take only hashedrekord 0.0.2 and their key is Ed25519; v2 clients
+        // (sigstore-python) read index 0 fine, so there is nothing to seed.
+        if self.head().size > 0 || self.shared.version == LogVersion::V2 {
             return Ok(None);
         }
         let message = format!("sigbox rekor genesis entry for tree {}", self.shared.tree_id);
@@ -264,6 +296,11 @@ impl Log {
         self.shared.signer.public_key().to_pem()
     }
 
+    /// Which API generation the log speaks.
+    pub fn version(&self) -> LogVersion {
+        self.shared.version
+    }
+
     /// The checkpoint key name.
     pub fn name(&self) -> &str {
         &self.shared.name
@@ -334,18 +371,19 @@ fn integrate(
     batch: Vec<Pending>,
     now: i64,
 ) -> Result<()> {
-    let mut commit = Commit::default();
-    let mut accepted: Vec<(tokio::sync::oneshot::Sender<Result<u64>>, u64)> = Vec::new();
+    // Pass 1: drop duplicates (stored or earlier in this batch) and assign indices.
+    let mut fresh = Vec::with_capacity(batch.len());
     let mut duplicates = Vec::new();
-    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
     let mut failed = Vec::new();
+    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+    let mut next = range.size();
     for Pending { entry, reply } in batch {
         let leaf = tlog::hash_leaf(&entry.body);
         let existing = match shared.store.index_of(&leaf) {
             Ok(found) => found.or_else(|| in_batch.get(&leaf).copied()),
             Err(e) => {
-                failed.push(reply);
                 tracing::error!(error = %e, "duplicate check failed");
+                failed.push(reply);
                 continue;
             }
         };
@@ -353,37 +391,39 @@ fn integrate(
             duplicates.push((reply, entry_id(shared.tree_id, &leaf)));
             continue;
         }
-        let index = range.size();
-        let record = match Record::new(&entry.body, now, index, &shared.log_id, &*shared.signer) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                continue;
-            }
-        };
-        range.append(leaf, |id, h| commit.nodes.push((id, *h)))?;
-        in_batch.insert(leaf, index);
-        commit.entries.push(CommittedEntry {
-            index,
-            leaf_hash: leaf,
-            record: record.to_bytes(),
-            search_keys: entry.search_keys,
-        });
-        accepted.push((reply, index));
+        in_batch.insert(leaf, next);
+        fresh.push((reply, entry, leaf, next));
+        next += 1;
     }
-    let result =
-        if commit.entries.is_empty() { Ok(()) } else { finish(shared, range, &mut commit) };
-    match &result {
-        Ok(()) => {
-            for (reply, index) in accepted {
-                let _ = reply.send(Ok(index));
-            }
+    // Pass 2: the SETs (the costly part), signed in parallel.
+    let to_sign: Vec<(&[u8], u64)> =
+        fresh.iter().map(|(_, entry, _, index)| (entry.body.as_slice(), *index)).collect();
+    let signed = records_for(shared, &to_sign, now);
+    drop(to_sign);
+    // Pass 3: append the leaves, then one checkpoint, one write and one flush for all.
+    let mut commit = Commit::default();
+    let mut accepted = Vec::with_capacity(fresh.len());
+    let result = signed.and_then(|records| {
+        for ((reply, entry, leaf, index), record) in fresh.into_iter().zip(records) {
+            range.append(leaf, |id, h| commit.nodes.push((id, *h)))?;
+            commit.entries.push(CommittedEntry {
+                index,
+                leaf_hash: leaf,
+                record: record.to_bytes(),
+                search_keys: entry.search_keys,
+            });
+            accepted.push((reply, index));
         }
-        Err(_) => {
-            for (reply, _) in accepted {
-                let _ = reply.send(Err(Error::Unavailable));
-            }
+        if commit.entries.is_empty() {
+            Ok(())
+        } else {
+            finish(shared, range, &mut commit)
         }
+    });
+    // Answer only now: a 201 means the entry is on disk.
+    for (reply, index) in accepted {
+        let answer = if result.is_ok() { Ok(index) } else { Err(Error::Unavailable) };
+        let _ = reply.send(answer);
     }
     for (reply, entry_id) in duplicates {
         let _ = reply.send(Err(Error::Duplicate { entry_id }));
@@ -393,6 +433,36 @@ fn integrate(
     }
     result
 }
+
+/// The stored records for `(body, index)` pairs: a SET each for Rekor v1 (signed on up to
+/// four threads when the batch is large), none for v2.
+fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<Record>> {
+    let sign = |chunk: &[(&[u8], u64)]| -> Result<Vec<Record>> {
+        chunk
+            .iter()
+            .map(|(body, index)| match shared.version {
+                LogVersion::V1 => Record::new(body, now, *index, &shared.log_id, &*shared.signer),
+                LogVersion::V2 => Ok(Record::without_set(body, *index)),
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || items.len() < PARALLEL_SIGNING_MIN || shared.version == LogVersion::V2 {
+        return sign(items);
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| scope.spawn(move || sign(c))).collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().map_err(|_| Error::Unavailable)??);
+        }
+        Ok(out)
+    })
+}
+
+/// Batches smaller than this sign their SETs on the sequencer thread.
+const PARALLEL_SIGNING_MIN: usize = 16;
 
 fn finish(shared: &Shared, range: &CompactRange, commit: &mut Commit) -> Result<()> {
     let (size, root) = (range.size(), range.root());

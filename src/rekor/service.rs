@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::log::{Clock, Log};
+use super::log::{Clock, Log, LogVersion};
 use super::{Error, Result};
-use crate::crypto::{signer_from_pkcs8_der, EcdsaP256Signer, KeyKind, Signer};
+use crate::crypto::{signer_from_pkcs8_der, EcdsaP256Signer, Ed25519Signer, KeyKind, Signer};
 use crate::encoding::{pem_decode, pem_encode};
 use crate::store::LogStore;
 
@@ -21,8 +21,11 @@ pub struct ServiceConfig {
     pub signer_key: Option<PathBuf>,
     /// Checkpoint key name: the log's host as clients see it (e.g. `127.0.0.1:3000`).
     pub name: String,
-    /// Log a key-signed genesis entry at index 0 of a new log (see [`Log::seed_genesis`]).
+    /// Log a key-signed genesis entry at index 0 of a new log (see [`Log::seed_genesis`];
+    /// Rekor v1 only).
     pub genesis: bool,
+    /// Rekor v1 (ECDSA P-256 key) or v2 (Ed25519 key).
+    pub version: LogVersion,
 }
 
 /// Opens (or creates) the log described by `config`.
@@ -33,26 +36,26 @@ pub async fn open(config: ServiceConfig, clock: Clock) -> Result<Log> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| Error::DataDir { path: config.data_dir.clone(), source })?;
     let signer = match &config.signer_key {
-        Some(path) => load_key(path)?,
+        Some(path) => load_key(path, config.version)?,
         None => {
             let path = config.data_dir.join(KEY_FILE);
             if path.exists() {
-                load_key(&path)?
+                load_key(&path, config.version)?
             } else {
-                generate_key(&path)?
+                generate_key(&path, config.version)?
             }
         }
     };
     let store = LogStore::open(&config.data_dir.join(DB_DIR))?;
-    let log = Log::open(store, signer, &config.name, clock)?;
+    let log = Log::open_version(store, signer, &config.name, config.version, clock)?;
     if config.genesis {
         log.seed_genesis().await?;
     }
     Ok(log)
 }
 
-/// Reads a PKCS#8 PEM (`PRIVATE KEY`) ECDSA P-256 key.
-pub fn load_key(path: &Path) -> Result<Arc<dyn Signer>> {
+/// Reads a PKCS#8 PEM (`PRIVATE KEY`) key: ECDSA P-256 for a v1 log, Ed25519 for v2.
+pub fn load_key(path: &Path, version: LogVersion) -> Result<Arc<dyn Signer>> {
     let bad = |problem: &'static str| Error::LogKey { path: path.to_path_buf(), problem };
     let text = std::fs::read_to_string(path)
         .map_err(|source| Error::DataDir { path: path.to_path_buf(), source })?;
@@ -61,16 +64,22 @@ pub fn load_key(path: &Path) -> Result<Arc<dyn Signer>> {
         return Err(bad("is not a PKCS#8 `PRIVATE KEY`"));
     }
     let signer = signer_from_pkcs8_der(&der).map_err(|_| bad("holds an unreadable key"))?;
-    // Clients verify SETs and checkpoints with the key's default digest (SHA-256).
-    if signer.public_key().kind() != KeyKind::EcdsaP256 {
-        return Err(bad("must hold an ECDSA P-256 key"));
+    match (version, signer.public_key().kind()) {
+        // Clients verify SETs and checkpoints with the key's default digest (SHA-256).
+        (LogVersion::V1, KeyKind::EcdsaP256) | (LogVersion::V2, KeyKind::Ed25519) => {}
+        (LogVersion::V1, _) => return Err(bad("must hold an ECDSA P-256 key")),
+        (LogVersion::V2, _) => return Err(bad("must hold an Ed25519 key (Rekor v2)")),
     }
     Ok(Arc::from(signer))
 }
 
-/// Makes a new P-256 key and writes it to `path` (created new, mode 0600, synced).
-fn generate_key(path: &Path) -> Result<Arc<dyn Signer>> {
-    let signer = EcdsaP256Signer::generate();
+/// Makes a new key (P-256 for v1, Ed25519 for v2) and writes it to `path` (created new,
+/// mode 0600, synced).
+fn generate_key(path: &Path, version: LogVersion) -> Result<Arc<dyn Signer>> {
+    let signer: Arc<dyn Signer> = match version {
+        LogVersion::V1 => Arc::new(EcdsaP256Signer::generate()),
+        LogVersion::V2 => Arc::new(Ed25519Signer::generate()),
+    };
     let der = signer.to_pkcs8_der().map_err(Error::Signing)?;
     let mut pem = pem_encode("PRIVATE KEY", &der).into_bytes();
     let written = write_private(path, &pem);
@@ -78,7 +87,7 @@ fn generate_key(path: &Path) -> Result<Arc<dyn Signer>> {
     pem.fill(0);
     written.map_err(|source| Error::DataDir { path: path.to_path_buf(), source })?;
     tracing::info!(path = %path.display(), "generated a new log key");
-    Ok(Arc::new(signer))
+    Ok(signer)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -107,6 +116,7 @@ mod tests {
             signer_key: None,
             name: "127.0.0.1:1".into(),
             genesis: true,
+            version: LogVersion::V1,
         }
     }
 
@@ -119,20 +129,22 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let reloaded = load_key(&key_path).unwrap();
+        let reloaded = load_key(&key_path, LogVersion::V1).unwrap();
         assert_eq!(reloaded.public_key().to_pem(), log.public_key_pem());
     }
 
     #[test]
-    fn ed25519_or_non_pkcs8_keys_are_refused() {
+    fn wrong_kind_or_non_pkcs8_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let ed = crate::crypto::Ed25519Signer::generate();
         let ed_path = dir.path().join("ed.key");
         std::fs::write(&ed_path, pem_encode("PRIVATE KEY", &ed.to_pkcs8_der().unwrap())).unwrap();
-        assert!(matches!(load_key(&ed_path), Err(Error::LogKey { .. })));
+        assert!(matches!(load_key(&ed_path, LogVersion::V1), Err(Error::LogKey { .. })));
+        assert!(load_key(&ed_path, LogVersion::V2).is_ok());
         let sec1 = dir.path().join("sec1.key");
         std::fs::write(&sec1, pem_encode("EC PRIVATE KEY", b"x")).unwrap();
-        assert!(matches!(load_key(&sec1), Err(Error::LogKey { .. })));
-        assert!(matches!(load_key(&dir.path().join("missing")), Err(Error::DataDir { .. })));
+        assert!(matches!(load_key(&sec1, LogVersion::V1), Err(Error::LogKey { .. })));
+        let missing = dir.path().join("missing");
+        assert!(matches!(load_key(&missing, LogVersion::V1), Err(Error::DataDir { .. })));
     }
 }

@@ -255,23 +255,6 @@ pub fn verify(
     })
 }
 
-/// Reads a `--key` file: PEM `PUBLIC KEY` (any line length, as npm's keys come) or DER SPKI.
-///
-/// Errors: the `crypto` error of the strict parser when the lenient one fails too.
-pub fn parse_public_key(bytes: &[u8]) -> std::result::Result<PublicKey, crate::crypto::Error> {
-    let strict = match PublicKey::from_pem_or_der(bytes) {
-        Ok(key) => return Ok(key),
-        Err(e) => e,
-    };
-    // compat(npm): `publish_key.pub` has its base64 on one long line, which RFC 7468's
-    // strict parser refuses.
-    let text = std::str::from_utf8(bytes).map_err(|_| crate::crypto::Error::MalformedPublicKey)?;
-    match crate::encoding::pem_decode(text) {
-        Ok((label, der)) if label == "PUBLIC KEY" => PublicKey::from_spki_der(&der),
-        _ => Err(strict),
-    }
-}
-
 /// What step (1) established.
 struct SignedContent {
     /// The digest a hashedrekord body must carry (message signatures).

@@ -97,7 +97,7 @@ fn dsse_bundles_verify_without_artifact() {
 
 #[test]
 fn key_bundle_verifies_with_the_given_key() {
-    let key = parse_public_key(&fixture("valid/publish_key.pub")).unwrap();
+    let key = PublicKey::from_pem_or_der(&fixture("valid/publish_key.pub")).unwrap();
     let options = Options { key: Some(key), ..Options::new(NOW) };
     let verdict = run(
         &fixture("valid/bundle-publish.json"),

@@ -404,4 +404,77 @@ mod tests {
         assert_eq!(leaf.not_after() - leaf.not_before(), 600);
         assert!(super::super::verify_chain(&leaf, &[inter, root], NOW + 601).is_err());
     }
+
+    #[test]
+    fn sct_list_round_trips_through_the_parser() {
+        let list = encode_sct_list(&[9; 32], 1_234, &[0x30, 0x03, 1, 2, 3]).expect("encodes");
+        let scts = super::super::parse_sct_list(&list).expect("parses");
+        assert_eq!(scts.len(), 1);
+        assert_eq!(scts[0].log_id, [9; 32]);
+        assert_eq!(scts[0].timestamp_ms, 1_234);
+        assert_eq!((scts[0].hash_algorithm, scts[0].signature_algorithm), (4, 3));
+        assert_eq!(scts[0].signature, vec![0x30, 0x03, 1, 2, 3]);
+        assert!(matches!(
+            encode_sct_list(&[0; 32], 0, &vec![0; 70_000]),
+            Err(BuildError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn uri_and_othername_leaves_and_the_sct_tbs_match_what_verifiers_recompute() {
+        let (_, _, inter_key, inter) = ca();
+        let leaf_key = EcdsaP256Signer::generate();
+        for name in [
+            LeafName::Uri("https://github.com/o/r/.github/workflows/x.yml@refs/heads/main".into()),
+            LeafName::OtherName("alice!example.com".into()),
+        ] {
+            let profile = LeafProfile {
+                serial: vec![0x01; 20],
+                not_before: NOW,
+                not_after: NOW + 600,
+                public_key: leaf_key.public_key().clone(),
+                name: name.clone(),
+                fulcio_extensions: vec![
+                    (8, "https://issuer.test".into()),
+                    (1, "https://issuer.test".into()),
+                ],
+            };
+            let tbs = LeafTbs::new(&profile, &inter, &inter_key).expect("tbs");
+            let pre = tbs.precertificate(&inter_key).expect("precert");
+            let leaf = tbs
+                .finish(&encode_sct_list(&[7; 32], 1, &[0x30, 0x00]).expect("sct"), &inter_key)
+                .expect("leaf");
+            // The SCT covers exactly the TBS a verifier rebuilds from the final certificate.
+            assert_eq!(
+                tbs.signed_entry_tbs().expect("tbs"),
+                super::super::precert_tbs(&leaf).expect("tbs")
+            );
+            assert_ne!(pre.tbs_der(), leaf.tbs_der());
+            let sans = leaf.subject_alt_names();
+            assert_eq!(sans.len(), 1, "{name:?}");
+            // Extension order as in real Fulcio leaves: KU, EKU, SKI, AKI, SAN, the Fulcio
+            // extensions in ascending arc order (whatever the input order), SCT list last.
+            let parsed = x509_cert::Certificate::from_der(leaf.der()).expect("parses");
+            let oids: Vec<String> = parsed
+                .tbs_certificate
+                .extensions
+                .expect("extensions")
+                .iter()
+                .map(|e| e.extn_id.to_string())
+                .collect();
+            assert_eq!(
+                oids,
+                [
+                    "2.5.29.15",
+                    "2.5.29.37",
+                    "2.5.29.14",
+                    "2.5.29.35",
+                    "2.5.29.17",
+                    "1.3.6.1.4.1.57264.1.1",
+                    "1.3.6.1.4.1.57264.1.8",
+                    "1.3.6.1.4.1.11129.2.4.2"
+                ]
+            );
+        }
+    }
 }

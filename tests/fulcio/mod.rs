@@ -674,3 +674,31 @@ fn ca_from_an_encrypted_key_file_issues_under_that_chain() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("encrypted.key") && stderr.contains("password"), "{stderr}");
 }
+
+#[test]
+fn sigterm_stops_the_ca_cleanly_and_a_restart_keeps_its_chain_and_log() {
+    let mut setup = Setup::new("p256");
+    let token = setup.token(EMAIL);
+    let key = EcdsaP256Signer::generate();
+    let (status, answer) =
+        setup.sign_cert(&setup.fulcio, &public_key_request(&token, &key, EMAIL), None);
+    assert_eq!(status, 200, "{answer}");
+    let bundle = setup.get(&setup.fulcio.url, "/api/v2/trustBundle");
+    let sth = setup.get(&setup.fulcio.url, "/ct/v1/get-sth");
+
+    let pid = setup.fulcio.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    assert!(killed.success());
+    let status = setup.fulcio.child.wait().expect("waits");
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
+
+    let config = email_config(&setup.issuer.url, json!({}));
+    setup.fulcio = start_fulcio(setup.dir.path(), "ca", &config, &["--ca-curve", "p384"], &[]);
+    assert_eq!(setup.get(&setup.fulcio.url, "/api/v2/trustBundle"), bundle);
+    assert_eq!(setup.get(&setup.fulcio.url, "/ct/v1/get-sth"), sth);
+    let (status, answer) =
+        setup.sign_cert(&setup.fulcio, &public_key_request(&token, &key, EMAIL), None);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(setup.tree_size(&setup.fulcio), 2);
+    sct_verifies_and_is_in_the_log(&setup, &chain_of(&answer));
+}

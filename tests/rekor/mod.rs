@@ -5,3 +5,4 @@ mod api;
 mod crash;
 mod interop;
 mod server;
+mod v2;

@@ -12,9 +12,9 @@ use crate::policy::Extension;
 /// The identity and trust flags shared by `verify-blob` and `verify-blob-attestation`.
 #[derive(Debug, clap::Args)]
 pub struct CommonArgs {
-    /// The Sigstore bundle.
+    /// The Sigstore bundle (or give --key and --signature for a bare key signature).
     #[arg(long)]
-    pub bundle: PathBuf,
+    pub bundle: Option<PathBuf>,
     /// Trusted root (or ClientTrustConfig) JSON; default: the embedded public-good root.
     #[arg(long = "trusted-root")]
     pub trusted_root: Option<PathBuf>,

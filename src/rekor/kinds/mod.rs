@@ -1,4 +1,4 @@
-//! Rekor v1 entry kinds (PROTOCOLS §4.2): turning a proposed entry into the canonical body
+//! Rekor entry kinds (PROTOCOLS §4.2 for v1, §4.8 for the v2 `hashedrekord` 0.0.2): turning a proposed entry into the canonical body
 //! that goes into the log, after checking its signature.
 //!
 //! Each kind module takes the parsed `spec` and returns a [`CanonicalEntry`]: the RFC 8785
@@ -7,9 +7,12 @@
 
 mod dsse;
 mod hashedrekord;
+mod hashedrekord_v002;
 mod intoto;
 
 use serde_json::Value;
+
+pub use hashedrekord_v002::canonicalize_request as canonicalize_v2_request;
 
 use super::Error;
 use crate::crypto::PublicKey;

@@ -182,3 +182,55 @@ fn public_good_set_verifies_over_our_set_payload() {
             .unwrap();
     assert!(key.verify(key.default_scheme(), &wrong, &set).is_err());
 }
+
+fn v2_request(b: &Value, digest: &[u8], signature: &Value) -> Value {
+    let cert = &b["verificationMaterial"]["certificate"]["rawBytes"];
+    json!({"hashedRekordRequestV002": {
+        "digest": b64_encode(digest),
+        "signature": {"content": signature,
+                      "verifier": {"x509Certificate": {"rawBytes": cert},
+                                   "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}})
+}
+
+#[test]
+fn v2_hashedrekord_rebuilds_the_staging_body_byte_for_byte() {
+    let b = bundle("staging-rekor-v2.txt.sigstore.json");
+    let digest = b64(&b["messageSignature"]["messageDigest"]["digest"]);
+    let req = v2_request(&b, &digest, &b["messageSignature"]["signature"]);
+    let entry = canonicalize_v2_request(&req).unwrap();
+    assert_eq!(entry.api_version, "0.0.2");
+    assert_eq!(String::from_utf8(entry.body).unwrap(), String::from_utf8(logged_body(&b)).unwrap());
+}
+
+#[test]
+fn v2_dsse_is_logged_as_hashedrekord_over_pae() {
+    let b = bundle("a.dsse.staging-rekor-v2.txt.sigstore.json");
+    let env = &b["dsseEnvelope"];
+    let payload = b64(&env["payload"]);
+    let pae = crate::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
+    let digest = sha256(&pae);
+    let req = v2_request(&b, &digest, &env["signatures"][0]["sig"]);
+    let entry = canonicalize_v2_request(&req).unwrap();
+    assert_eq!(String::from_utf8(entry.body).unwrap(), String::from_utf8(logged_body(&b)).unwrap());
+}
+
+#[test]
+fn v2_request_with_wrong_digest_length_or_signature_is_rejected() {
+    let b = bundle("staging-rekor-v2.txt.sigstore.json");
+    let digest = b64(&b["messageSignature"]["messageDigest"]["digest"]);
+    let sig = &b["messageSignature"]["signature"];
+    assert!(matches!(
+        canonicalize_v2_request(&v2_request(&b, &digest[..31], sig)),
+        Err(Error::InvalidEntry(_))
+    ));
+    let mut other = digest.clone();
+    other[0] ^= 1;
+    assert!(matches!(
+        canonicalize_v2_request(&v2_request(&b, &other, sig)),
+        Err(Error::EntrySignature { .. })
+    ));
+    assert!(matches!(
+        canonicalize_v2_request(&json!({"dsseRequestV002": {}})),
+        Err(Error::UnsupportedKind(_))
+    ));
+}
