@@ -61,10 +61,12 @@ fn main() {
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 =
         rs::EcdsaKeyPair::generate_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("gen");
-    let kp = rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-        .expect("key");
+    let kp =
+        rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("key");
     let ring_sig = kp.sign(&rng, &msg).expect("signs");
-    let ring_pub = rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_ASN1, kp.public_key().as_ref());
+    let ring_pub =
+        rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_ASN1, kp.public_key().as_ref());
     rate("ring sign (message)", t, || {
         black_box(kp.sign(&rng, black_box(&msg)).expect("signs"));
     });
@@ -90,8 +92,14 @@ fn main() {
     println!("\n== SHA-256 (1 core) ==");
     let data = vec![0x5au8; 64 << 20];
     for (label, f) in [
-        ("sha2 crate", Box::new(|d: &[u8]| sha2::Sha256::digest(d).to_vec()) as Box<dyn Fn(&[u8]) -> Vec<u8>>),
-        ("ring::digest", Box::new(|d: &[u8]| ring::digest::digest(&ring::digest::SHA256, d).as_ref().to_vec())),
+        (
+            "sha2 crate",
+            Box::new(|d: &[u8]| sha2::Sha256::digest(d).to_vec()) as Box<dyn Fn(&[u8]) -> Vec<u8>>,
+        ),
+        (
+            "ring::digest",
+            Box::new(|d: &[u8]| ring::digest::digest(&ring::digest::SHA256, d).as_ref().to_vec()),
+        ),
     ] {
         let start = Instant::now();
         let rounds = 4;
@@ -143,10 +151,29 @@ fn whole_process() {
     };
     time(
         "cosign sign-blob --key (1 MiB, scrypt N=2^15)",
-        &["cosign", "sign-blob", "--key", "cosign.key", "--bundle", "b.json", "--tlog-upload=false", "-y", "artifact.bin"],
+        &[
+            "cosign",
+            "sign-blob",
+            "--key",
+            "cosign.key",
+            "--bundle",
+            "b.json",
+            "--tlog-upload=false",
+            "-y",
+            "artifact.bin",
+        ],
     );
     time(
         "cosign verify-blob --key (1 MiB)",
-        &["cosign", "verify-blob", "--key", "cosign.pub", "--bundle", "b.json", "--insecure-ignore-tlog", "artifact.bin"],
+        &[
+            "cosign",
+            "verify-blob",
+            "--key",
+            "cosign.pub",
+            "--bundle",
+            "b.json",
+            "--insecure-ignore-tlog",
+            "artifact.bin",
+        ],
     );
 }

@@ -16,16 +16,16 @@ pub mod cli;
 pub mod crypto;
 pub mod encoding;
 pub mod fulcio;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod http;
 pub mod issuer;
 pub mod oidc;
 pub mod policy;
-pub mod x509;
-pub mod sign;
-pub mod http;
 pub mod rekor;
+pub mod sign;
 pub mod store;
 pub mod tlog;
 pub mod trust;
 pub mod verify;
-#[doc(hidden)]
-pub mod fuzzing;
+pub mod x509;

@@ -47,10 +47,11 @@ pub fn sign_blob_with_key(signer: &dyn Signer, mut artifact: impl Read) -> Resul
         let digest = crypto::digest(HashAlgorithm::Sha256, &data);
         (digest, signer.sign(&data).map_err(Error::Sign)?)
     } else {
-        let digest = crypto::digest_reader(HashAlgorithm::Sha256, artifact).map_err(|e| match e {
-            crypto::Error::Io(io) => Error::ReadArtifact(io),
-            other => Error::Sign(other),
-        })?;
+        let digest =
+            crypto::digest_reader(HashAlgorithm::Sha256, artifact).map_err(|e| match e {
+                crypto::Error::Io(io) => Error::ReadArtifact(io),
+                other => Error::Sign(other),
+            })?;
         let signature = signer.sign_prehashed(digest.as_bytes()).map_err(Error::Sign)?;
         (digest, signature)
     };

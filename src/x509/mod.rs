@@ -24,8 +24,8 @@ pub use build::{
     build_ca_certificate, encode_sct_list, BuildError, LeafName, LeafProfile, LeafTbs,
 };
 pub use certificate::Certificate;
-pub use csr::{parse_csr, verify_csr, CsrError, UnverifiedCsr};
 pub use chain::{verify_chain, VerifiedChain};
+pub use csr::{parse_csr, verify_csr, CsrError, UnverifiedCsr};
 pub use error::{Error, Result};
 pub use extensions::{FulcioExtensions, SubjectAltName};
 pub use sct::{

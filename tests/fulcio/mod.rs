@@ -702,3 +702,42 @@ fn sigterm_stops_the_ca_cleanly_and_a_restart_keeps_its_chain_and_log() {
     assert_eq!(setup.tree_size(&setup.fulcio), 2);
     sct_verifies_and_is_in_the_log(&setup, &chain_of(&answer));
 }
+
+/// sigstore-python (from `make tools`, in `.venv`), the strictest client: its own Fulcio
+/// client, SCT check and pyca WebPKI chain verification accept our certificate.
+#[test]
+fn sigstore_python_gets_and_accepts_a_certificate() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make tools` to install sigstore-python",
+        python.display()
+    );
+    let setup = Setup::new("p384");
+    let token = setup.token(EMAIL);
+    let ct_key = setup.path("ct.pem");
+    std::fs::write(&ct_key, setup.ct_key(&setup.fulcio).to_pem()).expect("CT key");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fulcio/sigstore_python_client.py");
+    let out = Command::new(&python)
+        .arg(script)
+        .arg(&setup.fulcio.url)
+        .arg(&token)
+        .arg(&ct_key)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "sigstore-python refused:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(summary["identity"], EMAIL);
+    assert_eq!(summary["issuer"], json!(setup.issuer.url));
+    assert_eq!(summary["issuer_extension"], json!(setup.issuer.url));
+    assert_eq!(summary["chain_length"], 3);
+    assert_eq!(summary["code_signing"], true);
+    assert_eq!(summary["public_key_matches"], true);
+    assert_eq!(setup.tree_size(&setup.fulcio), 1);
+}

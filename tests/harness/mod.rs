@@ -204,7 +204,8 @@ impl Run {
 
     /// Parses stdout as JSON.
     pub fn stdout_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.output.stdout)
-            .unwrap_or_else(|e| panic!("`{}`: stdout is not JSON ({e}):\n{}", self.display, self.stdout()))
+        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| {
+            panic!("`{}`: stdout is not JSON ({e}):\n{}", self.display, self.stdout())
+        })
     }
 }

@@ -36,6 +36,7 @@ fn release_binary_is_static_and_runs_with_empty_environment() {
     let sandbox = Sandbox::new();
     let copy = sandbox.join("sigbox");
     std::fs::copy(&bin, &copy).expect("copying the release binary");
-    let run = Cmd::new("env").arg("-i").arg("./sigbox").arg("--version").cwd(sandbox.path()).succeeds();
+    let run =
+        Cmd::new("env").arg("-i").arg("./sigbox").arg("--version").cwd(sandbox.path()).succeeds();
     assert!(run.stdout().starts_with("sigbox "), "{}", run.stdout());
 }

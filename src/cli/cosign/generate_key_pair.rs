@@ -26,7 +26,9 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(kms) = args.kms {
-        return Err(exit::Usage(format!("--kms {kms}: KMS keys are not supported by sigbox")).into());
+        return Err(
+            exit::Usage(format!("--kms {kms}: KMS keys are not supported by sigbox")).into()
+        );
     }
     let password = password::new_key()?;
     let signer = EcdsaP256Signer::generate();
