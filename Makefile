@@ -40,6 +40,7 @@ bench: tools release
 	$(CARGO) bench --bench crypto
 	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench fulcio
 	$(CARGO) bench --bench verify
+	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench log
 
 up: build
 	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2

@@ -140,11 +140,14 @@ fn run(bin: &PathBuf, curve: &str, clients: usize, duration: Duration) {
         })
         .collect();
     std::thread::sleep(warmup);
+    let server_pid = fulcio.child.id();
+    let cpu_before = cpu_seconds(server_pid);
     measuring.store(true, Ordering::SeqCst);
     let start = Instant::now();
     std::thread::sleep(duration);
     measuring.store(false, Ordering::SeqCst);
     let elapsed = start.elapsed();
+    let server_cpu = cpu_seconds(server_pid) - cpu_before;
     stop.store(true, Ordering::SeqCst);
     let mut latencies = Vec::new();
     let mut errors = 0;
@@ -167,6 +170,24 @@ fn run(bin: &PathBuf, curve: &str, clients: usize, duration: Duration) {
         pct(0.99),
         elapsed.as_secs_f64(),
     );
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!(
+        "        server CPU {:.2} ms per certificate, {:.0}% of {cores} cores busy in the server",
+        server_cpu * 1e3 / (n.max(1) as f64),
+        server_cpu * 100.0 / elapsed.as_secs_f64() / cores as f64,
+    );
+}
+
+/// User + system CPU seconds used so far by process `pid` (Linux `/proc/PID/stat`, fields
+/// 14 and 15, in clock ticks of 1/100 s as on every Linux x86_64 build).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let Some((_, after)) = stat.rsplit_once(')') else { return 0.0 };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // After ')': field 3 is index 0, so utime (14) is index 11 and stime (15) index 12.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// One client: a keep-alive connection sending the same request until told to stop.

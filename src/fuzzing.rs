@@ -51,6 +51,12 @@ pub fn x509(data: &[u8]) {
     crate::x509::fuzz_timestamp(data);
 }
 
+/// C2SP checkpoints and Rekor proposed entries (what a log server parses from clients).
+pub fn transparency_log(data: &[u8]) {
+    crate::tlog::fuzz_parse(data);
+    crate::rekor::kinds::fuzz_proposed_entry(data);
+}
+
 /// Sigstore bundle JSON.
 pub fn bundle(data: &[u8]) {
     crate::bundle::fuzz_parse(data);
@@ -91,6 +97,7 @@ mod tests {
             super::bundle(&data);
             super::x509(&data);
             super::trusted_root(&data);
+            super::transparency_log(&data);
         }
     }
 

@@ -1,6 +1,5 @@
-//! Fulcio REST v2 handlers (`/api/v2/signingCert`, `trustBundle`, `configuration`), the
-//! RFC 6962 read API of the built-in CT log (plus `/ct/v1/public-key`, the log's PEM key, a
-//! sigbox addition so clients and tests can build a trusted root), and `/healthz`.
+//! Fulcio REST v2 handlers (`/api/v2/signingCert`, `trustBundle`, `configuration`) and
+//! `/healthz`; `/ct/v1/*` goes to the CT log's read API (`ct_api`).
 //!
 //! Errors use grpc-gateway's JSON shape, `{"code", "message"}`; a token problem is 401, any
 //! other bad input 400, a CA failure 500. Nothing is issued or logged for a refused request.
@@ -14,11 +13,11 @@ use serde_json::json;
 
 use super::ca::CertificateAuthority;
 use super::ct::CtLog;
+use super::ct_api;
 use super::issuers::IssuerKeys;
 use crate::crypto::{KeyKind, PublicKey};
 use crate::http::{Handler, Method, Request, Response, StatusCode};
 use crate::oidc::{self, ClaimChecks, OidcConfig};
-use crate::tlog;
 
 /// Clock skew allowed on token times, seconds.
 const TOKEN_LEEWAY_SECS: i64 = 60;
@@ -56,20 +55,16 @@ impl FulcioApi {
 
     async fn route(&self, request: Request) -> Response {
         let path = request.path.trim_end_matches('/');
+        if let Some(ct_path) = path.strip_prefix("/ct/v1/") {
+            let now_ms = u64::try_from((self.clock)()).unwrap_or_default().saturating_mul(1000);
+            let root = self.ca.chain().last();
+            return ct_api::route(&self.ct, root, now_ms, &request, ct_path);
+        }
         match (&request.method, path) {
             (&Method::POST, "/api/v2/signingCert") => self.signing_cert(&request).await,
             (&Method::GET, "/api/v2/trustBundle") => self.trust_bundle(),
             (&Method::GET, "/api/v2/configuration") => self.configuration(),
             (&Method::GET, "/healthz") => Response::json(StatusCode::OK, &json!({"status": "ok"})),
-            (&Method::GET, "/ct/v1/get-sth") => self.get_sth(),
-            (&Method::GET, "/ct/v1/get-sth-consistency") => self.get_sth_consistency(&request),
-            (&Method::GET, "/ct/v1/get-proof-by-hash") => self.get_proof_by_hash(&request),
-            (&Method::GET, "/ct/v1/get-entries") => self.get_entries(&request),
-            (&Method::GET, "/ct/v1/public-key") => Response::bytes(
-                StatusCode::OK,
-                "application/x-pem-file",
-                self.ct.public_key().to_pem().into_bytes(),
-            ),
             (_, "/api/v2/signingCert") => {
                 Response::error(StatusCode::METHOD_NOT_ALLOWED, "use POST for signingCert")
             }
@@ -197,89 +192,6 @@ impl FulcioApi {
         }
         Response::json(StatusCode::OK, &json!({"issuers": issuers}))
     }
-
-    fn get_sth(&self) -> Response {
-        let now_ms = u64::try_from((self.clock)()).unwrap_or_default().saturating_mul(1000);
-        match self.ct.signed_tree_head(now_ms) {
-            Ok(sth) => Response::json(StatusCode::OK, &json!(sth)),
-            Err(e) => internal(e),
-        }
-    }
-
-    fn get_sth_consistency(&self, request: &Request) -> Response {
-        let (Some(first), Some(second)) =
-            (u64_param(request, "first"), u64_param(request, "second"))
-        else {
-            return bad_request("first and second must be decimal tree sizes");
-        };
-        let store = self.ct.store();
-        let size = match store.size() {
-            Ok(s) => s,
-            Err(e) => return internal(e),
-        };
-        if first > second || second > size {
-            return bad_request(format!("need first <= second <= {size}"));
-        }
-        match tlog::consistency_proof(first, second, |id| store.node(id)) {
-            Ok(proof) => Response::json(StatusCode::OK, &json!({"consistency": b64_list(&proof)})),
-            Err(e) => bad_request(format!("{e}")),
-        }
-    }
-
-    fn get_proof_by_hash(&self, request: &Request) -> Response {
-        let Some(size) = u64_param(request, "tree_size") else {
-            return bad_request("tree_size must be a decimal size");
-        };
-        let hash = request.query_param("hash").and_then(|h| crate::encoding::b64_decode(&h));
-        let Some(hash) = hash.and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
-            return bad_request("hash must be a base64 32-byte leaf hash");
-        };
-        let store = self.ct.store();
-        let index = match store.index_of(&hash) {
-            Ok(Some(i)) if i < size => i,
-            Ok(_) => {
-                return Response::error(
-                    StatusCode::NOT_FOUND,
-                    "no such leaf in a tree of that size",
-                )
-            }
-            Err(e) => return internal(e),
-        };
-        match store.size() {
-            Ok(current) if size <= current => {}
-            Ok(current) => {
-                return bad_request(format!("tree_size {size} is beyond the log size {current}"))
-            }
-            Err(e) => return internal(e),
-        }
-        match tlog::inclusion_proof(index, size, |id| store.node(id)) {
-            Ok(proof) => Response::json(
-                StatusCode::OK,
-                &json!({"leaf_index": index, "audit_path": b64_list(&proof)}),
-            ),
-            Err(e) => bad_request(format!("{e}")),
-        }
-    }
-
-    fn get_entries(&self, request: &Request) -> Response {
-        let (Some(start), Some(end)) = (u64_param(request, "start"), u64_param(request, "end"))
-        else {
-            return bad_request("start and end must be decimal indices");
-        };
-        if end < start {
-            return bad_request("end must not be less than start");
-        }
-        // RFC 6962 §4.6 lets a log return fewer entries than asked: cap the page.
-        let end = end.min(start.saturating_add(255));
-        match self.ct.store().entries(start, end.saturating_add(1)) {
-            Ok(records) => {
-                let entries: Vec<serde_json::Value> =
-                    records.iter().filter_map(|r| serde_json::from_slice(r).ok()).collect();
-                Response::json(StatusCode::OK, &json!({"entries": entries}))
-            }
-            Err(e) => internal(e),
-        }
-    }
 }
 
 impl Handler for FulcioApi {
@@ -380,15 +292,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn u64_param(request: &Request, name: &str) -> Option<u64> {
-    request.query_param(name)?.parse().ok()
-}
-
-fn b64_list(hashes: &[tlog::Hash]) -> Vec<String> {
-    hashes.iter().map(crate::encoding::b64_encode).collect()
-}
-
-fn bad_request(message: impl Into<String>) -> Response {
+pub(super) fn bad_request(message: impl Into<String>) -> Response {
     Response::json(StatusCode::BAD_REQUEST, &json!({"code": 3, "message": message.into()}))
 }
 
@@ -396,7 +300,7 @@ fn unauthenticated(message: impl Into<String>) -> Response {
     Response::json(StatusCode::UNAUTHORIZED, &json!({"code": 16, "message": message.into()}))
 }
 
-fn internal(error: impl std::fmt::Display) -> Response {
+pub(super) fn internal(error: impl std::fmt::Display) -> Response {
     tracing::error!(error = %error, "CA storage error");
     Response::json(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -411,6 +315,7 @@ mod tests {
     use crate::encoding::{b64_encode, b64url_encode};
     use crate::fulcio::ca::CaCurve;
     use crate::fulcio::service::{self, CaSource, ServiceConfig};
+    use crate::tlog;
     use serde_json::Value;
 
     const NOW: i64 = 1_750_000_000;
@@ -493,6 +398,22 @@ mod tests {
         assert_eq!(chain.as_array().map(Vec::len), Some(3));
         let (_, sth) = f.call(Method::GET, "/ct/v1/get-sth", b"").await;
         assert_eq!(sth["tree_size"], 1);
+        let (status, entry) =
+            f.call(Method::GET, "/ct/v1/get-entry-and-proof?leaf_index=0&tree_size=1", b"").await;
+        assert_eq!(status, 200, "{entry}");
+        let leaf =
+            crate::encoding::b64_decode(entry["leaf_input"].as_str().expect("leaf")).expect("b64");
+        let root = crate::encoding::b64_decode(sth["sha256_root_hash"].as_str().expect("root"))
+            .expect("b64");
+        assert_eq!(tlog::hash_leaf(&leaf).to_vec(), root, "a one-entry tree's root is its leaf");
+        assert_eq!(entry["audit_path"], json!([]));
+        let (status, _) =
+            f.call(Method::GET, "/ct/v1/get-entry-and-proof?leaf_index=1&tree_size=1", b"").await;
+        assert_eq!(status, 400);
+        let (_, roots) = f.call(Method::GET, "/ct/v1/get-roots", b"").await;
+        let root_pem = chain[2].as_str().expect("root PEM");
+        let root_der = crate::encoding::pem_decode(root_pem).expect("pem").1;
+        assert_eq!(roots["certificates"], json!([crate::encoding::b64_encode(root_der)]));
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -68,7 +68,7 @@ struct Job {
     tbs: Vec<u8>,
     signature: Vec<u8>,
     issuer_key_hash: [u8; 32],
-    chain: Vec<Vec<u8>>,
+    extra_data: Vec<u8>,
     timestamp_ms: u64,
     reply: mpsc::Sender<Result<Sct, Error>>,
 }
@@ -117,7 +117,8 @@ impl CtLog {
     ///
     /// `tbs` is the TBS that the SCT covers (the final certificate's TBS without the SCT
     /// list, i.e. the precertificate TBS without the poison); `chain` is the DER
-    /// precertificate and its CA chain, kept for `get-entries`.
+    /// precertificate followed by its CA chain, kept for `get-entries` as the RFC 6962 §4.6
+    /// `PrecertChainEntry`.
     pub fn log_precert(
         &self,
         tbs: &[u8],
@@ -136,8 +137,10 @@ impl CtLog {
             .signer
             .sign(&sct_signed_data(timestamp_ms, &issuer_key_hash, tbs))
             .map_err(Error::Sign)?;
+        let extra_data = precert_chain_entry(&chain).ok_or(Error::TooLarge)?;
         let (reply, answer) = mpsc::channel();
-        let job = Job { tbs: tbs.to_vec(), signature, issuer_key_hash, chain, timestamp_ms, reply };
+        let job =
+            Job { tbs: tbs.to_vec(), signature, issuer_key_hash, extra_data, timestamp_ms, reply };
         self.queue
             .lock()
             .map_err(|_| Error::WriterGone)?
@@ -190,6 +193,30 @@ pub fn precert_leaf(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) -
     leaf.extend_from_slice(tbs);
     leaf.extend_from_slice(&0u16.to_be_bytes()); // no extensions
     leaf
+}
+
+/// RFC 6962 §4.6 `PrecertChainEntry` (the `extra_data` of a precertificate entry):
+/// `ASN.1Cert pre_certificate; ASN.1Cert precertificate_chain<0..2^24-1>`, every
+/// certificate with a uint24 length. `chain` is the precertificate, then its CA chain.
+/// `None` when a length does not fit 24 bits or `chain` is empty.
+pub fn precert_chain_entry(chain: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let (precert, cas) = chain.split_first()?;
+    let u24 = |n: usize| -> Option<[u8; 3]> {
+        let n = u32::try_from(n).ok().filter(|n| *n < 1 << 24)?;
+        let [_, a, b, c] = n.to_be_bytes();
+        Some([a, b, c])
+    };
+    let mut list = Vec::new();
+    for cert in cas {
+        list.extend_from_slice(&u24(cert.len())?);
+        list.extend_from_slice(cert);
+    }
+    let mut out = Vec::with_capacity(precert.len() + list.len() + 6);
+    out.extend_from_slice(&u24(precert.len())?);
+    out.extend_from_slice(precert);
+    out.extend_from_slice(&u24(list.len())?);
+    out.extend_from_slice(&list);
+    Some(out)
 }
 
 /// The data an SCT signs (RFC 6962 §3.2) for a precertificate entry.
@@ -257,7 +284,7 @@ fn commit_batch(
         commit.nodes.extend(nodes);
         let record = serde_json::json!({
             "leaf_input": crate::encoding::b64_encode(&leaf),
-            "extra_data": job.chain.iter().map(crate::encoding::b64_encode).collect::<Vec<_>>(),
+            "extra_data": crate::encoding::b64_encode(&job.extra_data),
         });
         commit.entries.push(CommittedEntry {
             index,
@@ -386,6 +413,14 @@ mod tests {
             range.append(leaf, |_, _| {}).expect("append");
         }
         assert_eq!(crate::encoding::b64_encode(range.root()), sth.sha256_root_hash);
+    }
+
+    #[test]
+    fn precert_chain_entry_is_tls_encoded_with_24_bit_lengths() {
+        let entry = precert_chain_entry(&[vec![1, 2], vec![3], vec![4, 5, 6]]).expect("encodes");
+        assert_eq!(entry, [0, 0, 2, 1, 2, 0, 0, 10, 0, 0, 1, 3, 0, 0, 3, 4, 5, 6]);
+        assert_eq!(precert_chain_entry(&[vec![9]]), Some(vec![0, 0, 1, 9, 0, 0, 0]));
+        assert_eq!(precert_chain_entry(&[]), None);
     }
 
     #[test]

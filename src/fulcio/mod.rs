@@ -5,5 +5,6 @@
 pub mod api;
 pub mod ca;
 pub mod ct;
+mod ct_api;
 pub mod issuers;
 pub mod service;

@@ -100,7 +100,9 @@ async fn respond(
                 tracing::info_span!("request", method = %request.method, path = %request.path);
             handler.handle(request).instrument(span).await
         }
-        Err(response) => response,
+        // The body was not read to its end, so the connection cannot carry another request;
+        // say so, or a pooling client may reuse it and lose its next request.
+        Err(response) => response.with_header("connection", "close"),
     };
     to_hyper(response)
 }
@@ -246,6 +248,7 @@ mod tests {
         let resp = exchange(addr, b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 65\r\n\r\n");
         assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
         assert!(resp.contains(r#""code":413"#), "{resp}");
+        assert!(resp.contains("connection: close"), "{resp}");
     }
 
     #[test]

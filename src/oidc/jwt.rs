@@ -295,6 +295,43 @@ pub(crate) mod tests {
         ));
     }
 
+    /// Signs `claims` as a JWS with any sigbox signer, converting ECDSA to the JWS form.
+    fn mint_with(signer: &dyn Signer, alg: &str, claims: &Value) -> String {
+        let header = serde_json::json!({"alg": alg, "kid": "k"});
+        let input =
+            format!("{}.{}", b64url_encode(header.to_string()), b64url_encode(claims.to_string()));
+        let signature = signer.sign(input.as_bytes()).expect("signs");
+        let signature = match signer.public_key().kind() {
+            kind @ (KeyKind::EcdsaP256 | KeyKind::EcdsaP384) => {
+                ecdsa_der_to_fixed(kind, &signature).expect("fixed")
+            }
+            _ => signature,
+        };
+        format!("{input}.{}", b64url_encode(signature))
+    }
+
+    #[test]
+    fn es384_and_eddsa_tokens_verify_and_a_mismatched_alg_does_not() {
+        use crate::crypto::{EcdsaP384Signer, Ed25519Signer};
+        let p384 = EcdsaP384Signer::generate();
+        let ed = Ed25519Signer::generate();
+        for (signer, alg) in [(&p384 as &dyn Signer, "ES384"), (&ed as &dyn Signer, "EdDSA")] {
+            let set = JwkSet::from_keys(vec![Jwk {
+                kid: Some("k".into()),
+                alg: None,
+                key: signer.public_key().clone(),
+            }]);
+            let token = mint_with(signer, alg, &claims(NOW));
+            assert_eq!(verify(&token, &set).expect(alg).subject(), "alice");
+            // The same signature under another algorithm name proves nothing.
+            let other = if alg == "EdDSA" { "ES256" } else { "EdDSA" };
+            let (_, rest) = token.split_once('.').expect("dot");
+            let relabeled =
+                format!("{}.{rest}", b64url_encode(format!(r#"{{"alg":"{other}","kid":"k"}}"#)));
+            assert!(matches!(verify(&relabeled, &set), Err(Error::BadSignature)), "{alg}");
+        }
+    }
+
     #[test]
     fn alg_none_is_rejected() {
         let (_, set) = setup();

@@ -1,9 +1,11 @@
-//! L3 the transparency log service (Rekor v1 REST API, PROTOCOLS §4; tlog-tiles reads).
+//! L3 the transparency log service: the Rekor v1 REST API (PROTOCOLS §4), or a Rekor v2 log
+//! (§4.8: `POST /api/v2/log/entries`, Ed25519 checkpoints), both with C2SP tlog-tiles reads.
 //!
 //! [`kinds`] checks and canonicalizes proposed entries, [`Log`] sequences them into the
-//! Merkle tree over `store` with group commit, [`Api`] maps HTTP requests onto the log, and
-//! [`serve`] runs it on a socket. [`client`] talks to a Rekor server from the signing side. Rekor knowledge (entry kinds, SETs, entry IDs, the search
-//! index) lives here; `tlog` only sees leaf bytes.
+//! Merkle tree over `store` with group commit, [`Api`] maps HTTP requests onto the log,
+//! [`service`] opens a log from a data directory and [`serve`] runs it on a socket.
+//! [`client`] talks to a Rekor server from the signing side. Rekor knowledge (entry kinds,
+//! SETs, entry IDs, the search index) lives here; `tlog` only sees leaf bytes.
 
 mod api;
 pub mod client;

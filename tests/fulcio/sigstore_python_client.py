@@ -9,6 +9,7 @@ against the CT key (sigstore._internal.sct.verify_sct) and the chain with pyca's
 client verifier and sigstore-python's extension policies. Prints a JSON summary.
 """
 
+import base64
 import json
 import sys
 from datetime import datetime, timezone
@@ -49,7 +50,13 @@ def main() -> None:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     keyring = Keyring(
-        [PublicKey(raw_bytes=ct_der, key_details=PublicKeyDetails.PKIX_ECDSA_P256_SHA_256)]
+        [
+            PublicKey(
+                # sigstore_models takes proto bytes as base64, as in the JSON form.
+                raw_bytes=base64.b64encode(ct_der),
+                key_details=PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+            )
+        ]
     )
     verify_sct(response.cert, response.chain, keyring)
 
