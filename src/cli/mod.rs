@@ -10,14 +10,17 @@ pub mod dispatch;
 pub mod exit;
 pub mod fulcio_server;
 pub mod install_links;
+mod keyless;
 pub mod oidc_server;
 pub mod output;
 mod password;
+pub mod rekor;
 pub mod rekor_server;
 pub mod sigbox;
 pub mod sign;
 pub mod token;
 pub mod trust;
+pub mod up;
 pub mod verify;
 
 use std::ffi::OsString;

@@ -3,7 +3,7 @@
 //!
 //! Binds the socket, resolves flags into a `rekor::service::ServiceConfig` (data directory,
 //! key made on first start with mode 0600, checkpoint name defaulting to the bound address),
-//! opens the log and serves it with `rekor::serve`. Prints one line `listening on http://ADDR`
+//! opens the log and serves it with `rekor::serve`. Prints one line `listening on http(s)://ADDR`
 //! on stdout once the log is ready.
 
 use std::ffi::OsString;
@@ -42,6 +42,12 @@ struct Args {
     /// Do not log the key-signed genesis entry at index 0 of a new log.
     #[arg(long)]
     no_genesis: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Run a Rekor v2 log instead: `POST /api/v2/log/entries` (hashedrekord 0.0.2), tiles
     /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
     #[arg(long)]
@@ -51,6 +57,15 @@ struct Args {
 /// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+            };
+            Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?)
+        }
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sigbox-rekor")
@@ -76,9 +91,14 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
-        output::line(format!("listening on http://{bound}"))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        output::line(format!("listening on {scheme}://{bound}"))?;
         let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
-        rekor::serve(listener, log, limits, shutdown_signal()).await.context("serving")?;
+        match tls {
+            Some(tls) => rekor::serve_tls(listener, log, limits, tls, shutdown_signal()).await,
+            None => rekor::serve(listener, log, limits, shutdown_signal()).await,
+        }
+        .context("serving")?;
         tracing::info!("shutting down");
         anyhow::Ok(())
     })?;

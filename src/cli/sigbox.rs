@@ -40,7 +40,9 @@ enum Command {
     /// Print an ID token from a sigbox test issuer.
     Token(super::token::Args),
     /// Start the local test instance (CA + log + OIDC issuer on loopback).
-    Up,
+    Up(super::up::Args),
+    /// Talk to a Rekor log: upload, get, search, loginfo (a monitor), verify.
+    Rekor(super::rekor::Args),
 }
 
 /// Runs `sigbox ARGS...`.
@@ -63,8 +65,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Trust(args)) => super::trust::run(args),
         Some(Command::OidcServer(args)) => super::oidc_server::run(args),
         Some(Command::Token(args)) => super::token::run(args),
-        Some(Command::Up) => {
-            Err(exit::Usage("sigbox up: not implemented yet in this build of sigbox".into()).into())
-        }
+        Some(Command::Up(args)) => super::up::run(args),
+        Some(Command::Rekor(args)) => super::rekor::run(args),
     }
 }

@@ -15,6 +15,9 @@ pub enum Error {
     /// The HTTP client could not be built (TLS backend setup).
     #[error("building the HTTP client")]
     ClientBuild(#[source] reqwest::Error),
+    /// A TLS certificate or key is unusable.
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
 /// Result with the http error.

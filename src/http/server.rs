@@ -13,7 +13,7 @@ use hyper::{StatusCode, Uri};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use super::{Error, Request, Response, Result};
+use super::{Error, Request, Response, Result, TlsConfig};
 
 /// A service: turns a whole request into a whole response. Errors are responses too.
 pub trait Handler: Send + Sync + 'static {
@@ -53,7 +53,32 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    serve_with(listener, handler, limits, None, shutdown).await
+}
+
+/// Like [`serve`], over TLS (see [`super::tls_config`]). A handshake that does not finish
+/// within the header timeout is dropped.
+///
+/// Errors: [`Error::Accept`] when the listening socket fails for good.
+pub async fn serve_tls(
+    listener: TcpListener,
+    handler: Arc<dyn Handler>,
+    limits: Limits,
+    tls: TlsConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    serve_with(listener, handler, limits, Some(tls), shutdown).await
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    handler: Arc<dyn Handler>,
+    limits: Limits,
+    tls: Option<TlsConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -72,19 +97,38 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let handler = handler.clone();
-                async move { Ok::<_, std::convert::Infallible>(respond(&*handler, req, limits).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match acceptor {
+                None => serve_connection(stream, handler, limits).await,
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+                    match handshake {
+                        Ok(Ok(tls_stream)) => serve_connection(tls_stream, handler, limits).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
             }
         });
+    }
+}
+
+async fn serve_connection<S>(stream: S, handler: Arc<dyn Handler>, limits: Limits)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let handler = handler.clone();
+        async move { Ok::<_, std::convert::Infallible>(respond(&*handler, req, limits).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }
 

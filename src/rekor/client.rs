@@ -8,18 +8,32 @@ use serde_json::{json, Value};
 
 use super::{Error, Result};
 use crate::bundle::wire::{
-    Base64Bytes, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
+    Base64Bytes, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
     TransparencyLogEntry,
 };
-use crate::crypto::Digest;
-use crate::encoding::{b64_decode, b64_encode, hex_decode};
+use crate::crypto::{Digest, HashAlgorithm};
+use crate::encoding::{b64_decode, b64_encode, hex_decode, pem_encode};
 use crate::http::BlockingClient;
+use crate::tlog::Hash;
 
 /// A client for one Rekor v1 server.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: BlockingClient,
     base: String,
+}
+
+/// `GET /api/v1/log` as the server states it (nothing verified yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogInfo {
+    /// Number of entries.
+    pub tree_size: u64,
+    /// Root hash at `tree_size`.
+    pub root_hash: Hash,
+    /// The signed checkpoint note.
+    pub signed_tree_head: String,
+    /// The tree ID (decimal string), if given.
+    pub tree_id: String,
 }
 
 /// An entry as returned by the log: its entry ID and the bundle form.
@@ -73,16 +87,65 @@ impl Client {
 
     /// Reads the entry with this UUID or entry ID.
     pub fn entry_by_uuid(&self, uuid: &str) -> Result<LoggedEntry> {
-        let url = format!("{}/api/v1/log/entries/{uuid}", self.base);
-        let resp = self.http.get(&url).send().map_err(transport(&url))?;
-        log_entry_from_map(&read_json(resp, &url)?)
+        log_entry_from_map(&self.entry_map_by_uuid(uuid)?)
     }
 
     /// Reads the entry at a (global) log index.
     pub fn entry_by_index(&self, index: u64) -> Result<LoggedEntry> {
-        let url = format!("{}/api/v1/log/entries?logIndex={index}", self.base);
+        log_entry_from_map(&self.entry_map_by_index(index)?)
+    }
+
+    /// The raw `{entryID: LogEntry}` map for a UUID or entry ID (hex only, so the ID can
+    /// not change the URL path).
+    pub fn entry_map_by_uuid(&self, uuid: &str) -> Result<Value> {
+        if uuid.is_empty() || !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::BadRequest(format!("{uuid:?} is not a hex entry UUID")));
+        }
+        self.get_json(&format!("/api/v1/log/entries/{uuid}"))
+    }
+
+    /// The raw `{entryID: LogEntry}` map at a (global) log index.
+    pub fn entry_map_by_index(&self, index: u64) -> Result<Value> {
+        self.get_json(&format!("/api/v1/log/entries?logIndex={index}"))
+    }
+
+    /// `GET /api/v1/log`: tree size, root hash, signed tree head, tree ID. Unverified.
+    pub fn log_info(&self) -> Result<LogInfo> {
+        let v = self.get_json("/api/v1/log")?;
+        let root = hex_field(&v, "/rootHash")?;
+        Ok(LogInfo {
+            tree_size: v.get("treeSize").and_then(Value::as_u64).ok_or(bad("treeSize"))?,
+            root_hash: root.as_slice().try_into().map_err(|_| bad("rootHash"))?,
+            signed_tree_head: v
+                .get("signedTreeHead")
+                .and_then(Value::as_str)
+                .ok_or(bad("signedTreeHead"))?
+                .to_string(),
+            tree_id: v.get("treeID").and_then(Value::as_str).unwrap_or_default().to_string(),
+        })
+    }
+
+    /// `GET /api/v1/log/proof?firstSize=&lastSize=`: the consistency proof between two tree
+    /// sizes and the root the server claims at `last`. Unverified.
+    pub fn consistency_proof(&self, first: u64, last: u64) -> Result<(Hash, Vec<Hash>)> {
+        let v = self.get_json(&format!("/api/v1/log/proof?firstSize={first}&lastSize={last}"))?;
+        let root = hex_field(&v, "/rootHash")?;
+        let root: Hash = root.as_slice().try_into().map_err(|_| bad("rootHash"))?;
+        let hashes = v
+            .get("hashes")
+            .and_then(Value::as_array)
+            .ok_or(bad("hashes"))?
+            .iter()
+            .map(|h| h.as_str().and_then(hex_decode).and_then(|b| Hash::try_from(b).ok()))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or(bad("hashes"))?;
+        Ok((root, hashes))
+    }
+
+    fn get_json(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
         let resp = self.http.get(&url).send().map_err(transport(&url))?;
-        log_entry_from_map(&read_json(resp, &url)?)
+        read_json(resp, &url)
     }
 
     /// `POST /api/v1/index/retrieve` with a `SearchIndex` query; returns entry IDs.
@@ -145,6 +208,48 @@ pub fn hashedrekord_v2_request(
 pub fn dsse_proposal(envelope_json: &str, verifier_pem: &str) -> Value {
     json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
         "envelope": envelope_json, "verifiers": [b64_encode(verifier_pem)]}}})
+}
+
+/// The proposed entry for a bundle's content: `hashedrekord` 0.0.1 for a message signature
+/// (digest and signature from the bundle), `dsse` 0.0.1 for a DSSE envelope. The verifier
+/// is the bundle's leaf certificate, or `public_key_pem` for key-signed bundles (whose
+/// bundle names the key only by a hint).
+///
+/// Errors: [`Error::BadRequest`] naming what the bundle lacks.
+pub fn proposal_from_bundle(bundle: &Bundle, public_key_pem: Option<&str>) -> Result<Value> {
+    let material = bundle.verification_material.as_ref();
+    let leaf = material.and_then(|m| {
+        m.certificate
+            .as_ref()
+            .or_else(|| m.x509_certificate_chain.as_ref().and_then(|c| c.certificates.first()))
+    });
+    let verifier_pem = match (leaf, public_key_pem) {
+        (Some(cert), _) => pem_encode("CERTIFICATE", &cert.raw_bytes),
+        (None, Some(pem)) => pem.to_string(),
+        (None, None) => {
+            return Err(Error::BadRequest(
+                "the bundle has no certificate; give the signer's public key".into(),
+            ))
+        }
+    };
+    if let Some(sig) = &bundle.message_signature {
+        let hash = sig
+            .message_digest
+            .as_ref()
+            .ok_or_else(|| Error::BadRequest("the bundle has no messageDigest".into()))?;
+        let algorithm = HashAlgorithm::from_name(&hash.algorithm).ok_or_else(|| {
+            Error::BadRequest(format!("unknown digest algorithm {:?}", hash.algorithm))
+        })?;
+        let digest = Digest::from_bytes(algorithm, hash.digest.0.clone())
+            .ok_or_else(|| Error::BadRequest("messageDigest has the wrong length".into()))?;
+        return Ok(hashedrekord_proposal(&digest, &sig.signature, &verifier_pem));
+    }
+    if let Some(envelope) = &bundle.dsse_envelope {
+        let json = serde_json::to_string(envelope)
+            .map_err(|e| Error::BadRequest(format!("DSSE envelope: {e}")))?;
+        return Ok(dsse_proposal(&json, &verifier_pem));
+    }
+    Err(Error::BadRequest("the bundle has neither messageSignature nor dsseEnvelope".into()))
 }
 
 /// Converts a `{entryID: LogEntry}` response map into the bundle form (PROTOCOLS §4.3):
@@ -255,7 +360,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::crypto::{EcdsaP256Signer, HashAlgorithm, Signer};
+    use crate::crypto::{EcdsaP256Signer, Signer};
     use crate::rekor::{Log, LogVersion};
     use crate::store::LogStore;
     use crate::tlog::{self, NoteVerifier};

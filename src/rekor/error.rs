@@ -84,6 +84,17 @@ pub enum Error {
     /// Client: the server's answer lacks a field or has the wrong shape.
     #[error("malformed rekor response: {0}")]
     MalformedResponse(&'static str),
+    /// Client: an entry or checkpoint from the log does not verify.
+    #[error("log entry does not verify: {0}")]
+    EntryCheck(String),
+    /// Client: the log's new state cannot be an append-only extension of the remembered one.
+    #[error("log is not consistent with the checkpoint remembered in {}: {problem}", state.display())]
+    Inconsistent {
+        /// The state file holding the remembered checkpoint.
+        state: std::path::PathBuf,
+        /// What does not match.
+        problem: String,
+    },
 }
 
 impl Error {
@@ -107,9 +118,11 @@ impl Error {
             | Error::Tree(_)
             | Error::DataDir { .. }
             | Error::LogKey { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            Error::Transport { .. } | Error::Rejected { .. } | Error::MalformedResponse(_) => {
-                StatusCode::BAD_GATEWAY
-            }
+            Error::Transport { .. }
+            | Error::Rejected { .. }
+            | Error::MalformedResponse(_)
+            | Error::EntryCheck(_)
+            | Error::Inconsistent { .. } => StatusCode::BAD_GATEWAY,
         }
     }
 }

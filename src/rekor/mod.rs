@@ -4,22 +4,26 @@
 //! [`kinds`] checks and canonicalizes proposed entries, [`Log`] sequences them into the
 //! Merkle tree over `store` with group commit, [`Api`] maps HTTP requests onto the log,
 //! [`service`] opens a log from a data directory and [`serve`] runs it on a socket.
-//! [`client`] talks to a Rekor server from the signing side. Rekor knowledge (entry kinds,
+//! [`client`] talks to a Rekor server from the signing side, [`verify_entry`] checks what it
+//! hands out, and [`monitor`] proves a log append-only between two visits. Rekor knowledge (entry kinds,
 //! SETs, entry IDs, the search index) lives here; `tlog` only sees leaf bytes.
 
 mod api;
+mod check;
 pub mod client;
 mod entry;
 mod error;
 mod index;
 pub mod kinds;
 mod log;
+pub mod monitor;
 pub mod service;
 
 use std::future::Future;
 use std::sync::Arc;
 
 pub use api::Api;
+pub use check::{checkpoint_key_name, verify_entry, verify_tree_head, VerifiedEntry};
 pub use entry::{entry_id, set_payload, EntryView, InclusionProof, Record};
 pub use error::{Error, Result};
 pub use index::SearchQuery;
@@ -36,4 +40,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> crate::http::Result<()> {
     crate::http::serve(listener, Arc::new(Api::new(log)), limits, shutdown).await
+}
+
+/// Like [`serve`], over TLS (`http::tls_config`).
+///
+/// Errors: [`crate::http::Error`] when the listening socket fails.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    log: Log,
+    limits: crate::http::Limits,
+    tls: crate::http::TlsConfig,
+    shutdown: impl Future<Output = ()>,
+) -> crate::http::Result<()> {
+    crate::http::serve_tls(listener, Arc::new(Api::new(log)), limits, tls, shutdown).await
 }

@@ -5,6 +5,7 @@
 //! --tlog-upload=false --bundle` writes it.
 
 pub mod keyfile;
+pub mod keyless;
 
 use std::io::Read;
 

@@ -16,7 +16,7 @@ use sigbox::tlog::{self, Hash, NoteVerifier};
 /// A running server.
 pub struct RekorServer {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls-cert`).
     pub url: String,
     /// `127.0.0.1:PORT`, the checkpoint key name.
     pub name: String,
@@ -48,7 +48,7 @@ impl RekorServer {
             panic!("rekor-server did not start: {line:?}")
         });
         let url = url.to_string();
-        let name = url.trim_start_matches("http://").to_string();
+        let name = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).to_string();
         RekorServer { child, url, name }
     }
 

@@ -53,16 +53,19 @@ pub struct Args {
     /// OIDC client ID (keyless).
     #[arg(long = "oidc-client-id")]
     oidc_client_id: Option<String>,
-    /// Trusted root file.
-    #[arg(long = "trusted-root")]
-    trusted_root: Option<PathBuf>,
-    /// Signing config file.
-    #[arg(long = "signing-config")]
-    signing_config: Option<PathBuf>,
+    /// Which instance: --trust-config, or --trusted-root with --signing-config.
+    #[command(flatten)]
+    instance: sign::InstanceArgs,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.new_bundle_format == Some(false) {
+        return Err(crate::cli::exit::Usage(
+            "--new-bundle-format=false (the legacy cosign bundle) is not written by sigbox".into(),
+        )
+        .into());
+    }
     if args.output_certificate.is_some() && args.key.is_some() {
         return Err(crate::cli::exit::Usage(
             "--output-certificate needs keyless signing; a --key signature has no certificate"
@@ -78,5 +81,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tlog_upload: args.tlog_upload,
         b64: args.b64,
         overwrite: true,
+        output_certificate: args.output_certificate,
+        identity_token: args.identity_token,
+        instance: args.instance,
+        overrides: sign::ServiceOverrides {
+            ca_url: args.fulcio_url,
+            rekor_url: args.rekor_url,
+            oidc_issuer: args.oidc_issuer,
+            oidc_client_id: args.oidc_client_id,
+        },
     })
 }

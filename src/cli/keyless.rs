@@ -1,0 +1,98 @@
+//! The keyless half of `sigbox sign` / `cosign sign-blob`: resolve the instance, get a
+//! token, call the keyless pipeline, write the outputs.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::exit;
+use super::sign::{write_outputs, InstanceArgs, Request};
+use crate::login::{self, Ambient, LoginConfig};
+use crate::sign::keyless::{sign_blob_keyless, KeylessConfig};
+use crate::trust::{SigningConfig, TrustedRoot};
+
+/// The public-good signing config, for signing with no instance flags.
+const PUBLIC_GOOD_SIGNING_CONFIG: &str =
+    include_str!("../../fixtures/trust/signing_config.v0.2.json");
+
+/// Signs keylessly as `request` says.
+pub fn execute(request: &Request) -> anyhow::Result<ExitCode> {
+    if !request.tlog_upload {
+        return Err(exit::Usage(
+            "keyless signing always records the signature in the transparency log; \
+             --tlog-upload=false needs --key"
+                .into(),
+        )
+        .into());
+    }
+    let (root, signing) = load_instance(&request.instance)?;
+    let now = super::fulcio_server::unix_now();
+    let o = &request.overrides;
+    let ca = match &o.ca_url {
+        Some(url) => url.clone(),
+        None => signing
+            .select_ca(now, &[1])
+            .context("the signing config names no usable CA (caUrls, majorApiVersion 1)")?
+            .url
+            .clone(),
+    };
+    let rekor = match &o.rekor_url {
+        Some(url) => url.clone(),
+        None => signing
+            .select_tlogs(now, &[1])
+            .context("the signing config names no usable Rekor v1 log")?
+            .first()
+            .map(|s| s.url.clone())
+            .context("the signing config names no usable Rekor v1 log")?,
+    };
+    let oidc =
+        o.oidc_issuer.clone().or_else(|| signing.select_oidc(now, &[1]).map(|s| s.url.clone()));
+    let http = crate::http::blocking_client(std::time::Duration::from_secs(30))
+        .context("building the HTTP client")?;
+    let ambient = Ambient {
+        sigstore_id_token: std::env::var("SIGSTORE_ID_TOKEN").ok(),
+        actions_url: std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL").ok(),
+        actions_token: std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").ok(),
+    };
+    let login = LoginConfig {
+        issuer: oidc,
+        client_id: o.oidc_client_id.clone().unwrap_or_else(|| "sigstore".into()),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        login_hint: None,
+    };
+    let token = login::get_token(&http, request.identity_token.as_deref(), &ambient, &login)
+        .context("getting an identity token")?;
+    let config =
+        KeylessConfig { token: token.as_str(), ca_url: &ca, rekor_url: &rekor, root: &root, now };
+    let signed = if request.file.as_os_str() == "-" {
+        sign_blob_keyless(&http, &config, std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&request.file)
+            .with_context(|| format!("opening {}", request.file.display()))?;
+        sign_blob_keyless(&http, &config, std::io::BufReader::new(file))
+    }
+    .with_context(|| format!("signing {}", request.file.display()))?;
+    write_outputs(request, &signed.blob, Some(&signed.certificate))
+}
+
+fn load_instance(args: &InstanceArgs) -> anyhow::Result<(TrustedRoot, SigningConfig)> {
+    let read =
+        |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    if let Some(path) = &args.trust_config {
+        return crate::trust::client_trust_config_from_json(&read(path)?)
+            .with_context(|| format!("trust config {}", path.display()));
+    }
+    if let (Some(root), Some(signing)) = (&args.trusted_root, &args.signing_config) {
+        let trusted = crate::trust::trusted_root_from_any(&read(root)?)
+            .with_context(|| format!("trusted root {}", root.display()))?;
+        let config = SigningConfig::from_json(&read(signing)?)
+            .with_context(|| format!("signing config {}", signing.display()))?;
+        return Ok((trusted, config));
+    }
+    Ok((
+        TrustedRoot::public_good().context("the embedded public-good trusted root")?,
+        SigningConfig::from_json(PUBLIC_GOOD_SIGNING_CONFIG.as_bytes())
+            .context("the embedded public-good signing config")?,
+    ))
+}

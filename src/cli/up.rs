@@ -1,0 +1,99 @@
+//! `sigbox up`: the one-command local instance (CA + CT log, transparency log, test OIDC
+//! issuer) on loopback, until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{exit, output};
+use crate::up::{self, UpConfig};
+
+/// Flags of `sigbox up`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// State directory (keys, logs, trust files); kept across restarts.
+    #[arg(long, default_value = ".sigbox-up")]
+    data_dir: PathBuf,
+    /// Address to bind (keep it on loopback: the test issuer approves anyone).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// CA (Fulcio) port; 0 picks a free one.
+    #[arg(long, default_value_t = 3000)]
+    fulcio_port: u16,
+    /// Transparency log (Rekor) port.
+    #[arg(long, default_value_t = 3001)]
+    rekor_port: u16,
+    /// Test OIDC issuer port.
+    #[arg(long, default_value_t = 3002)]
+    oidc_port: u16,
+}
+
+/// Runs the instance.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = std::fs::canonicalize(&args.data_dir)
+        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+    let config = UpConfig {
+        data_dir,
+        host: args.host,
+        fulcio_port: args.fulcio_port,
+        rekor_port: args.rekor_port,
+        oidc_port: args.oidc_port,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sigbox-up")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(up::run(
+        config,
+        super::fulcio_server::unix_now,
+        |started| {
+            let d = &started.description;
+            let tc = started.trust_config.display();
+            let text = format!(
+                "sigbox up: a local Sigstore instance (TEST ONLY: its OIDC issuer approves anyone)\n\
+                 \x20 CA (Fulcio)      {}\n\
+                 \x20 log (Rekor)      {}\n\
+                 \x20 OIDC issuer      {}\n\
+                 \x20 trust config     {tc}\n\
+                 \x20 trusted root     {}\n\
+                 \x20 signing config   {}\n\
+                 Sign:    SIGBOX_TRUST_CONFIG={tc} cosign sign-blob --bundle FILE.sigstore.json FILE\n\
+                 Verify:  cosign verify-blob --trusted-root {tc} --bundle FILE.sigstore.json \\\n\
+                 \x20          --certificate-identity test-user@sigbox.local --certificate-oidc-issuer {} FILE\n\
+                 Token:   sigbox token --issuer {} --email you@example.com\n\
+                 ready",
+                d.ca_url,
+                d.rekor_url,
+                d.oidc_url,
+                started.trusted_root.display(),
+                started.signing_config.display(),
+                d.oidc_url,
+                d.oidc_url,
+            );
+            let _ = output::line(text);
+        },
+        shutdown_signal(),
+    ))
+    .context("running the local instance")?;
+    output::status("sigbox up: stopped");
+    Ok(exit::Code::Success.into())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

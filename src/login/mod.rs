@@ -1,0 +1,201 @@
+//! L3 getting an identity token, in cosign's order: an explicit token (`--identity-token`,
+//! `SIGSTORE_ID_TOKEN`), GitHub Actions' ambient credentials, then an OAuth 2.0 flow
+//! against the OIDC issuer: authorization code + PKCE with a loopback redirect when a person
+//! is at a terminal, else the device flow (RFC 8628) for headless shells.
+//!
+//! Tokens are only fetched here, never trusted: the CA verifies them.
+
+mod browser;
+mod device;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use browser::authorization_code_flow;
+pub use device::device_flow;
+
+use crate::http::BlockingClient;
+
+/// An identity token; zeroized on drop and never printed.
+#[derive(Clone)]
+pub struct IdToken(zeroize::Zeroizing<String>);
+
+impl IdToken {
+    /// Wraps a token string (whitespace trimmed).
+    pub fn new(token: &str) -> Self {
+        IdToken(zeroize::Zeroizing::new(token.trim().to_string()))
+    }
+
+    /// The compact JWT.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdToken([redacted])")
+    }
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request to the issuer or the CI token service failed.
+    #[error("requesting {url}")]
+    Request {
+        /// The URL.
+        url: String,
+        /// Cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The issuer answered with an error.
+    #[error("{url} refused: {message}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// What it said.
+        message: String,
+    },
+    /// An answer lacked a field.
+    #[error("{url} answered without {field}")]
+    Malformed {
+        /// The URL.
+        url: String,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// The person did not finish logging in in time.
+    #[error("login timed out after {0:?}")]
+    TimedOut(Duration),
+    /// The loopback redirect listener failed.
+    #[error("loopback redirect listener")]
+    Listener(#[source] std::io::Error),
+    /// The redirect carried a different `state` (a forged or stale redirect).
+    #[error("the login redirect carried the wrong state")]
+    StateMismatch,
+    /// No source of a token applies.
+    #[error("no identity token: pass --identity-token, set SIGSTORE_ID_TOKEN, or configure an OIDC issuer")]
+    NoSource,
+}
+
+/// Where to log in, when a flow is needed.
+#[derive(Debug, Clone)]
+pub struct LoginConfig {
+    /// The OIDC issuer URL (discovery at `/.well-known/openid-configuration`).
+    pub issuer: Option<String>,
+    /// The OAuth client ID (`sigstore`).
+    pub client_id: String,
+    /// Whether a person is at a terminal (interactive flow) or not (device flow).
+    pub interactive: bool,
+    /// A login hint (email) passed to the issuer.
+    pub login_hint: Option<String>,
+}
+
+/// The environment variables cosign reads, resolved by the caller (no `std::env` here).
+#[derive(Debug, Clone, Default)]
+pub struct Ambient {
+    /// `SIGSTORE_ID_TOKEN`.
+    pub sigstore_id_token: Option<String>,
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL`.
+    pub actions_url: Option<String>,
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    pub actions_token: Option<String>,
+}
+
+/// Gets a token from the first source that applies.
+pub fn get_token(
+    http: &BlockingClient,
+    explicit: Option<&str>,
+    ambient: &Ambient,
+    login: &LoginConfig,
+) -> Result<IdToken, Error> {
+    if let Some(token) = explicit.or(ambient.sigstore_id_token.as_deref()) {
+        return Ok(IdToken::new(token));
+    }
+    if let (Some(url), Some(bearer)) = (&ambient.actions_url, &ambient.actions_token) {
+        return github_actions_token(http, url, bearer, &login.client_id);
+    }
+    let Some(issuer) = &login.issuer else { return Err(Error::NoSource) };
+    let discovery = discover(http, issuer)?;
+    if login.interactive {
+        authorization_code_flow(http, &discovery, login, Duration::from_secs(300))
+    } else {
+        device_flow(http, &discovery, login, Duration::from_secs(300))
+    }
+}
+
+/// GitHub Actions: `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore` with the request
+/// token as bearer, answer `{"value": JWT}`.
+pub fn github_actions_token(
+    http: &BlockingClient,
+    url: &str,
+    bearer: &str,
+    audience: &str,
+) -> Result<IdToken, Error> {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let full = format!("{url}{sep}audience={audience}");
+    let answer = get_json(http.get(&full).bearer_auth(bearer), &full)?;
+    let value = answer
+        .get("value")
+        .and_then(|v| v.as_str())
+        .ok_or(Error::Malformed { url: full.clone(), field: "value" })?;
+    Ok(IdToken::new(value))
+}
+
+/// The endpoints of an issuer's discovery document.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// `authorization_endpoint`.
+    pub authorization_endpoint: Option<String>,
+    /// `token_endpoint`.
+    pub token_endpoint: String,
+    /// `device_authorization_endpoint`.
+    pub device_authorization_endpoint: Option<String>,
+}
+
+/// Reads `ISSUER/.well-known/openid-configuration`.
+pub fn discover(http: &BlockingClient, issuer: &str) -> Result<Discovery, Error> {
+    let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let doc = get_json(http.get(&url), &url)?;
+    let field = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(Discovery {
+        authorization_endpoint: field("authorization_endpoint"),
+        token_endpoint: field("token_endpoint")
+            .ok_or(Error::Malformed { url: url.clone(), field: "token_endpoint" })?,
+        device_authorization_endpoint: field("device_authorization_endpoint"),
+    })
+}
+
+/// Sends a request and reads a JSON answer; an OAuth error body becomes [`Error::Refused`].
+fn get_json(
+    request: reqwest::blocking::RequestBuilder,
+    url: &str,
+) -> Result<serde_json::Value, Error> {
+    let response = request.send().map_err(|source| Error::Request { url: url.into(), source })?;
+    let status = response.status();
+    let text = response.text().map_err(|source| Error::Request { url: url.into(), source })?;
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if !status.is_success() {
+        let message = value
+            .get("error_description")
+            .or_else(|| value.get("error"))
+            .or_else(|| value.get("message"))
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(Error::Refused { url: url.into(), message });
+    }
+    Ok(value)
+}
+
+/// `id_token` (or, failing that, `access_token`) of a token endpoint answer.
+fn id_token_of(answer: &serde_json::Value, url: &str) -> Result<IdToken, Error> {
+    answer
+        .get("id_token")
+        .or_else(|| answer.get("access_token"))
+        .and_then(|v| v.as_str())
+        .map(IdToken::new)
+        .ok_or(Error::Malformed { url: url.into(), field: "id_token" })
+}

@@ -1,0 +1,144 @@
+//! Keyless signing: an ephemeral P-256 key, a 10-minute certificate from the CA for the
+//! caller's identity token, a hashedrekord entry in the transparency log, and a v0.3 bundle.
+//!
+//! Nothing is trusted on the way: the certificate must chain to the trusted root and carry
+//! a valid SCT before the key signs anything, and the finished bundle goes through the full
+//! offline verifier before it is returned, so a log that answers with a bad proof or SET
+//! yields an error and no bundle.
+
+use std::io::Read;
+
+use super::{Error as SignError, SignedBlob};
+use crate::bundle::{wire, Checked};
+use crate::crypto::{self, EcdsaP256Signer, HashAlgorithm, Signer};
+use crate::http::BlockingClient;
+use crate::policy::Policy;
+use crate::trust::TrustedRoot;
+use crate::verify::{self, Artifact, Options};
+use crate::x509::{self, Certificate};
+
+/// Where and as whom to sign.
+#[derive(Debug, Clone)]
+pub struct KeylessConfig<'a> {
+    /// The identity token (compact JWT).
+    pub token: &'a str,
+    /// CA base URL (`caUrls[0]` of the signing config).
+    pub ca_url: &'a str,
+    /// Rekor v1 base URL.
+    pub rekor_url: &'a str,
+    /// The trusted root the results must verify against.
+    pub root: &'a TrustedRoot,
+    /// Current time, Unix seconds.
+    pub now: i64,
+}
+
+/// Why keyless signing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The CA refused or could not be reached.
+    #[error("getting a certificate")]
+    Certificate(#[source] crate::fulcio::client::ClientError),
+    /// The CA's certificate does not chain to the trusted root.
+    #[error("the CA's certificate does not chain to the trusted root")]
+    UntrustedCertificate(#[source] x509::Error),
+    /// The certificate's SCT does not verify against a trusted CT log.
+    #[error("the certificate's SCT does not verify against a trusted CT log")]
+    BadSct(#[source] x509::Error),
+    /// The trusted root lists no CA valid now.
+    #[error("the trusted root has no certificate authority valid now")]
+    NoCertificateAuthority,
+    /// The CA returned an empty chain.
+    #[error("the CA returned no certificate")]
+    EmptyChain,
+    /// Signing or reading the artifact failed.
+    #[error("signing")]
+    Sign(#[from] SignError),
+    /// The transparency log refused or could not be reached.
+    #[error("uploading to the transparency log")]
+    Log(#[source] crate::rekor::Error),
+    /// The log's answer does not verify (proof, SET, checkpoint or body).
+    #[error("the transparency log's answer does not verify; no bundle written")]
+    LogAnswer(#[source] verify::Error),
+    /// The bundle we built does not pass the bundle shape rules.
+    #[error("building the bundle")]
+    Bundle(#[source] crate::bundle::Error),
+}
+
+/// The result of keyless signing: the blob signature plus the signing certificate.
+#[derive(Debug, Clone)]
+pub struct KeylessSigned {
+    /// Digest, signature and bundle.
+    pub blob: SignedBlob,
+    /// The leaf certificate.
+    pub certificate: Certificate,
+}
+
+/// Signs `artifact` keylessly (see the module docs).
+pub fn sign_blob_keyless(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    artifact: impl Read,
+) -> Result<KeylessSigned, Error> {
+    let signer = EcdsaP256Signer::generate();
+    let chain =
+        crate::fulcio::client::request_certificate(http, config.ca_url, config.token, &signer)
+            .map_err(Error::Certificate)?;
+    let leaf = chain.first().cloned().ok_or(Error::EmptyChain)?;
+    check_certificate(&leaf, config.root, config.now)?;
+
+    let digest = crypto::digest_reader(HashAlgorithm::Sha256, artifact).map_err(|e| match e {
+        crypto::Error::Io(io) => Error::Sign(SignError::ReadArtifact(io)),
+        other => Error::Sign(SignError::Sign(other)),
+    })?;
+    let signature =
+        signer.sign_prehashed(digest.as_bytes()).map_err(|e| Error::Sign(SignError::Sign(e)))?;
+
+    let client = crate::rekor::client::Client::new(http.clone(), config.rekor_url);
+    let proposal = crate::rekor::client::hashedrekord_proposal(&digest, &signature, &leaf.to_pem());
+    let logged = client.create_entry(&proposal).map_err(Error::Log)?;
+
+    let bundle = wire::Bundle {
+        media_type: wire::MEDIA_TYPE_V03.into(),
+        verification_material: Some(wire::VerificationMaterial {
+            certificate: Some(wire::X509Certificate {
+                raw_bytes: wire::Base64Bytes(leaf.der().to_vec()),
+            }),
+            tlog_entries: vec![logged.entry],
+            ..Default::default()
+        }),
+        message_signature: Some(wire::MessageSignature {
+            message_digest: Some(wire::HashOutput {
+                algorithm: digest.algorithm().proto_name().into(),
+                digest: wire::Base64Bytes(digest.as_bytes().to_vec()),
+            }),
+            signature: wire::Base64Bytes(signature.clone()),
+        }),
+        dsse_envelope: None,
+    };
+    let checked = Checked::try_from(bundle.clone()).map_err(Error::Bundle)?;
+    verify::verify(
+        &checked,
+        &Artifact::Digest(digest.clone()),
+        config.root,
+        &Policy::any(),
+        &Options::new(config.now),
+    )
+    .map_err(Error::LogAnswer)?;
+    Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf })
+}
+
+/// The leaf must chain to a CA of the trusted root and carry a valid SCT, before use.
+fn check_certificate(leaf: &Certificate, root: &TrustedRoot, now: i64) -> Result<(), Error> {
+    let mut last = None;
+    for authority in root.certificate_authorities().iter().filter(|a| a.valid_for.contains(now)) {
+        match x509::verify_chain(leaf, &authority.chain, now) {
+            Ok(chain) => {
+                return x509::verify_embedded_scts(leaf, chain.issuer(), &root.ct_logs_for_x509())
+                    .map(|_| ())
+                    .map_err(Error::BadSct);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or(Error::NoCertificateAuthority, Error::UntrustedCertificate))
+}

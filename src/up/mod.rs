@@ -1,0 +1,217 @@
+//! L3 the local instance (`sigbox up`): the CA with its CT log, the transparency log and the
+//! test OIDC issuer, in one process on loopback, plus the trust files clients need.
+//!
+//! This is the one module that puts servers together. State lives under one data
+//! directory (`fulcio/`, `rekor/`, `oidc/`), so a restart keeps keys and log.
+
+mod trust_files;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
+
+use crate::fulcio::ca::CaCurve;
+use crate::fulcio::service::{self as fulcio_service, CaSource, ServiceConfig as FulcioConfig};
+use crate::http::{Handler, Limits};
+use crate::issuer::TestIssuer;
+use crate::oidc::OidcConfig;
+use crate::rekor::{self, LogVersion};
+
+/// Why the instance could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A port could not be bound.
+    #[error("binding {addr}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The transparency log could not start.
+    #[error("transparency log")]
+    Rekor(#[source] rekor::Error),
+    /// The log's public key did not parse back.
+    #[error("transparency log key")]
+    LogKey(#[source] crate::crypto::Error),
+    /// The CA's issuer configuration could not be built.
+    #[error("CA issuer configuration")]
+    OidcConfig(#[source] crate::oidc::Error),
+    /// The CA could not start.
+    #[error("certificate authority")]
+    Fulcio(#[source] fulcio_service::Error),
+    /// The test issuer could not start.
+    #[error("test OIDC issuer")]
+    Issuer(#[source] crate::issuer::Error),
+    /// A trust file could not be written.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving")]
+    Serve(#[source] crate::http::Error),
+}
+
+/// How to run the instance.
+#[derive(Debug, Clone)]
+pub struct UpConfig {
+    /// State directory.
+    pub data_dir: PathBuf,
+    /// Host to bind (loopback).
+    pub host: String,
+    /// Fulcio port (0 = any free port).
+    pub fulcio_port: u16,
+    /// Rekor port.
+    pub rekor_port: u16,
+    /// OIDC issuer port.
+    pub oidc_port: u16,
+}
+
+/// The running instance's addresses and the paths of its trust files.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// What clients are told.
+    pub description: InstanceDescription,
+    /// `trusted_root.json`.
+    pub trusted_root: PathBuf,
+    /// `signing_config.json`.
+    pub signing_config: PathBuf,
+    /// `trust_config.json`.
+    pub trust_config: PathBuf,
+}
+
+/// Starts everything, calls `ready` once the trust files are written and every port
+/// listens, and serves until `shutdown` completes.
+pub async fn run(
+    config: UpConfig,
+    clock: fn() -> i64,
+    ready: impl FnOnce(&Started),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), Error> {
+    let bind = |port: u16| {
+        let addr = format!("{}:{port}", config.host);
+        async move {
+            tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|source| Error::Bind { addr, source })
+        }
+    };
+    let fulcio_listener = bind(config.fulcio_port).await?;
+    let rekor_listener = bind(config.rekor_port).await?;
+    let oidc_listener = bind(config.oidc_port).await?;
+    let url = |l: &tokio::net::TcpListener| -> Result<(String, SocketAddr), Error> {
+        let addr = l.local_addr().map_err(|source| Error::Bind { addr: "?".into(), source })?;
+        Ok((format!("http://{addr}"), addr))
+    };
+    let (ca_url, _) = url(&fulcio_listener)?;
+    let (rekor_url, rekor_addr) = url(&rekor_listener)?;
+    let (oidc_url, _) = url(&oidc_listener)?;
+
+    let issuer = TestIssuer::load_or_create(&config.data_dir.join("oidc"), &oidc_url, clock)
+        .map_err(Error::Issuer)?;
+    let rekor_clock: rekor::Clock = Arc::new(clock);
+    let log = rekor::service::open(
+        rekor::service::ServiceConfig {
+            data_dir: config.data_dir.join("rekor"),
+            signer_key: None,
+            // sigstore-js matches the checkpoint name inside the tlog baseUrl: host:port.
+            name: rekor_addr.to_string(),
+            genesis: true,
+            version: LogVersion::V1,
+        },
+        rekor_clock,
+    )
+    .await
+    .map_err(Error::Rekor)?;
+    // The CA trusts exactly one issuer: the test issuer of this instance.
+    let oidc = OidcConfig::from_json(
+        serde_json::json!({"OIDCIssuers": {&oidc_url: {
+            "IssuerURL": &oidc_url, "ClientID": "sigstore", "Type": "email",
+        }}})
+        .to_string()
+        .as_bytes(),
+    )
+    .map_err(Error::OidcConfig)?;
+    let fulcio = fulcio_service::open(
+        FulcioConfig {
+            data_dir: config.data_dir.join("fulcio"),
+            oidc,
+            ca: CaSource::Generated { curve: CaCurve::P256 },
+        },
+        clock,
+    )
+    .map_err(Error::Fulcio)?;
+
+    let root = fulcio.ca().chain().last().cloned();
+    let valid_from = root.as_ref().map_or(0, |r| r.not_before());
+    let description = InstanceDescription {
+        ca_url,
+        rekor_url,
+        oidc_url,
+        ca_chain: fulcio.ca().chain().to_vec(),
+        rekor_key: crate::crypto::PublicKey::from_pem(&log.public_key_pem())
+            .map_err(Error::LogKey)?,
+        ct_key: fulcio.ct().public_key().clone(),
+        valid_from: rfc3339(valid_from),
+    };
+    let started = write_trust_files(&config.data_dir, description)?;
+    ready(&started);
+
+    let limits = Limits::default();
+    let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let stop = |tx: &tokio::sync::broadcast::Sender<()>| {
+        let mut rx = tx.subscribe();
+        async move {
+            let _ = rx.recv().await;
+        }
+    };
+    let servers = [
+        (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
+        (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
+    ];
+    let mut tasks = Vec::new();
+    for (listener, handler) in servers {
+        tasks.push(tokio::spawn(crate::http::serve(listener, handler, limits, stop(&tx))));
+    }
+    tasks.push(tokio::spawn(rekor::serve(rekor_listener, log, limits, stop(&tx))));
+    shutdown.await;
+    let _ = tx.send(());
+    for task in tasks {
+        if let Ok(Err(e)) = task.await {
+            return Err(Error::Serve(e));
+        }
+    }
+    Ok(())
+}
+
+fn write_trust_files(dir: &Path, description: InstanceDescription) -> Result<Started, Error> {
+    let write = |name: &str, value: serde_json::Value| -> Result<PathBuf, Error> {
+        let path = dir.join(name);
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        std::fs::write(&path, text + "\n")
+            .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        Ok(path)
+    };
+    Ok(Started {
+        trusted_root: write("trusted_root.json", trusted_root(&description))?,
+        signing_config: write("signing_config.json", signing_config(&description))?,
+        trust_config: write("trust_config.json", trust_config(&description))?,
+        description,
+    })
+}
+
+/// RFC 3339 UTC with `Z`, seconds precision.
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
