@@ -6,3 +6,4 @@ mod harness;
 mod personas;
 mod rekor;
 mod verify;
+mod up;

@@ -24,7 +24,12 @@ use crate::rekor::{self, monitor};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The Rekor server.
-    #[arg(long, global = true, env = "SIGBOX_REKOR_URL", default_value = "https://rekor.sigstore.dev")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIGBOX_REKOR_URL",
+        default_value = "https://rekor.sigstore.dev"
+    )]
     rekor_url: String,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -108,8 +113,9 @@ struct Select {
 /// Runs a parsed `sigbox rekor` command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ca = args.ca_cert.as_deref().map(read).transpose()?;
-    let http = crate::http::blocking_client_with_ca(Duration::from_secs(args.timeout), ca.as_deref())
-        .context("setting up the HTTP client")?;
+    let http =
+        crate::http::blocking_client_with_ca(Duration::from_secs(args.timeout), ca.as_deref())
+            .context("setting up the HTTP client")?;
     let url = args.rekor_url.trim_end_matches('/').to_string();
     let client = Client::new(http, &url);
     match &args.command {
@@ -147,7 +153,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             if let Some(k) = public_key {
                 let pem = read_verifier_pem(k)?;
-                query.insert("publicKey".into(), json!({"format": "x509", "content": b64_encode(pem)}));
+                query.insert(
+                    "publicKey".into(),
+                    json!({"format": "x509", "content": b64_encode(pem)}),
+                );
             }
             if let Some(e) = email {
                 query.insert("email".into(), e.clone().into());
@@ -316,7 +325,8 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn hash_file(path: &Path) -> anyhow::Result<crate::crypto::Digest> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    digest_reader(HashAlgorithm::Sha256, file).with_context(|| format!("hashing {}", path.display()))
+    digest_reader(HashAlgorithm::Sha256, file)
+        .with_context(|| format!("hashing {}", path.display()))
 }
 
 /// A signature file: raw DER, or base64 text of it.

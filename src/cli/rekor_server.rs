@@ -59,9 +59,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
-            let read = |p: &PathBuf| {
-                std::fs::read(p).with_context(|| format!("reading {}", p.display()))
-            };
+            let read =
+                |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
             Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?)
         }
         _ => None,

@@ -80,6 +80,8 @@ pub enum CaCurve {
 /// The CA: chain (issuing certificate first, root last) and the issuing key.
 pub struct CertificateAuthority {
     chain: Vec<Certificate>,
+    /// The chain as PEM, made once: every issuance answers with it.
+    chain_pem: Vec<String>,
     signer: Arc<dyn Signer>,
 }
 
@@ -190,8 +192,8 @@ impl CertificateAuthority {
             fulcio_extensions: extensions,
         };
         let tbs = LeafTbs::new(&profile, issuer, self.signer.as_ref())?;
-        let precert = tbs.precertificate(self.signer.as_ref())?;
-        let mut logged_chain = vec![precert.der().to_vec()];
+        let precert = tbs.precertificate_der(self.signer.as_ref())?;
+        let mut logged_chain = vec![precert];
         logged_chain.extend(self.chain.iter().map(|c| c.der().to_vec()));
         let timestamp_ms = u64::try_from(now).unwrap_or_default().saturating_mul(1000);
         let sct = ct.log_precert(

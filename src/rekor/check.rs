@@ -58,9 +58,11 @@ impl VerifiedEntry {
 ///
 /// Errors: [`Error::EntryCheck`] when the note has no body.
 pub fn checkpoint_key_name(note: &str) -> Result<String> {
-    let origin = note.split('\n').next().filter(|o| !o.is_empty()).ok_or_else(|| {
-        Error::EntryCheck("checkpoint has no origin line".into())
-    })?;
+    let origin = note
+        .split('\n')
+        .next()
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| Error::EntryCheck("checkpoint has no origin line".into()))?;
     Ok(match origin.rsplit_once(" - ") {
         Some((name, tree)) if !tree.is_empty() && tree.bytes().all(|b| b.is_ascii_digit()) => {
             name.to_string()
@@ -176,11 +178,8 @@ mod tests {
             for i in 0..5u8 {
                 let d = crate::crypto::digest(HashAlgorithm::Sha256, &[i]);
                 let sig = s.sign_prehashed(d.as_bytes()).unwrap();
-                let proposal = crate::rekor::client::hashedrekord_proposal(
-                    &d,
-                    &sig,
-                    &s.public_key().to_pem(),
-                );
+                let proposal =
+                    crate::rekor::client::hashedrekord_proposal(&d, &sig, &s.public_key().to_pem());
                 log.submit(canonicalize_proposed(&proposal).unwrap()).await.unwrap();
             }
             log.entry_by_index(2).unwrap().to_map()
@@ -230,10 +229,14 @@ mod tests {
 
     #[test]
     fn key_name_is_the_origin_without_the_tree_id() {
-        assert_eq!(checkpoint_key_name("rekor.sigstore.dev - 2605736670972794746\n1\n").unwrap(),
-                   "rekor.sigstore.dev");
-        assert_eq!(checkpoint_key_name("log2025-1.rekor.sigstore.dev\n1\n").unwrap(),
-                   "log2025-1.rekor.sigstore.dev");
+        assert_eq!(
+            checkpoint_key_name("rekor.sigstore.dev - 2605736670972794746\n1\n").unwrap(),
+            "rekor.sigstore.dev"
+        );
+        assert_eq!(
+            checkpoint_key_name("log2025-1.rekor.sigstore.dev\n1\n").unwrap(),
+            "log2025-1.rekor.sigstore.dev"
+        );
         assert_eq!(checkpoint_key_name("a - b\n").unwrap(), "a - b");
         assert!(checkpoint_key_name("\n1\n").is_err());
     }

@@ -47,7 +47,9 @@ pub fn check_log(
     let log_id = log_key.key_id();
     let pin = state_dir.join(format!(
         "url-{}.logid",
-        hex_encode(digest(HashAlgorithm::Sha256, url.as_bytes()).as_bytes().get(..8).unwrap_or(&[]))
+        hex_encode(
+            digest(HashAlgorithm::Sha256, url.as_bytes()).as_bytes().get(..8).unwrap_or(&[])
+        )
     ));
     if let Some(pinned) = read_optional(&pin)? {
         let pinned = pinned.lines().next().unwrap_or_default().trim().to_string();
@@ -82,7 +84,8 @@ pub fn check_log(
             problem: format!("the remembered checkpoint no longer verifies ({e})"),
         })?;
         let old = old.checkpoint();
-        let inconsistent = |problem: String| Error::Inconsistent { state: state_file.clone(), problem };
+        let inconsistent =
+            |problem: String| Error::Inconsistent { state: state_file.clone(), problem };
         if old.size > cp.size {
             return Err(inconsistent(format!(
                 "the log shrank from {} to {} entries",

@@ -193,6 +193,11 @@ impl LeafTbs {
 
     /// The precertificate: this TBS plus the critical poison extension, signed.
     pub fn precertificate(&self, signer: &dyn Signer) -> Result<Certificate> {
+        Certificate::from_der(&self.precertificate_der(signer)?).map_err(BuildError::Reparse)
+    }
+
+    /// The precertificate's DER, without parsing it back (what the CT log stores).
+    pub fn precertificate_der(&self, signer: &dyn Signer) -> Result<Vec<u8>> {
         let mut tbs = self.tbs.clone();
         let poison = Extension {
             extn_id: oids::CT_POISON,
@@ -200,7 +205,7 @@ impl LeafTbs {
             extn_value: octets(&[0x05, 0x00])?,
         };
         tbs.extensions.get_or_insert_with(Vec::new).push(poison);
-        sign_tbs(tbs, signer)
+        sign_tbs_der(tbs, signer)
     }
 
     /// The final certificate: this TBS plus the SCT list extension (`sct_list` is the TLS
@@ -274,6 +279,10 @@ fn tbs(
 }
 
 fn sign_tbs(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate> {
+    Certificate::from_der(&sign_tbs_der(tbs, signer)?).map_err(BuildError::Reparse)
+}
+
+fn sign_tbs_der(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Vec<u8>> {
     let tbs_der = tbs.to_der().map_err(|_| BuildError::Field("encoding the TBS"))?;
     let signature = signer.sign(&tbs_der).map_err(|_| BuildError::Field("signing the TBS"))?;
     let cert = x509_cert::Certificate {
@@ -281,8 +290,7 @@ fn sign_tbs(tbs: TbsCertificate, signer: &dyn Signer) -> Result<Certificate> {
         signature_algorithm: algorithm(signer),
         signature: BitString::from_bytes(&signature).map_err(|_| BuildError::Field("signature"))?,
     };
-    let der_bytes = cert.to_der().map_err(|_| BuildError::Field("encoding the certificate"))?;
-    Certificate::from_der(&der_bytes).map_err(BuildError::Reparse)
+    cert.to_der().map_err(|_| BuildError::Field("encoding the certificate"))
 }
 
 fn algorithm(signer: &dyn Signer) -> AlgorithmIdentifierOwned {
@@ -298,9 +306,7 @@ fn time(unix: i64) -> Result<Time> {
 }
 
 fn subject_of(cert: &Certificate) -> Result<Name> {
-    let parsed =
-        x509_cert::Certificate::from_der(cert.der()).map_err(|_| BuildError::Field("issuer"))?;
-    Ok(parsed.tbs_certificate.subject)
+    Ok(cert.parsed().tbs_certificate.subject.clone())
 }
 
 fn extension<T: Encode>(

@@ -2,6 +2,7 @@
 //! every answer checked with the library's own verifiers (SET, inclusion proof, checkpoint).
 
 mod api;
+mod cli;
 mod crash;
 mod interop;
 mod server;

@@ -1,0 +1,253 @@
+//! Keyless signing against a real `sigbox up`, checked by sigbox and by sigstore-python.
+
+use std::process::Command;
+
+use super::instance::{sigstore_python, Up};
+use crate::harness::{Cmd, Sandbox};
+
+const DEFAULT_IDENTITY: &str = "test-user@sigbox.local";
+
+fn cosign(sb: &Sandbox, up: &Up) -> Cmd {
+    let link = sb.join("cosign");
+    if !link.exists() {
+        sb.link("cosign");
+    }
+    Cmd::new(link).cwd(sb.path()).env("SIGBOX_TRUST_CONFIG", up.trust_config())
+}
+
+fn verify_with_sigbox(
+    sb: &Sandbox,
+    up: &Up,
+    bundle: &str,
+    file: &str,
+    identity: &str,
+) -> crate::harness::Run {
+    let tc = up.trust_config();
+    cosign(sb, up)
+        .args(["verify-blob", "--trusted-root"])
+        .arg(&tc)
+        .args(["--bundle", bundle, "--certificate-identity", identity])
+        .args(["--certificate-oidc-issuer", &up.oidc_url, file])
+        .run()
+}
+
+fn python_verify(
+    up: &Up,
+    dir: &std::path::Path,
+    bundle: &str,
+    file: &str,
+    identity: &str,
+) -> std::process::Output {
+    Command::new(sigstore_python())
+        .arg("--trust-config")
+        .arg(up.trust_config())
+        .args(["verify", "identity", "--bundle", bundle, "--cert-identity", identity])
+        .args(["--cert-oidc-issuer", &up.oidc_url, file])
+        .current_dir(dir)
+        .output()
+        .expect("running sigstore-python")
+}
+
+#[test]
+fn cosign_sign_blob_through_symlink_verifies_with_sigbox_and_sigstore_python() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("artifact.txt", "keyless release contents\n");
+    cosign(&sb, &up)
+        .args(["sign-blob", "--bundle", "artifact.sigstore.json"])
+        .args(["--output-signature", "artifact.sig", "--output-certificate", "artifact.pem"])
+        .arg("artifact.txt")
+        .succeeds();
+    let cert = std::fs::read_to_string(sb.join("artifact.pem")).expect("certificate written");
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
+    verify_with_sigbox(&sb, &up, "artifact.sigstore.json", "artifact.txt", DEFAULT_IDENTITY)
+        .code(0);
+    verify_with_sigbox(&sb, &up, "artifact.sigstore.json", "artifact.txt", "someone@else.test")
+        .code(1)
+        .stderr_has("identity");
+
+    let ok =
+        python_verify(&up, sb.path(), "artifact.sigstore.json", "artifact.txt", DEFAULT_IDENTITY);
+    assert!(
+        ok.status.success(),
+        "sigstore-python rejected sigbox's bundle: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let wrong = python_verify(
+        &up,
+        sb.path(),
+        "artifact.sigstore.json",
+        "artifact.txt",
+        "someone@else.test",
+    );
+    assert!(!wrong.status.success(), "sigstore-python accepted a wrong identity");
+
+    // The bundle's log entry is not at index 0 (the genesis entry holds it).
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.join("artifact.sigstore.json")).expect("bundle"))
+            .expect("json");
+    let index: u64 = bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("logIndex string");
+    assert!(index >= 1);
+}
+
+#[test]
+fn sigstore_python_signs_against_sigbox_up_and_sigbox_verifies() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("py.txt", "signed by sigstore-python\n");
+    let token = up.token("python@example.com");
+    let out = Command::new(sigstore_python())
+        .arg("--trust-config")
+        .arg(up.trust_config())
+        .args(["sign", "--identity-token", &token, "--bundle", "py.sigstore.json", "py.txt"])
+        .current_dir(sb.path())
+        .output()
+        .expect("running sigstore-python sign");
+    assert!(
+        out.status.success(),
+        "sigstore-python sign failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    verify_with_sigbox(&sb, &up, "py.sigstore.json", "py.txt", "python@example.com").code(0);
+    verify_with_sigbox(&sb, &up, "py.sigstore.json", "py.txt", "other@example.com").code(1);
+    sb.write("py.txt", "tampered\n");
+    verify_with_sigbox(&sb, &up, "py.sigstore.json", "py.txt", "python@example.com").code(1);
+}
+
+#[test]
+fn restart_keeps_keys_and_log_and_the_new_checkpoint_is_consistent() {
+    let sb = Sandbox::new();
+    let state = sb.join("state");
+    let up = Up::start(&state);
+    sb.write("a.txt", "before restart\n");
+    cosign(&sb, &up).args(["sign-blob", "--bundle", "a.sigstore.json", "a.txt"]).succeeds();
+    let http = reqwest::blocking::Client::new();
+    let before: serde_json::Value = http
+        .get(format!("{}/api/v1/log", up.rekor_url))
+        .send()
+        .expect("loginfo")
+        .json()
+        .expect("json");
+    let ports = up.ports();
+    up.stop();
+
+    let up = Up::start_on(&state, ports);
+    verify_with_sigbox(&sb, &up, "a.sigstore.json", "a.txt", DEFAULT_IDENTITY).code(0);
+    sb.write("b.txt", "after restart\n");
+    cosign(&sb, &up).args(["sign-blob", "--bundle", "b.sigstore.json", "b.txt"]).succeeds();
+    let after: serde_json::Value = http
+        .get(format!("{}/api/v1/log", up.rekor_url))
+        .send()
+        .expect("loginfo")
+        .json()
+        .expect("json");
+    let size = |v: &serde_json::Value| v["treeSize"].as_u64().expect("treeSize");
+    let root = |v: &serde_json::Value| -> [u8; 32] {
+        let hex = v["rootHash"].as_str().expect("rootHash");
+        sigbox::encoding::hex_decode(hex).expect("hex").try_into().expect("32 bytes")
+    };
+    assert!(size(&after) > size(&before));
+    let proof: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/log/proof?firstSize={}&lastSize={}",
+            up.rekor_url,
+            size(&before),
+            size(&after)
+        ))
+        .send()
+        .expect("proof")
+        .json()
+        .expect("json");
+    let hashes: Vec<[u8; 32]> = proof["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .map(|h| {
+            sigbox::encoding::hex_decode(h.as_str().expect("hex"))
+                .expect("hex")
+                .try_into()
+                .expect("32")
+        })
+        .collect();
+    sigbox::tlog::verify_consistency(
+        size(&before),
+        size(&after),
+        &hashes,
+        &root(&before),
+        &root(&after),
+    )
+    .expect("the log after the restart extends the log before it");
+    up.stop();
+}
+
+#[test]
+fn unreachable_ca_and_untrusted_log_fail_clearly_and_write_no_bundle() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("a.txt", "x\n");
+    // A CA nobody listens on.
+    cosign(&sb, &up)
+        .args([
+            "sign-blob",
+            "--fulcio-url",
+            "http://127.0.0.1:9",
+            "--bundle",
+            "a.sigstore.json",
+            "a.txt",
+        ])
+        .fails_with(1)
+        .stderr_has("certificate");
+    assert!(!sb.join("a.sigstore.json").exists());
+    // A log that answers, but is not the one the trusted root names: its SET and
+    // checkpoint cannot verify, so no bundle may be written.
+    let other = sb.join("other-log");
+    let mut rogue = Command::new(env!("CARGO_BIN_EXE_sigbox"))
+        .args(["rekor-server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&other)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rogue log");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(rogue.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("listen line");
+    let rogue_url = line.trim().strip_prefix("listening on ").expect("url").to_string();
+    cosign(&sb, &up)
+        .args(["sign-blob", "--rekor-url", &rogue_url, "--bundle", "a.sigstore.json", "a.txt"])
+        .fails_with(1)
+        .stderr_has("does not verify");
+    assert!(!sb.join("a.sigstore.json").exists());
+    let _ = rogue.kill();
+    let _ = rogue.wait();
+}
+
+#[test]
+fn expired_token_is_refused_with_a_clear_message() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("a.txt", "x\n");
+    // Mint an expired token with the instance's own issuer key (read from its data dir).
+    let pem =
+        std::fs::read_to_string(up.data_dir.join("oidc/oidc-issuer.key")).expect("issuer key");
+    let signer = sigbox::crypto::signer_from_pem(&pem, None).expect("key");
+    let kid = sigbox::encoding::hex_encode(&signer.public_key().key_id()[..8]);
+    let header = serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": kid});
+    let claims = serde_json::json!({"iss": up.oidc_url, "sub": "late@example.com", "aud": "sigstore",
+        "iat": 1_600_000_000, "exp": 1_600_000_600, "email": "late@example.com", "email_verified": true});
+    use sigbox::encoding::b64url_encode as b64;
+    let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+    let der = signer.sign(input.as_bytes()).expect("sign");
+    let fixed =
+        sigbox::crypto::ecdsa_der_to_fixed(signer.public_key().kind(), &der).expect("fixed");
+    let token = format!("{input}.{}", b64(fixed));
+    cosign(&sb, &up)
+        .args(["sign-blob", "--identity-token", &token, "--bundle", "a.sigstore.json", "a.txt"])
+        .fails_with(1)
+        .stderr_has("expired");
+    assert!(!sb.join("a.sigstore.json").exists());
+}

@@ -1,0 +1,6 @@
+//! `sigbox up` end to end: the local instance, keyless signing through the `cosign`
+//! persona, sigstore-python (from the clone's `.venv`) as an independent client both ways,
+//! restarts, and the errors a user meets.
+
+mod instance;
+mod keyless;
