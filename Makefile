@@ -42,8 +42,12 @@ bench: tools release
 	$(CARGO) bench --bench verify
 	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench log
 
-up: build
-	@echo "sigbox up: the local instance is not built yet (see the open issues)"; exit 2
+## The local instance: CA + CT log, transparency log and a test OIDC issuer on
+## 127.0.0.1:3000-3002, state in .sigbox-up/ (kept across restarts). Ctrl-C stops it.
+UP_DATA ?= $(CURDIR)/.sigbox-up
+up: release
+	$(RELEASE_BIN) install-links $(CURDIR)/bin >/dev/null
+	$(RELEASE_BIN) up --data-dir $(UP_DATA)
 
 ## Coverage-guided fuzzing (cargo-fuzz; needs `cargo install cargo-fuzz`). Seeds come from
 ## fuzz/corpus/<target>; what the fuzzer learns goes to fuzz/target/corpus (not committed).

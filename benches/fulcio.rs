@@ -118,7 +118,8 @@ fn run(bin: &PathBuf, curve: &str, clients: usize, duration: Duration) {
             let body = body.to_string();
             Arc::new(
                 format!(
-                    "POST /api/v2/signingCert HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    "POST /api/v2/signingCert HTTP/1.1\r\nHost: {}\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                     fulcio.addr,
                     body.len()
                 )
@@ -164,7 +165,8 @@ fn run(bin: &PathBuf, curve: &str, clients: usize, duration: Duration) {
     };
     let log_size = tree_size(&fulcio.addr);
     println!(
-        "CA {curve}: {:>8.0} certificates/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({n} issued in {:.1} s, {errors} errors, CT log size {log_size})",
+        "CA {curve}: {:>8.0} certificates/s   p50 {:>7.2} ms   p99 {:>7.2} ms   \
+         ({n} issued in {:.1} s, {errors} errors, CT log size {log_size})",
         n as f64 / elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99),
@@ -258,7 +260,9 @@ fn exchange(reader: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Resul
 fn token(issuer_addr: &str) -> String {
     let body = format!("grant_type=client_credentials&email={}", EMAIL.replace('@', "%40"));
     let request = format!(
-        "POST /token HTTP/1.1\r\nHost: {issuer_addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /token HTTP/1.1\r\nHost: {issuer_addr}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
         body.len()
     );
     let text = http_text(issuer_addr, &request);

@@ -1,103 +1,256 @@
-//! `cargo bench --bench log`: transparency-log throughput and latency.
+//! `cargo bench --bench log`: transparency-log throughput, latency, proof cost, disk and RSS.
 //!
-//! Three figures, each printed as entries/s plus p50/p99 latency:
 //! 1. the sequencer alone (`rekor::Log::submit` on verified entries: SET signing, Merkle
 //!    append, one checkpoint signature and one fsync'd sled batch per group commit);
-//! 2. `POST /api/v1/log/entries` over HTTP on 127.0.0.1 (adds JSON, signature checks,
-//!    canonicalization, hyper);
-//! 3. `GET /api/v1/log/entries?logIndex=N` (entry + inclusion proof + checkpoint).
+//! 2. a real `sigbox rekor-server` process driven over HTTP on 127.0.0.1 by many concurrent
+//!    clients with pre-generated signed entries: `POST /api/v1/log/entries` (durable
+//!    entries/s, p50/p99), then `GET /api/v1/log/entries?logIndex=N`; the server's peak
+//!    VmRSS during the load and its bytes on disk per entry against the raw entry bytes;
+//! 3. proof lookup at 1M entries: a `LogStore` filled with 1,000,000 leaves by large direct
+//!    commits (realistic records), then `inclusion_proof` for random indices (p50/p99), and
+//!    the store's bytes on disk per entry.
 //!
-//! Figures are printed, not asserted. `SIGBOX_BENCH_ENTRIES` (default 4000) and
-//! `SIGBOX_BENCH_CLIENTS` (default 64) size the run.
+//! Figures are printed, not asserted. `SIGBOX_BENCH_ENTRIES` (default 20000),
+//! `SIGBOX_BENCH_CLIENTS` (default 64) and `SIGBOX_BENCH_BIG` (default 1000000) size the run;
+//! `SIGBOX_BENCH_ONLY=seq|http|proof` runs one part.
 
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sigbox::crypto::{digest, EcdsaP256Signer, HashAlgorithm, Signer};
 use sigbox::encoding::b64_encode;
-use sigbox::rekor::{self, canonicalize_proposed, Log};
-use sigbox::store::LogStore;
+use sigbox::rekor::{canonicalize_proposed, Log, Record};
+use sigbox::store::{Commit, CommittedEntry, LogStore};
+use sigbox::tlog::{self, CompactRange};
 
 fn main() {
-    let entries: usize = env_or("SIGBOX_BENCH_ENTRIES", 4000);
+    let entries: usize = env_or("SIGBOX_BENCH_ENTRIES", 20_000);
     let clients: usize = env_or("SIGBOX_BENCH_CLIENTS", 64);
+    let big: u64 = env_or("SIGBOX_BENCH_BIG", 1_000_000) as u64;
+    let only = std::env::var("SIGBOX_BENCH_ONLY").unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    runtime.block_on(async move {
-        let signer = EcdsaP256Signer::generate();
-        let proposals: Vec<serde_json::Value> =
-            (0..2 * entries).map(|i| proposal(&signer, i)).collect();
-
-        // 1. Sequencer only.
-        let dir = tempfile::tempdir().unwrap();
-        let log = open_log(dir.path());
-        let canon: Vec<_> =
-            proposals[..entries].iter().map(|p| canonicalize_proposed(p).unwrap()).collect();
-        let start = Instant::now();
-        let lat = run_concurrent(clients, canon, {
-            let log = log.clone();
-            move |entry| {
-                let log = log.clone();
-                async move {
-                    log.submit(entry).await.unwrap();
-                }
-            }
-        })
-        .await;
-        report("sequencer (Log::submit, durable)", entries, start.elapsed(), lat);
-
-        // 2. HTTP POST.
-        let dir = tempfile::tempdir().unwrap();
-        let log = open_log(dir.path());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(rekor::serve(
-            listener,
-            log,
-            sigbox::http::Limits::default(),
-            std::future::pending(),
-        ));
-        let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
-        let posts: Vec<_> = proposals[entries..].to_vec();
-        let start = Instant::now();
-        let lat = run_concurrent(clients, posts, {
-            let (http, url) = (http.clone(), url.clone());
-            move |p| {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    let r = http.post(format!("{url}/api/v1/log/entries")).json(&p).send().await;
-                    assert_eq!(r.unwrap().status().as_u16(), 201);
-                }
-            }
-        })
-        .await;
-        report("HTTP POST /api/v1/log/entries", entries, start.elapsed(), lat);
-
-        // 3. HTTP GET by index.
-        let start = Instant::now();
-        let lat = run_concurrent(clients, (0..entries as u64).collect(), {
-            let (http, url) = (http.clone(), url.clone());
-            move |i| {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    let r = http
-                        .get(format!("{url}/api/v1/log/entries?logIndex={i}"))
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status().as_u16(), 200);
-                    r.bytes().await.unwrap();
-                }
-            }
-        })
-        .await;
-        report("HTTP GET /api/v1/log/entries?logIndex=N", entries, start.elapsed(), lat);
-    });
+    let signer = EcdsaP256Signer::generate();
+    let t = Instant::now();
+    let proposals: Vec<serde_json::Value> = (0..entries).map(|i| proposal(&signer, i)).collect();
+    eprintln!("(generated {entries} signed entries in {:.1} s)", t.elapsed().as_secs_f64());
+    if only.is_empty() || only == "seq" {
+        runtime.block_on(sequencer(&proposals, clients));
+    }
+    if only.is_empty() || only == "http" {
+        runtime.block_on(http_server(&proposals, clients));
+    }
+    if only.is_empty() || only == "proof" {
+        proof_lookup(&proposals[0], big);
+    }
 }
 
-fn open_log(dir: &std::path::Path) -> Log {
-    let store = LogStore::open(&dir.join("db")).unwrap();
-    let signer: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
-    Log::open(store, signer, "127.0.0.1:0", Arc::new(|| 1_700_000_000)).unwrap()
+/// 1. `Log::submit` in-process.
+async fn sequencer(proposals: &[serde_json::Value], clients: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(&dir.path().join("db")).unwrap();
+    let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+    let log = Log::open(store, key, "127.0.0.1:0", Arc::new(|| 1_700_000_000)).unwrap();
+    let canon: Vec<_> = proposals.iter().map(|p| canonicalize_proposed(p).unwrap()).collect();
+    let n = canon.len();
+    let start = Instant::now();
+    let lat = run_concurrent(clients, canon, move |entry| {
+        let log = log.clone();
+        async move {
+            log.submit(entry).await.unwrap();
+        }
+    })
+    .await;
+    report("sequencer (Log::submit, durable)", n, start.elapsed(), lat);
+}
+
+/// 2. A real `rekor-server` process under HTTP load.
+async fn http_server(proposals: &[serde_json::Value], clients: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sigbox"))
+        .args(["rekor-server", "--listen", "127.0.0.1:0", "--no-genesis", "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting sigbox rekor-server");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_string();
+    let pid = child.id();
+
+    // Sample the server's resident set while the load runs.
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, stop) = (peak_rss.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                peak.fetch_max(vm_rss_kib(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let idle_rss = vm_rss_kib(pid);
+    let raw: usize = proposals.iter().map(|p| canonicalize_proposed(p).unwrap().body.len()).sum();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+    let n = proposals.len();
+    let start = Instant::now();
+    let lat = run_concurrent(clients, proposals.to_vec(), {
+        let (http, url) = (http.clone(), url.clone());
+        move |p| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let r = http.post(format!("{url}/api/v1/log/entries")).json(&p).send().await;
+                let r = r.unwrap();
+                assert_eq!(r.status().as_u16(), 201);
+                r.bytes().await.unwrap();
+            }
+        }
+    })
+    .await;
+    report("HTTP POST /api/v1/log/entries (server process)", n, start.elapsed(), lat);
+
+    let start = Instant::now();
+    let lat = run_concurrent(clients, (0..n as u64).collect(), {
+        let (http, url) = (http.clone(), url.clone());
+        move |i| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let r = http
+                    .get(format!("{url}/api/v1/log/entries?logIndex={i}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 200);
+                r.bytes().await.unwrap();
+            }
+        }
+    })
+    .await;
+    report("HTTP GET /api/v1/log/entries?logIndex=N", n, start.elapsed(), lat);
+    stop.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    println!(
+        "server RSS: {:.1} MiB idle, {:.1} MiB peak under load",
+        idle_rss as f64 / 1024.0,
+        peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    disk_report("server data dir", &data, n as u64, raw as u64);
+}
+
+/// 3. Inclusion proofs from a store of `size` entries, filled by direct big commits.
+fn proof_lookup(template: &serde_json::Value, size: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(&dir.path().join("db")).unwrap();
+    let entry = canonicalize_proposed(template).unwrap();
+    let body = String::from_utf8(entry.body.clone()).unwrap();
+    let digest_hex = entry.search_keys.iter().find_map(|k| k.strip_prefix("sha256:")).unwrap();
+    let set = vec![0x30u8; 71];
+    let mut range = CompactRange::new();
+    let mut raw = 0u64;
+    let start = Instant::now();
+    let chunk = 10_000u64;
+    while range.size() < size {
+        let mut commit = Commit::default();
+        for i in range.size()..(range.size() + chunk).min(size) {
+            // A distinct, realistic body per entry: the template with another digest.
+            let d = digest(HashAlgorithm::Sha256, &i.to_be_bytes()).to_hex();
+            let body_i = body.replace(digest_hex, &d);
+            raw += body_i.len() as u64;
+            let leaf = tlog::hash_leaf(body_i.as_bytes());
+            range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
+            let record = Record {
+                body: b64_encode(body_i.as_bytes()),
+                integrated_time: 1_700_000_000,
+                log_index: i,
+                set: b64_encode(&set),
+            };
+            let mut keys = entry.search_keys.clone();
+            keys.retain(|k| !k.starts_with("sha256:"));
+            keys.push(format!("sha256:{d}"));
+            commit.entries.push(CommittedEntry {
+                index: i,
+                leaf_hash: leaf,
+                record: record.to_bytes(),
+                search_keys: keys,
+            });
+        }
+        commit.checkpoint = format!("bench\n{}\n", range.size());
+        store.commit(&commit).unwrap();
+    }
+    let fill = start.elapsed();
+    println!(
+        "filled {size} entries by direct commits in {:.1} s ({:.0} entries/s)",
+        fill.as_secs_f64(),
+        size as f64 / fill.as_secs_f64()
+    );
+    let root = range.root();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut lat = Vec::new();
+    let probes = 20_000;
+    let start = Instant::now();
+    for _ in 0..probes {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let index = rng % size;
+        let t = Instant::now();
+        let proof = tlog::inclusion_proof(index, size, |id| store.node(id)).unwrap();
+        lat.push(t.elapsed());
+        if index % 997 == 0 {
+            // Spot-check that what was timed is a real proof.
+            let record = Record::from_bytes(&store.entry(index).unwrap().unwrap()).unwrap();
+            let leaf = tlog::hash_leaf(&record.body_bytes().unwrap());
+            tlog::verify_inclusion(index, size, &leaf, &proof, &root).unwrap();
+        }
+    }
+    report(&format!("inclusion_proof at {size} entries (sled)"), probes, start.elapsed(), lat);
+    drop(store);
+    disk_report(&format!("{size}-entry store"), &dir.path().join("db"), size, raw);
+}
+
+fn disk_report(label: &str, dir: &Path, entries: u64, raw: u64) {
+    let used = disk_usage(dir);
+    println!(
+        "{label}: {:.1} MiB on disk, {:.0} bytes/entry, raw entry {:.0} bytes/entry, {:.2}x raw",
+        used as f64 / (1024.0 * 1024.0),
+        used as f64 / entries as f64,
+        raw as f64 / entries as f64,
+        used as f64 / raw as f64
+    );
+}
+
+/// Bytes allocated on disk under `dir` (like `du`).
+fn disk_usage(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            total += disk_usage(&entry.path());
+        } else {
+            total += meta.blocks() * 512;
+        }
+    }
+    total
+}
+
+/// VmRSS of process `pid` in KiB (0 if unreadable).
+fn vm_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+        })
+        .unwrap_or(0)
 }
 
 fn proposal(signer: &EcdsaP256Signer, i: usize) -> serde_json::Value {
@@ -144,7 +297,7 @@ fn report(label: &str, n: usize, elapsed: Duration, mut lat: Vec<Duration>) {
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "{label:<44} {:>8.0} entries/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({n} entries)",
+        "{label:<48} {:>8.0} ops/s   p50 {:>8.3} ms   p99 {:>8.3} ms   ({n} ops)",
         n as f64 / elapsed.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,

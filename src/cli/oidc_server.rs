@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let url = args.issuer_url.unwrap_or_else(|| format!("http://{addr}"));
         let issuer = TestIssuer::load_or_create(&args.data_dir, &url, unix_now)
             .context("starting the test OIDC issuer")?;
-        tracing::warn!(issuer = %url, "this is a TEST issuer: it signs a token for anyone who asks");
+        tracing::warn!(issuer = %url, "TEST issuer: it signs a token for anyone who asks");
         Ok(Arc::new(issuer) as Arc<dyn Handler>)
     })
 }

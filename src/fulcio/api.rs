@@ -14,6 +14,7 @@ use serde_json::json;
 use super::ca::CertificateAuthority;
 use super::ct::CtLog;
 use super::ct_api;
+use super::error_chain;
 use super::issuers::IssuerKeys;
 use crate::crypto::{KeyKind, PublicKey};
 use crate::http::{Handler, Method, Request, Response, StatusCode};
@@ -117,14 +118,16 @@ impl FulcioApi {
         let issued = tokio::task::block_in_place(|| ca.issue(&identity, &public_key, now, &ct));
         match issued {
             Ok(chain) => {
-                let pems: Vec<String> = chain.iter().map(|c| c.to_pem()).collect();
+                // The CA part of the chain is the same every time: its PEM is made once.
+                let mut pems: Vec<String> = chain.first().map(|c| c.to_pem()).into_iter().collect();
+                pems.extend(self.ca.chain_pem().iter().cloned());
                 Response::json(
                     StatusCode::OK,
                     &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": pems}}}),
                 )
             }
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "issuance failed");
+                tracing::error!(error = %error_chain(&e), "issuance failed");
                 Response::json(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &json!({"code": 13, "message": "the CA could not issue the certificate"}),
@@ -142,7 +145,8 @@ impl FulcioApi {
         let iss = jwt.issuer().ok_or_else(|| unauthenticated("token has no iss claim"))?;
         let issuer = self.config.issuer(iss).map_err(|e| unauthenticated(e.to_string()))?;
         let keys = self.keys.keys(&issuer, jwt.kid()).await.map_err(|e| {
-            tracing::warn!(issuer = %issuer.issuer_url, error = %format!("{e:#}"), "issuer keys unavailable");
+            let error = error_chain(&e);
+            tracing::warn!(issuer = %issuer.issuer_url, %error, "issuer keys unavailable");
             unauthenticated(format!(
                 "cannot get the keys of issuer {}: {}",
                 issuer.issuer_url,
@@ -161,7 +165,7 @@ impl FulcioApi {
     }
 
     fn trust_bundle(&self) -> Response {
-        let pems: Vec<String> = self.ca.chain().iter().map(|c| c.to_pem()).collect();
+        let pems = self.ca.chain_pem();
         Response::json(StatusCode::OK, &json!({"chains": [{"certificates": pems}]}))
     }
 
@@ -178,7 +182,11 @@ impl FulcioApi {
                 oidc::IssuerType::Uri => ("uri", "sub"),
                 oidc::IssuerType::Username => ("username", "sub"),
             };
-            json!({"audience": config.client_id, "challengeClaim": challenge, "issuerType": issuer_type})
+            json!({
+                "audience": config.client_id,
+                "challengeClaim": challenge,
+                "issuerType": issuer_type,
+            })
         };
         for (url, config) in &self.config.oidc_issuers {
             let mut entry = describe(config);
@@ -278,18 +286,6 @@ fn check_key_policy(key: &PublicKey) -> Result<(), String> {
             }
         }
     }
-}
-
-/// An error and its causes on one line (`a: b: c`), for messages sent back to clients.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 pub(super) fn bad_request(message: impl Into<String>) -> Response {
@@ -458,7 +454,7 @@ mod tests {
             ("/ct/v1/get-sth-consistency?first=0&second=5", 400),
             ("/ct/v1/get-sth-consistency?first=x&second=1", 400),
             ("/ct/v1/get-proof-by-hash?tree_size=1&hash=AAAA", 400),
-            ("/ct/v1/get-proof-by-hash?tree_size=1&hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D", 404),
+            (&format!("/ct/v1/get-proof-by-hash?tree_size=1&hash={}%3D", "A".repeat(43)), 404),
             ("/ct/v1/get-entries?start=3&end=1", 400),
             ("/ct/v1/nothing", 404),
         ];

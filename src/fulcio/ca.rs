@@ -132,7 +132,7 @@ impl CertificateAuthority {
         let pem = format!("{}{}", intermediate.to_pem(), root.to_pem());
         std::fs::write(&chain_path, pem).map_err(|source| file_error(&chain_path, source))?;
         tracing::info!(dir = %dir.display(), "created a new CA root and intermediate");
-        Ok(CertificateAuthority { chain: vec![intermediate, root], signer: Arc::from(inter_key) })
+        Ok(CertificateAuthority::new(vec![intermediate, root], Arc::from(inter_key)))
     }
 
     /// Loads a CA from a PEM chain (issuing certificate first, root last) and the issuing
@@ -157,13 +157,23 @@ impl CertificateAuthority {
         if first.public_key() != signer.public_key() {
             return Err(Error::KeyMismatch);
         }
-        Ok(CertificateAuthority { chain, signer: Arc::from(signer) })
+        Ok(CertificateAuthority::new(chain, Arc::from(signer)))
     }
 
     /// The CA chain: issuing certificate first, root last (what `trustBundle` and the
     /// trusted root list).
     pub fn chain(&self) -> &[Certificate] {
         &self.chain
+    }
+
+    /// [`CertificateAuthority::chain`] as PEM strings (OpenSSL layout).
+    pub fn chain_pem(&self) -> &[String] {
+        &self.chain_pem
+    }
+
+    fn new(chain: Vec<Certificate>, signer: Arc<dyn Signer>) -> Self {
+        let chain_pem = chain.iter().map(Certificate::to_pem).collect();
+        CertificateAuthority { chain, chain_pem, signer }
     }
 
     /// Issues a certificate for `identity` and `public_key` at `now`: builds the TBS, logs
@@ -204,7 +214,8 @@ impl CertificateAuthority {
         )?;
         let sct_list = encode_sct_list(&sct.log_id, sct.timestamp_ms, &sct.signature)?;
         let leaf = tbs.finish(&sct_list, self.signer.as_ref())?;
-        tracing::info!(serial = %leaf.serial_hex(), issuer = %identity.issuer, "certificate issued");
+        let serial = leaf.serial_hex();
+        tracing::info!(%serial, issuer = %identity.issuer, "certificate issued");
         let mut chain = vec![leaf];
         chain.extend(self.chain.iter().cloned());
         Ok(chain)

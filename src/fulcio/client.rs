@@ -86,7 +86,10 @@ pub fn request_certificate(
     let body = json!({
         "credentials": {"oidcIdentityToken": token},
         "publicKeyRequest": {
-            "publicKey": {"algorithm": algorithm_name(signer), "content": signer.public_key().to_pem()},
+            "publicKey": {
+                "algorithm": algorithm_name(signer),
+                "content": signer.public_key().to_pem(),
+            },
             "proofOfPossession": crate::encoding::b64_encode(proof),
         }
     });

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::error_chain;
 use crate::oidc::{IssuerConfig, JwkSet};
 
 /// Minimum time between two fetches of one issuer's keys (also how often a static JWKS
@@ -133,10 +134,11 @@ impl IssuerKeys {
                 Ok(set)
             }
             Err(e) => {
-                state.last_error = Some(error_text(&e));
+                state.last_error = Some(error_chain(&e));
                 match &state.set {
                     Some(old) => {
-                        tracing::warn!(issuer = %cache_key, error = %error_text(&e), "refreshing issuer keys failed; using the cached set");
+                        let error = error_chain(&e);
+                        tracing::warn!(issuer = %cache_key, %error, "refresh failed, cache used");
                         Ok(old.clone())
                     }
                     None => Err(e),
@@ -186,18 +188,6 @@ async fn read_file(path: &str) -> Result<JwkSet, Error> {
         .await
         .map_err(|source| Error::File { path: path.to_string(), source })?;
     JwkSet::from_json(&bytes).map_err(Error::Jwks)
-}
-
-/// An error and its causes on one line.
-fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ mod tests {
     }
 
     #[test]
+    fn fixture_certificate_and_key_make_a_config_with_http1_alpn() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/rekor/tls/");
+        let cert = std::fs::read(format!("{dir}server.crt")).unwrap();
+        let key = std::fs::read(format!("{dir}server.key")).unwrap();
+        let config = tls_config(&cert, &key).unwrap();
+        assert_eq!(config.0.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        // The CA's certificate does not match the server key.
+        let ca = std::fs::read(format!("{dir}ca.crt")).unwrap();
+        assert!(tls_config(&ca, &key).is_err());
+    }
+
+    #[test]
     fn certificate_without_key_is_rejected() {
         let cert = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),

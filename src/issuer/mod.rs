@@ -140,7 +140,11 @@ impl TestIssuer {
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["ES256"],
-                "grant_types_supported": ["authorization_code", "urn:ietf:params:oauth:grant-type:device_code", "client_credentials"],
+                "grant_types_supported": [
+                    "authorization_code",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                    "client_credentials",
+                ],
                 "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["openid", "email"],
                 "sigbox_test_issuer": true,
@@ -245,7 +249,12 @@ impl TestIssuer {
                 tracing::info!(subject = %subject, "test issuer minted a token");
                 Response::json(
                     StatusCode::OK,
-                    &json!({"access_token": token, "id_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECS}),
+                    &json!({
+                        "access_token": token,
+                        "id_token": token,
+                        "token_type": "Bearer",
+                        "expires_in": TOKEN_LIFETIME_SECS,
+                    }),
                 )
             }
             Err(_) => {
@@ -415,9 +424,8 @@ mod tests {
         let response =
             call(&issuer, Method::POST, "/device/code", "client_id=sigstore&scope=openid").await;
         let device_code = json_of(&response)["device_code"].as_str().expect("code").to_string();
-        let body = format!(
-            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code={device_code}"
-        );
+        let grant = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code";
+        let body = format!("grant_type={grant}&device_code={device_code}");
         let response = call(&issuer, Method::POST, "/token", &body).await;
         assert_eq!(response.status, StatusCode::OK);
         let token = json_of(&response)["id_token"].as_str().expect("token").to_string();

@@ -129,8 +129,10 @@ mod tests {
     #[test]
     fn both_spellings_parse_and_meta_issuers_match() {
         let json = br#"{
-          "OIDCIssuers": {"https://accounts.google.com": {"IssuerURL": "https://accounts.google.com", "ClientID": "sigstore", "Type": "email"}},
-          "meta-issuers": {"https://oidc.eks.*.amazonaws.com/id/*": {"client-id": "sigstore", "type": "kubernetes"}}
+          "OIDCIssuers": {"https://accounts.google.com": {
+            "IssuerURL": "https://accounts.google.com", "ClientID": "sigstore", "Type": "email"}},
+          "meta-issuers": {"https://oidc.eks.*.amazonaws.com/id/*": {
+            "client-id": "sigstore", "type": "kubernetes"}}
         }"#;
         let config = OidcConfig::from_json(json).expect("parses");
         assert_eq!(

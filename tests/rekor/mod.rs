@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod crash;
+mod independent;
 mod interop;
 mod server;
 mod v2;

@@ -4,3 +4,4 @@
 
 mod instance;
 mod keyless;
+mod readme_path;
