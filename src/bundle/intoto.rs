@@ -14,6 +14,23 @@ pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// `_type` of in-toto Statement v0.1 (older npm bundles).
 pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 
+/// cosign's `--type` short names (cosign `pkg/cosign/attestation`) as predicate type URIs;
+/// anything else is taken as the URI itself.
+pub fn predicate_type_uri(name: &str) -> String {
+    match name {
+        "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
+        "slsaprovenance1" => "https://slsa.dev/provenance/v1",
+        "link" => "https://in-toto.io/Link/v1",
+        "spdx" | "spdxjson" => "https://spdx.dev/Document",
+        "cyclonedx" => "https://cyclonedx.org/bom",
+        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "custom" => "https://cosign.sigstore.dev/attestation/v1",
+        other => other,
+    }
+    .to_string()
+}
+
 /// An in-toto Statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {

@@ -12,7 +12,7 @@ pub mod wire;
 
 pub use checked::{BundleVersion, Checked, Content, Error, KeyMaterial, LogEntry, Proof, Result};
 pub use dsse::{pae, IN_TOTO_PAYLOAD_TYPE};
-pub use intoto::{Statement, Subject, STATEMENT_V01, STATEMENT_V1};
+pub use intoto::{predicate_type_uri, Statement, Subject, STATEMENT_V01, STATEMENT_V1};
 
 /// Fuzz entry point: parses arbitrary bytes as a bundle and, if that works, checks it.
 /// Must never panic.

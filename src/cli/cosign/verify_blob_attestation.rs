@@ -24,32 +24,15 @@ pub struct Args {
 
 /// Runs `cosign verify-blob-attestation`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let predicate_type = args.predicate_type.as_deref().map(predicate_uri);
+    let predicate_type = args.predicate_type.as_deref().map(crate::bundle::predicate_type_uri);
     execute(args.common.into_request(args.input, None, predicate_type))
-}
-
-/// cosign's `--type` short names (cosign `pkg/cosign/attestation`), or the URI as given.
-fn predicate_uri(name: &str) -> String {
-    match name {
-        "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
-        "slsaprovenance1" => "https://slsa.dev/provenance/v1",
-        "link" => "https://in-toto.io/Link/v1",
-        "spdx" => "https://spdx.dev/Document",
-        "spdxjson" => "https://spdx.dev/Document",
-        "cyclonedx" => "https://cyclonedx.org/bom",
-        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
-        "openvex" => "https://openvex.dev/ns",
-        "custom" => "https://cosign.sigstore.dev/attestation/v1",
-        other => other,
-    }
-    .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn short_predicate_names_map_to_uris() {
-        assert_eq!(super::predicate_uri("slsaprovenance1"), "https://slsa.dev/provenance/v1");
-        assert_eq!(super::predicate_uri("https://x/y"), "https://x/y");
+        assert_eq!(crate::bundle::predicate_type_uri("slsaprovenance1"), "https://slsa.dev/provenance/v1");
+        assert_eq!(crate::bundle::predicate_type_uri("https://x/y"), "https://x/y");
     }
 }
