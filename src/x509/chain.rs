@@ -126,10 +126,12 @@ pub(crate) fn verify_path(
                         next: next.subject_string(),
                     });
                 }
-                verify_signature(ca, next)?;
+                verify_trusted_signature(ca, next)?;
             }
             None => {
-                if ca.issuer_der()? != ca.subject_der()? || verify_signature(ca, ca).is_err() {
+                if ca.issuer_der()? != ca.subject_der()?
+                    || verify_trusted_signature(ca, ca).is_err()
+                {
                     return Err(Error::AnchorNotSelfSigned { subject: ca.subject_string() });
                 }
             }
@@ -137,6 +139,39 @@ pub(crate) fn verify_path(
     }
     let issuer = cas.first().ok_or(Error::EmptyTrustedChain)?.clone();
     Ok(VerifiedChain { leaf: leaf.clone(), issuer, cas: cas.to_vec() })
+}
+
+/// [`verify_signature`] for a link between two certificates of the trusted chain, which
+/// every verification repeats: whether a signature verifies is a pure function of the two
+/// certificates' bytes, so pairs that verified are remembered (by SHA-256 of both DERs) and
+/// not checked again. This takes the P-384 CA signatures off the per-bundle cost. Validity
+/// periods and profiles are still checked every time by the caller.
+fn verify_trusted_signature(subject: &Certificate, issuer: &Certificate) -> Result<()> {
+    use std::collections::HashSet;
+    use std::sync::{OnceLock, RwLock};
+    static VERIFIED: OnceLock<RwLock<HashSet<[u8; 32]>>> = OnceLock::new();
+    let cache = VERIFIED.get_or_init(|| RwLock::new(HashSet::new()));
+    let mut input = Vec::with_capacity(subject.der().len() + issuer.der().len() + 8);
+    input.extend_from_slice(&(subject.der().len() as u64).to_be_bytes());
+    input.extend_from_slice(subject.der());
+    input.extend_from_slice(issuer.der());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(
+        crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &input).as_bytes(),
+    );
+    if cache.read().is_ok_and(|set| set.contains(&key)) {
+        return Ok(());
+    }
+    verify_signature(subject, issuer)?;
+    if let Ok(mut set) = cache.write() {
+        // Trusted roots hold a handful of CAs; the bound only stops unbounded growth if a
+        // caller feeds many different "trusted" chains.
+        if set.len() >= 4096 {
+            set.clear();
+        }
+        set.insert(key);
+    }
+    Ok(())
 }
 
 fn verify_signature(subject: &Certificate, issuer: &Certificate) -> Result<()> {
