@@ -97,6 +97,7 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize) {
     let raw: usize = proposals.iter().map(|p| canonicalize_proposed(p).unwrap().body.len()).sum();
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
     let n = proposals.len();
+    let (server_cpu0, self_cpu0) = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
     let start = Instant::now();
     let lat = run_concurrent(clients, proposals.to_vec(), {
         let (http, url) = (http.clone(), url.clone());
@@ -111,7 +112,19 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize) {
         }
     })
     .await;
-    report("HTTP POST /api/v1/log/entries (server process)", n, start.elapsed(), lat);
+    let elapsed = start.elapsed();
+    let server_cpu = cpu_seconds(&pid.to_string()) - server_cpu0;
+    let self_cpu = cpu_seconds("self") - self_cpu0;
+    report("HTTP POST /api/v1/log/entries (server process)", n, elapsed, lat);
+    println!(
+        "  CPU during POST: server {:.0} us/entry ({:.2} cores), load generator {:.0} us/entry \
+         ({:.2} cores), machine has {} cores",
+        server_cpu * 1e6 / n as f64,
+        server_cpu / elapsed.as_secs_f64(),
+        self_cpu * 1e6 / n as f64,
+        self_cpu / elapsed.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, |c| c.get())
+    );
 
     let start = Instant::now();
     let lat = run_concurrent(clients, (0..n as u64).collect(), {
@@ -238,6 +251,16 @@ fn disk_usage(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// User + system CPU seconds of process `pid` (or `self`) from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (1-based).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// VmRSS of process `pid` in KiB (0 if unreadable).

@@ -9,15 +9,75 @@ use anyhow::Context;
 use super::exit;
 use super::sign::{write_outputs, InstanceArgs, Request};
 use crate::login::{self, Ambient, LoginConfig};
-use crate::sign::keyless::{sign_blob_keyless, KeylessConfig};
+use crate::sign::keyless::{attest_keyless, sign_blob_keyless, KeylessConfig};
 use crate::trust::{SigningConfig, TrustedRoot};
 
 /// The public-good signing config, for signing with no instance flags.
 const PUBLIC_GOOD_SIGNING_CONFIG: &str =
     include_str!("../../fixtures/trust/signing_config.v0.2.json");
 
+/// What keyless signing needs, resolved from a request: the instance and a token.
+struct Prepared {
+    http: crate::http::BlockingClient,
+    root: TrustedRoot,
+    ca: String,
+    rekor: String,
+    token: login::IdToken,
+    now: i64,
+}
+
+impl Prepared {
+    fn config(&self) -> KeylessConfig<'_> {
+        KeylessConfig {
+            token: self.token.as_str(),
+            ca_url: &self.ca,
+            rekor_url: &self.rekor,
+            root: &self.root,
+            now: self.now,
+        }
+    }
+}
+
 /// Signs keylessly as `request` says.
 pub fn execute(request: &Request) -> anyhow::Result<ExitCode> {
+    let prepared = prepare(request)?;
+    let signed = if request.file.as_os_str() == "-" {
+        sign_blob_keyless(&prepared.http, &prepared.config(), std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&request.file)
+            .with_context(|| format!("opening {}", request.file.display()))?;
+        sign_blob_keyless(&prepared.http, &prepared.config(), std::io::BufReader::new(file))
+    }
+    .with_context(|| format!("signing {}", request.file.display()))?;
+    write_outputs(request, &signed.blob, Some(&signed.certificate))
+}
+
+/// Attests keylessly: `statement` is the in-toto statement JSON; writes the bundle (and
+/// the certificate) as `request` says.
+pub fn attest(request: &Request, statement: &[u8]) -> anyhow::Result<ExitCode> {
+    let prepared = prepare(request)?;
+    let (bundle, certificate) = attest_keyless(&prepared.http, &prepared.config(), statement)
+        .with_context(|| format!("attesting {}", request.file.display()))?;
+    let json = bundle.to_json().context("serializing the bundle")?;
+    match &request.bundle {
+        Some(path) => {
+            crate::sign::keyfile::write_file(path, json.as_bytes(), 0o644, request.overwrite)?;
+            super::output::status(format!("Wrote bundle to file {}", path.display()));
+        }
+        None => super::output::line(json)?,
+    }
+    if let Some(path) = &request.output_certificate {
+        crate::sign::keyfile::write_file(
+            path,
+            certificate.to_pem().as_bytes(),
+            0o644,
+            request.overwrite,
+        )?;
+    }
+    Ok(super::exit::Code::Success.into())
+}
+
+fn prepare(request: &Request) -> anyhow::Result<Prepared> {
     if !request.tlog_upload {
         return Err(exit::Usage(
             "keyless signing always records the signature in the transparency log; \
@@ -63,17 +123,7 @@ pub fn execute(request: &Request) -> anyhow::Result<ExitCode> {
     };
     let token = login::get_token(&http, request.identity_token.as_deref(), &ambient, &login)
         .context("getting an identity token")?;
-    let config =
-        KeylessConfig { token: token.as_str(), ca_url: &ca, rekor_url: &rekor, root: &root, now };
-    let signed = if request.file.as_os_str() == "-" {
-        sign_blob_keyless(&http, &config, std::io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(&request.file)
-            .with_context(|| format!("opening {}", request.file.display()))?;
-        sign_blob_keyless(&http, &config, std::io::BufReader::new(file))
-    }
-    .with_context(|| format!("signing {}", request.file.display()))?;
-    write_outputs(request, &signed.blob, Some(&signed.certificate))
+    Ok(Prepared { http, root, ca, rekor, token, now })
 }
 
 fn load_instance(args: &InstanceArgs) -> anyhow::Result<(TrustedRoot, SigningConfig)> {

@@ -10,7 +10,7 @@ pub mod dispatch;
 pub mod exit;
 pub mod fulcio_server;
 pub mod install_links;
-mod keyless;
+pub(crate) mod keyless;
 pub mod oidc_server;
 pub mod output;
 mod password;

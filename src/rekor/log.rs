@@ -371,6 +371,8 @@ fn integrate(
     batch: Vec<Pending>,
     now: i64,
 ) -> Result<()> {
+    // Timing instrumentation (perf is not available): one debug event per batch.
+    let started = std::time::Instant::now();
     // Pass 1: drop duplicates (stored or earlier in this batch) and assign indices.
     let mut fresh = Vec::with_capacity(batch.len());
     let mut duplicates = Vec::new();
@@ -398,8 +400,10 @@ fn integrate(
     // Pass 2: the SETs (the costly part), signed in parallel.
     let to_sign: Vec<(&[u8], u64)> =
         fresh.iter().map(|(_, entry, _, index)| (entry.body.as_slice(), *index)).collect();
+    let deduped = started.elapsed();
     let signed = records_for(shared, &to_sign, now);
     drop(to_sign);
+    let sets_signed = started.elapsed();
     // Pass 3: append the leaves, then one checkpoint, one write and one flush for all.
     let mut commit = Commit::default();
     let mut accepted = Vec::with_capacity(fresh.len());
@@ -417,9 +421,16 @@ fn integrate(
         if commit.entries.is_empty() {
             Ok(())
         } else {
-            finish(shared, range, &mut commit)
+            finish(shared, range, &mut commit, started)
         }
     });
+    tracing::debug!(
+        entries = accepted.len(),
+        dedupe_us = deduped.as_micros() as u64,
+        sets_us = (sets_signed - deduped).as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "batch integrated"
+    );
     // Answer only now: a 201 means the entry is on disk.
     for (reply, index) in accepted {
         let answer = if result.is_ok() { Ok(index) } else { Err(Error::Unavailable) };
@@ -464,10 +475,23 @@ fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<
 /// Batches smaller than this sign their SETs on the sequencer thread.
 const PARALLEL_SIGNING_MIN: usize = 16;
 
-fn finish(shared: &Shared, range: &CompactRange, commit: &mut Commit) -> Result<()> {
+fn finish(
+    shared: &Shared,
+    range: &CompactRange,
+    commit: &mut Commit,
+    started: std::time::Instant,
+) -> Result<()> {
     let (size, root) = (range.size(), range.root());
+    let appended = started.elapsed();
     commit.checkpoint = sign_head(&shared.origin, &shared.name, &*shared.signer, size, root)?;
+    let signed = started.elapsed();
     shared.store.commit(commit)?;
+    tracing::debug!(
+        appended_us = appended.as_micros() as u64,
+        checkpoint_us = (signed - appended).as_micros() as u64,
+        write_flush_us = (started.elapsed() - signed).as_micros() as u64,
+        "batch written"
+    );
     let mut head = shared.head.write().unwrap_or_else(|p| p.into_inner());
     *head = Head { size, root, checkpoint: std::mem::take(&mut commit.checkpoint) };
     tracing::debug!(size, entries = commit.entries.len(), "batch committed");

@@ -59,6 +59,9 @@ pub enum Error {
     /// The log's answer does not verify (proof, SET, checkpoint or body).
     #[error("the transparency log's answer does not verify; no bundle written")]
     LogAnswer(#[source] verify::Error),
+    /// The DSSE envelope could not be encoded.
+    #[error("encoding the DSSE envelope")]
+    Encode(#[source] serde_json::Error),
     /// The bundle we built does not pass the bundle shape rules.
     #[error("building the bundle")]
     Bundle(#[source] crate::bundle::Error),
@@ -79,24 +82,93 @@ pub fn sign_blob_keyless(
     config: &KeylessConfig<'_>,
     artifact: impl Read,
 ) -> Result<KeylessSigned, Error> {
-    let signer = EcdsaP256Signer::generate();
-    let chain =
-        crate::fulcio::client::request_certificate(http, config.ca_url, config.token, &signer)
-            .map_err(Error::Certificate)?;
-    let leaf = chain.first().cloned().ok_or(Error::EmptyChain)?;
-    check_certificate(&leaf, config.root, config.now)?;
-
+    let (signer, leaf) = certify(http, config)?;
     let digest = crypto::digest_reader(HashAlgorithm::Sha256, artifact).map_err(|e| match e {
         crypto::Error::Io(io) => Error::Sign(SignError::ReadArtifact(io)),
         other => Error::Sign(SignError::Sign(other)),
     })?;
     let signature =
         signer.sign_prehashed(digest.as_bytes()).map_err(|e| Error::Sign(SignError::Sign(e)))?;
-
-    let client = crate::rekor::client::Client::new(http.clone(), config.rekor_url);
     let proposal = crate::rekor::client::hashedrekord_proposal(&digest, &signature, &leaf.to_pem());
-    let logged = client.create_entry(&proposal).map_err(Error::Log)?;
+    let content = Content::Message(wire::MessageSignature {
+        message_digest: Some(wire::HashOutput {
+            algorithm: digest.algorithm().proto_name().into(),
+            digest: wire::Base64Bytes(digest.as_bytes().to_vec()),
+        }),
+        signature: wire::Base64Bytes(signature.clone()),
+    });
+    let bundle =
+        log_and_bundle(http, config, &leaf, &proposal, content, &Artifact::Digest(digest.clone()))?;
+    Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf })
+}
 
+/// Attests keylessly: signs an in-toto `statement` (JSON bytes) in a DSSE envelope, logs
+/// it as a `dsse` entry and returns the v0.3 bundle and the certificate.
+pub fn attest_keyless(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    statement: &[u8],
+) -> Result<(wire::Bundle, Certificate), Error> {
+    let (signer, leaf) = certify(http, config)?;
+    let payload_type = crate::bundle::IN_TOTO_PAYLOAD_TYPE;
+    let pae = crate::bundle::pae(payload_type, statement);
+    let signature = signer.sign(&pae).map_err(|e| Error::Sign(SignError::Sign(e)))?;
+    let envelope = wire::DsseEnvelope {
+        payload: wire::Base64Bytes(statement.to_vec()),
+        payload_type: payload_type.into(),
+        signatures: vec![wire::DsseSignature {
+            sig: wire::Base64Bytes(signature),
+            keyid: String::new(),
+        }],
+    };
+    // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
+    let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
+    let proposal = crate::rekor::client::dsse_proposal(&envelope_json, &leaf.to_pem());
+    let bundle = log_and_bundle(
+        http,
+        config,
+        &leaf,
+        &proposal,
+        Content::Dsse(envelope),
+        &Artifact::Omitted,
+    )?;
+    Ok((bundle, leaf))
+}
+
+enum Content {
+    Message(wire::MessageSignature),
+    Dsse(wire::DsseEnvelope),
+}
+
+/// An ephemeral key and a certificate for it that chains to the trusted root with an SCT.
+fn certify(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+) -> Result<(EcdsaP256Signer, Certificate), Error> {
+    let signer = EcdsaP256Signer::generate();
+    let chain =
+        crate::fulcio::client::request_certificate(http, config.ca_url, config.token, &signer)
+            .map_err(Error::Certificate)?;
+    let leaf = chain.first().cloned().ok_or(Error::EmptyChain)?;
+    check_certificate(&leaf, config.root, config.now)?;
+    Ok((signer, leaf))
+}
+
+/// Logs `proposal`, builds the bundle and runs the whole verifier over it before returning.
+fn log_and_bundle(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    leaf: &Certificate,
+    proposal: &serde_json::Value,
+    content: Content,
+    artifact: &Artifact<'_>,
+) -> Result<wire::Bundle, Error> {
+    let client = crate::rekor::client::Client::new(http.clone(), config.rekor_url);
+    let logged = client.create_entry(proposal).map_err(Error::Log)?;
+    let (message_signature, dsse_envelope) = match content {
+        Content::Message(m) => (Some(m), None),
+        Content::Dsse(d) => (None, Some(d)),
+    };
     let bundle = wire::Bundle {
         media_type: wire::MEDIA_TYPE_V03.into(),
         verification_material: Some(wire::VerificationMaterial {
@@ -106,25 +178,13 @@ pub fn sign_blob_keyless(
             tlog_entries: vec![logged.entry],
             ..Default::default()
         }),
-        message_signature: Some(wire::MessageSignature {
-            message_digest: Some(wire::HashOutput {
-                algorithm: digest.algorithm().proto_name().into(),
-                digest: wire::Base64Bytes(digest.as_bytes().to_vec()),
-            }),
-            signature: wire::Base64Bytes(signature.clone()),
-        }),
-        dsse_envelope: None,
+        message_signature,
+        dsse_envelope,
     };
     let checked = Checked::try_from(bundle.clone()).map_err(Error::Bundle)?;
-    verify::verify(
-        &checked,
-        &Artifact::Digest(digest.clone()),
-        config.root,
-        &Policy::any(),
-        &Options::new(config.now),
-    )
-    .map_err(Error::LogAnswer)?;
-    Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf })
+    verify::verify(&checked, artifact, config.root, &Policy::any(), &Options::new(config.now))
+        .map_err(Error::LogAnswer)?;
+    Ok(bundle)
 }
 
 /// The leaf must chain to a CA of the trusted root and carry a valid SCT, before use.

@@ -251,3 +251,91 @@ fn expired_token_is_refused_with_a_clear_message() {
         .stderr_has("expired");
     assert!(!sb.join("a.sigstore.json").exists());
 }
+
+#[test]
+fn attest_blob_makes_a_dsse_bundle_that_sigbox_and_sigstore_python_verify() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("app.tar", "application bytes\n");
+    sb.write("predicate.json", r#"{"builder": {"id": "https://ci.example/builder"}}"#);
+    cosign(&sb, &up)
+        .args(["attest-blob", "--predicate", "predicate.json", "--type", "slsaprovenance1"])
+        .args(["--bundle", "app.att.sigstore.json", "app.tar"])
+        .succeeds();
+    let tc = up.trust_config();
+    let verify = |file: &str, kind: &str| {
+        cosign(&sb, &up)
+            .args(["verify-blob-attestation", "--trusted-root"])
+            .arg(&tc)
+            .args(["--bundle", "app.att.sigstore.json", "--type", kind])
+            .args(["--certificate-identity", DEFAULT_IDENTITY])
+            .args(["--certificate-oidc-issuer", &up.oidc_url, file])
+            .run()
+    };
+    verify("app.tar", "slsaprovenance1").code(0);
+    verify("app.tar", "https://spdx.dev/Document").code(1);
+    sb.write("other.tar", "other bytes\n");
+    verify("other.tar", "slsaprovenance1").code(1);
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.join("app.att.sigstore.json")).expect("bundle"))
+            .expect("json");
+    assert_eq!(bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse");
+
+    // sigstore-python checks the DSSE bundle too (its `verify identity` takes the
+    // statement's subject file).
+    let ok = python_verify(&up, sb.path(), "app.att.sigstore.json", "app.tar", DEFAULT_IDENTITY);
+    assert!(
+        ok.status.success(),
+        "sigstore-python rejected the DSSE bundle: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn sigstore_python_attestation_verifies_with_sigbox() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("lib.whl", "wheel bytes\n");
+    sb.write(
+        "predicate.json",
+        r#"{"buildDefinition": {"buildType": "https://example/build", "externalParameters": {}},
+            "runDetails": {"builder": {"id": "https://example/builder"}}}"#,
+    );
+    let token = up.token("attester@example.com");
+    let out = Command::new(sigstore_python())
+        .arg("--trust-config")
+        .arg(up.trust_config())
+        .args([
+            "attest",
+            "--identity-token",
+            &token,
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+        ])
+        .args(["--predicate", "predicate.json", "--bundle", "lib.att.sigstore.json", "lib.whl"])
+        .current_dir(sb.path())
+        .output()
+        .expect("sigstore-python attest");
+    assert!(
+        out.status.success(),
+        "sigstore-python attest failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tc = up.trust_config();
+    let verify = |identity: &str| {
+        cosign(&sb, &up)
+            .args(["verify-blob-attestation", "--trusted-root"])
+            .arg(&tc)
+            .args(["--bundle", "lib.att.sigstore.json", "--type", "https://slsa.dev/provenance/v1"])
+            .args([
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                &up.oidc_url,
+                "lib.whl",
+            ])
+            .run()
+    };
+    verify("attester@example.com").code(0);
+    verify("someone@example.com").code(1);
+}

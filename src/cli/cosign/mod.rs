@@ -1,6 +1,7 @@
 //! The `cosign` persona: cosign's subcommands and flag spellings, translated to the same
 //! core calls the native `sigbox` commands use. One file per subcommand.
 
+mod attest_blob;
 mod flags;
 mod generate_key_pair;
 mod import_key_pair;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Attest to a file: an in-toto statement in a DSSE envelope (keyless).
+    AttestBlob(attest_blob::Args),
     /// Generate an encrypted key pair (cosign.key, cosign.pub).
     GenerateKeyPair(generate_key_pair::Args),
     /// Import a PEM private key into cosign's encrypted format.
@@ -46,6 +49,7 @@ enum Command {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(args)?;
     match cli.command {
+        Command::AttestBlob(args) => attest_blob::run(args),
         Command::GenerateKeyPair(args) => generate_key_pair::run(args),
         Command::ImportKeyPair(args) => import_key_pair::run(args),
         Command::PublicKey(args) => public_key::run(args),

@@ -32,7 +32,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 mod tests {
     #[test]
     fn short_predicate_names_map_to_uris() {
-        assert_eq!(crate::bundle::predicate_type_uri("slsaprovenance1"), "https://slsa.dev/provenance/v1");
+        assert_eq!(
+            crate::bundle::predicate_type_uri("slsaprovenance1"),
+            "https://slsa.dev/provenance/v1"
+        );
         assert_eq!(crate::bundle::predicate_type_uri("https://x/y"), "https://x/y");
     }
 }
