@@ -15,7 +15,12 @@ $(VENV)/.stamp:
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check sigstore==4.5.1
 	touch $@
 
-tools: $(VENV)/.stamp
+## sigstore-js (npm `sigstore` + `@sigstore/verify`), pinned by tests/js/package-lock.json.
+tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	touch $@
+
+tools: $(VENV)/.stamp tests/js/node_modules/.stamp
 
 build: release
 

@@ -89,6 +89,21 @@ fn main() {
     });
     let _ = sig_der;
 
+    println!("\n== P-384 ECDSA verify (1 core; public-good CA chains are P-384) ==");
+    let sk384 = p384::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let vk384 = *sk384.verifying_key();
+    let sig384: p384::ecdsa::Signature = sk384.sign(&msg);
+    let p384_rate = rate("p384 verify (message)", t, || {
+        vk384.verify(black_box(&msg), &sig384).expect("verifies");
+    });
+    let point = vk384.to_encoded_point(false);
+    let ring384 = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_ASN1, point.as_bytes().to_vec());
+    let der384 = sig384.to_der();
+    let ring384_rate = rate("ring verify P-384 (message)", t, || {
+        ring384.verify(black_box(&msg), der384.as_bytes()).expect("verifies");
+    });
+    println!("P-384 verify: ring is {:.2}x p384", ring384_rate / p384_rate);
+
     println!("\n== SHA-256 (1 core) ==");
     let data = vec![0x5au8; 64 << 20];
     for (label, f) in [

@@ -5,3 +5,4 @@
 mod instance;
 mod keyless;
 mod readme_path;
+mod sigstore_js;
