@@ -45,6 +45,7 @@ bench: tools release
 	$(CARGO) bench --bench crypto
 	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench fulcio
 	$(CARGO) bench --bench verify
+	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench keyless
 	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench log
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on

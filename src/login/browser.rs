@@ -11,13 +11,15 @@ use crate::crypto::{digest, fill_random, HashAlgorithm};
 use crate::encoding::b64url_encode;
 use crate::http::BlockingClient;
 
-/// Runs the flow: prints the URL (and tries to open a browser), waits for the redirect,
+/// Runs the flow: hands the authorization URL to `open` (which shows it to the person:
+/// [`open_in_browser`] prints it and starts their browser), waits for the redirect,
 /// exchanges the code.
 pub fn authorization_code_flow(
     http: &BlockingClient,
     discovery: &Discovery,
     login: &LoginConfig,
     timeout: Duration,
+    open: &dyn Fn(&str),
 ) -> Result<IdToken, Error> {
     let authorize = discovery.authorization_endpoint.clone().ok_or(Error::Malformed {
         url: "discovery document".into(),
@@ -38,12 +40,7 @@ pub fn authorization_code_flow(
     if let Some(hint) = &login.login_hint {
         url.push_str(&format!("&login_hint={}", encode(hint)));
     }
-    eprintln!("Your browser will now be opened to:\n{url}");
-    let _ = std::process::Command::new("xdg-open")
-        .arg(&url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+    open(&url);
     let code = wait_for_code(&listener, &state, timeout)?;
     let form = [
         ("grant_type", "authorization_code"),
@@ -55,6 +52,17 @@ pub fn authorization_code_flow(
     let token_url = &discovery.token_endpoint;
     let answer = get_json(http.post(token_url).form(&form), token_url)?;
     id_token_of(&answer, token_url)
+}
+
+/// Prints the URL on stderr and asks the desktop to open it (`xdg-open`); if no browser
+/// starts, the person can still copy the URL.
+pub fn open_in_browser(url: &str) {
+    eprintln!("Your browser will now be opened to:\n{url}");
+    let _ = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 /// Accepts redirects on the loopback listener until one carries our `state` and a code.

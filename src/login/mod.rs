@@ -11,7 +11,7 @@ mod device;
 use std::fmt;
 use std::time::Duration;
 
-pub use browser::authorization_code_flow;
+pub use browser::{authorization_code_flow, open_in_browser};
 pub use device::device_flow;
 
 use crate::http::BlockingClient;
@@ -120,7 +120,7 @@ pub fn get_token(
     let Some(issuer) = &login.issuer else { return Err(Error::NoSource) };
     let discovery = discover(http, issuer)?;
     if login.interactive {
-        authorization_code_flow(http, &discovery, login, Duration::from_secs(300))
+        authorization_code_flow(http, &discovery, login, Duration::from_secs(300), &open_in_browser)
     } else {
         device_flow(http, &discovery, login, Duration::from_secs(300))
     }
@@ -198,4 +198,81 @@ fn id_token_of(answer: &serde_json::Value, url: &str) -> Result<IdToken, Error> 
         .and_then(|v| v.as_str())
         .map(IdToken::new)
         .ok_or(Error::Malformed { url: url.into(), field: "id_token" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A one-request HTTP server on loopback answering `body`, returning its URL and the
+    /// request line + headers it saw.
+    fn one_shot(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut head = String::new();
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("read");
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            head
+        });
+        (url, handle)
+    }
+
+    fn http() -> BlockingClient {
+        crate::http::blocking_client(Duration::from_secs(5)).expect("client")
+    }
+
+    #[test]
+    fn explicit_token_wins_over_every_other_source() {
+        let ambient = Ambient { sigstore_id_token: Some("env".into()), ..Default::default() };
+        let login = LoginConfig {
+            issuer: None,
+            client_id: "sigstore".into(),
+            interactive: false,
+            login_hint: None,
+        };
+        let token = get_token(&http(), Some(" flag "), &ambient, &login).expect("token");
+        assert_eq!(token.as_str(), "flag");
+        let token = get_token(&http(), None, &ambient, &login).expect("token");
+        assert_eq!(token.as_str(), "env");
+        assert!(matches!(
+            get_token(&http(), None, &Ambient::default(), &login),
+            Err(Error::NoSource)
+        ));
+        assert_eq!(format!("{token:?}"), "IdToken([redacted])");
+    }
+
+    #[test]
+    fn github_actions_ambient_token_is_requested_with_audience_and_bearer() {
+        let (url, seen) = one_shot(r#"{"value":"gha-token"}"#);
+        let ambient = Ambient {
+            sigstore_id_token: None,
+            actions_url: Some(format!("{url}/token?api-version=2.0")),
+            actions_token: Some("runner-secret".into()),
+        };
+        let login = LoginConfig {
+            issuer: None,
+            client_id: "sigstore".into(),
+            interactive: false,
+            login_hint: None,
+        };
+        let token = get_token(&http(), None, &ambient, &login).expect("token");
+        assert_eq!(token.as_str(), "gha-token");
+        let head = seen.join().expect("server");
+        assert!(head.starts_with("GET /token?api-version=2.0&audience=sigstore "), "{head}");
+        assert!(head.to_lowercase().contains("authorization: bearer runner-secret"), "{head}");
+    }
 }

@@ -4,5 +4,6 @@
 
 mod instance;
 mod keyless;
+mod login;
 mod readme_path;
 mod sigstore_js;
