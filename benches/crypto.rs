@@ -97,7 +97,8 @@ fn main() {
         vk384.verify(black_box(&msg), &sig384).expect("verifies");
     });
     let point = vk384.to_encoded_point(false);
-    let ring384 = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_ASN1, point.as_bytes().to_vec());
+    let ring384 =
+        rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_ASN1, point.as_bytes().to_vec());
     let der384 = sig384.to_der();
     let ring384_rate = rate("ring verify P-384 (message)", t, || {
         ring384.verify(black_box(&msg), der384.as_bytes()).expect("verifies");

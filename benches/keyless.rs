@@ -56,13 +56,24 @@ fn main() {
             let out = Command::new(&python)
                 .arg("--trust-config")
                 .arg(&trust)
-                .args(["sign", "--overwrite", "--identity-token", &token, "--bundle", "p.json", "artifact.bin"])
+                .args([
+                    "sign",
+                    "--overwrite",
+                    "--identity-token",
+                    &token,
+                    "--bundle",
+                    "p.json",
+                    "artifact.bin",
+                ])
                 .current_dir(dir.path())
                 .output()
                 .expect("sigstore-python sign");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         });
-        println!("sigbox is {:.0}x faster than sigstore-python (target: sigbox <= 50 ms)", python_ms / sigbox_ms);
+        println!(
+            "sigbox is {:.0}x faster than sigstore-python (target: sigbox <= 50 ms)",
+            python_ms / sigbox_ms
+        );
     } else {
         println!("sigstore-python missing: run `make tools`");
     }

@@ -5,5 +5,5 @@ mod fulcio;
 mod harness;
 mod personas;
 mod rekor;
-mod verify;
 mod up;
+mod verify;
