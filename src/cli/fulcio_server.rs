@@ -60,7 +60,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let config = resolve(&args)?;
     let limits = Limits { max_body: args.max_body, ..Limits::default() };
     serve_until_signal(&args.listen, limits, move |_addr| {
-        let api = service::open(config, unix_now).context("starting the CA")?;
+        let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;
         Ok(Arc::new(api) as Arc<dyn Handler>)
     })
 }
@@ -110,36 +110,10 @@ pub(crate) fn serve_until_signal(
         let handler = make_handler(addr)?;
         output::line(format!("listening on http://{addr}"))?;
         tracing::info!(%addr, "listening");
-        crate::http::serve(listener, handler, limits, shutdown_signal())
+        crate::http::serve(listener, handler, limits, super::lifecycle::shutdown_signal())
             .await
             .context("serving")?;
         tracing::info!("shutting down");
         Ok(exit::Code::Success.into())
     })
-}
-
-/// Completes on SIGTERM or Ctrl-C (SIGINT).
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
-/// The wall clock, Unix seconds: the one place the servers read the time.
-// reason: the CLI is where the clock enters; the core takes the time as a parameter.
-#[allow(clippy::disallowed_methods)]
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

@@ -87,7 +87,7 @@ fn prepare(request: &Request) -> anyhow::Result<Prepared> {
         .into());
     }
     let (root, signing) = load_instance(&request.instance)?;
-    let now = super::fulcio_server::unix_now();
+    let now = super::lifecycle::unix_now();
     let o = &request.overrides;
     let ca = match &o.ca_url {
         Some(url) => url.clone(),

@@ -11,6 +11,7 @@ pub mod exit;
 pub mod fulcio_server;
 pub mod install_links;
 pub(crate) mod keyless;
+mod lifecycle;
 pub mod oidc_server;
 pub mod output;
 mod password;

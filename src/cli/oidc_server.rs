@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::fulcio_server::{serve_until_signal, unix_now};
+use super::fulcio_server::serve_until_signal;
+use super::lifecycle::unix_now;
 use crate::http::{Handler, Limits};
 use crate::issuer::TestIssuer;
 

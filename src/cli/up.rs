@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(up::run(
         config,
-        super::fulcio_server::unix_now,
+        super::lifecycle::unix_now,
         |started| {
             let d = &started.description;
             let tc = started.trust_config.display();
@@ -76,24 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             let _ = output::line(text);
         },
-        shutdown_signal(),
+        super::lifecycle::shutdown_signal(),
     ))
     .context("running the local instance")?;
     output::status("sigbox up: stopped");
     Ok(exit::Code::Success.into())
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
 }

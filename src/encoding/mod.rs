@@ -31,6 +31,20 @@ pub fn b64url_encode(data: impl AsRef<[u8]>) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
 }
 
+/// Percent-encodes everything but RFC 3986 unreserved characters (query values, URLs).
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 /// Lowercase hex.
 pub fn hex_encode(data: impl AsRef<[u8]>) -> String {
     hex::encode(data)

@@ -174,7 +174,7 @@ impl TestIssuer {
         let mut location =
             format!("{redirect}{}code={code}", if redirect.contains('?') { '&' } else { '?' });
         if let Some(state) = param("state") {
-            location.push_str(&format!("&state={}", percent_encode(&state)));
+            location.push_str(&format!("&state={}", crate::encoding::percent_encode(&state)));
         }
         Response::bytes(
             StatusCode::FOUND,
@@ -294,17 +294,6 @@ fn token_error(code: &str, description: &str) -> Response {
         StatusCode::BAD_REQUEST,
         &json!({"error": code, "error_description": description}),
     )
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -34,11 +34,11 @@ pub fn authorization_code_flow(
     let mut url = format!(
         "{authorize}?response_type=code&client_id={}&redirect_uri={}&scope=openid%20email\
          &code_challenge={challenge}&code_challenge_method=S256&state={state}",
-        encode(&login.client_id),
-        encode(&redirect)
+        crate::encoding::percent_encode(&login.client_id),
+        crate::encoding::percent_encode(&redirect)
     );
     if let Some(hint) = &login.login_hint {
-        url.push_str(&format!("&login_hint={}", encode(hint)));
+        url.push_str(&format!("&login_hint={}", crate::encoding::percent_encode(hint)));
     }
     open(&url);
     let code = wait_for_code(&listener, &state, timeout)?;
@@ -104,15 +104,4 @@ fn random_string() -> Result<String, Error> {
     let mut raw = [0u8; 32];
     fill_random(&mut raw).map_err(|_| Error::Listener(std::io::Error::other("no randomness")))?;
     Ok(b64url_encode(raw))
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
