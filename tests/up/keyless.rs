@@ -281,6 +281,39 @@ fn attest_blob_makes_a_dsse_bundle_that_sigbox_and_sigstore_python_verify() {
             .expect("json");
     assert_eq!(bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse");
 
+    // --statement signs a complete statement as given.
+    let digest =
+        sigbox::crypto::digest(sigbox::crypto::HashAlgorithm::Sha256, b"application bytes\n");
+    sb.write(
+        "statement.json",
+        serde_json::json!({"_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "app.tar", "digest": {"sha256": digest.to_hex()}}],
+            "predicateType": "https://example.test/custom/v1", "predicate": {"k": "v"}})
+        .to_string(),
+    );
+    cosign(&sb, &up)
+        .args([
+            "attest-blob",
+            "--statement",
+            "statement.json",
+            "--bundle",
+            "stmt.sigstore.json",
+            "app.tar",
+        ])
+        .succeeds();
+    cosign(&sb, &up)
+        .args(["verify-blob-attestation", "--trusted-root"])
+        .arg(&tc)
+        .args(["--bundle", "stmt.sigstore.json", "--type", "https://example.test/custom/v1"])
+        .args([
+            "--certificate-identity",
+            DEFAULT_IDENTITY,
+            "--certificate-oidc-issuer",
+            &up.oidc_url,
+            "app.tar",
+        ])
+        .succeeds();
+
     // sigstore-python checks the DSSE bundle too (its `verify identity` takes the
     // statement's subject file).
     let ok = python_verify(&up, sb.path(), "app.att.sigstore.json", "app.tar", DEFAULT_IDENTITY);
