@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 TRIPLE := x86_64-unknown-linux-gnu
-RELEASE_BIN := target/$(TRIPLE)/release/sigbox
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+RELEASE_BIN := $(TARGET_DIR)/$(TRIPLE)/release/sigbox
 STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 
 .PHONY: build release test lint unit bench up fuzz clean-venv tools
@@ -36,17 +37,17 @@ lint:
 ## fmt check + clippy -D warnings + every test (unit + end-to-end), against the release
 ## binary for the static-linking test.
 test: tools lint release
-	SIGBOX_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) test
+	SIGBOX_RELEASE_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) test
 
 unit:
 	$(CARGO) test --lib
 
 bench: tools release
 	$(CARGO) bench --bench crypto
-	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench fulcio
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench fulcio
 	$(CARGO) bench --bench verify
-	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench keyless
-	SIGBOX_BIN=$(CURDIR)/$(RELEASE_BIN) $(CARGO) bench --bench log
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench keyless
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench log
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on
 ## 127.0.0.1:3000-3002, state in .sigbox-up/ (kept across restarts). Ctrl-C stops it.

@@ -53,8 +53,14 @@ async fn sequencer(proposals: &[serde_json::Value], clients: usize) {
     let store = LogStore::open(&dir.path().join("db")).unwrap();
     let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
     let log = Log::open(store, key, "127.0.0.1:0", Arc::new(|| 1_700_000_000)).unwrap();
+    let t = Instant::now();
     let canon: Vec<_> = proposals.iter().map(|p| canonicalize_proposed(p).unwrap()).collect();
     let n = canon.len();
+    println!(
+        "canonicalize_proposed (parse, verify signature, canonical body): {:.0} us/entry",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let cpu0 = cpu_seconds("self");
     let start = Instant::now();
     let lat = run_concurrent(clients, canon, move |entry| {
         let log = log.clone();
@@ -63,7 +69,14 @@ async fn sequencer(proposals: &[serde_json::Value], clients: usize) {
         }
     })
     .await;
-    report("sequencer (Log::submit, durable)", n, start.elapsed(), lat);
+    let elapsed = start.elapsed();
+    report("sequencer (Log::submit, durable)", n, elapsed, lat);
+    let cpu = cpu_seconds("self") - cpu0;
+    println!(
+        "  CPU during submit: {:.0} us/entry ({:.2} cores)",
+        cpu * 1e6 / n as f64,
+        cpu / elapsed.as_secs_f64()
+    );
 }
 
 /// 2. A real `rekor-server` process under HTTP load.
