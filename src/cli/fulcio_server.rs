@@ -46,6 +46,29 @@ struct Args {
     /// Largest request body accepted, bytes.
     #[arg(long, default_value_t = 128 * 1024)]
     max_body: usize,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// `--tls-cert` / `--tls-key`: serve HTTPS (rustls) instead of plain HTTP.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The rustls configuration, if TLS was asked for.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<crate::http::TlsConfig>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else { return Ok(None) };
+        let read =
+            |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        Ok(Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?))
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -59,7 +82,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
     let config = resolve(&args)?;
     let limits = Limits { max_body: args.max_body, ..Limits::default() };
-    serve_until_signal(&args.listen, limits, move |_addr| {
+    let tls = args.tls.load()?;
+    serve_until_signal(&args.listen, limits, tls, move |_addr| {
         let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;
         Ok(Arc::new(api) as Arc<dyn Handler>)
     })
@@ -89,10 +113,11 @@ fn resolve(args: &Args) -> anyhow::Result<ServiceConfig> {
 }
 
 /// Binds `listen` on a multi-thread runtime, builds the handler (given the bound address),
-/// prints `listening on http://ADDR` and serves until SIGTERM or Ctrl-C.
+/// prints `listening on http(s)://ADDR` and serves until SIGTERM or Ctrl-C.
 pub(crate) fn serve_until_signal(
     listen: &str,
     limits: Limits,
+    tls: Option<crate::http::TlsConfig>,
     make_handler: impl FnOnce(SocketAddr) -> anyhow::Result<Arc<dyn Handler>>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,11 +133,15 @@ pub(crate) fn serve_until_signal(
         // block_on runs this future on the main thread, not on a worker, so the blocking
         // start-up work (key generation, opening storage) stalls no other task.
         let handler = make_handler(addr)?;
-        output::line(format!("listening on http://{addr}"))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        output::line(format!("listening on {scheme}://{addr}"))?;
         tracing::info!(%addr, "listening");
-        crate::http::serve(listener, handler, limits, super::lifecycle::shutdown_signal())
-            .await
-            .context("serving")?;
+        let shutdown = super::lifecycle::shutdown_signal();
+        match tls {
+            Some(tls) => crate::http::serve_tls(listener, handler, limits, tls, shutdown).await,
+            None => crate::http::serve(listener, handler, limits, shutdown).await,
+        }
+        .context("serving")?;
         tracing::info!("shutting down");
         Ok(exit::Code::Success.into())
     })

@@ -28,7 +28,7 @@ pub struct Args {
 
 /// Runs `sigbox oidc-server`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    serve_until_signal(&args.listen, Limits::default(), move |addr| {
+    serve_until_signal(&args.listen, Limits::default(), None, move |addr| {
         let url = args.issuer_url.unwrap_or_else(|| format!("http://{addr}"));
         let issuer = TestIssuer::load_or_create(&args.data_dir, &url, unix_now)
             .context("starting the test OIDC issuer")?;

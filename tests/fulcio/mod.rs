@@ -472,3 +472,84 @@ fn rsa_issuer_rs256_and_ps256_tokens_get_certificates() {
         assert_eq!(status, 401, "{alg}: {answer}");
     }
 }
+
+#[test]
+fn fulcio_server_serves_https_with_the_given_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A CA and a server certificate for 127.0.0.1, made by the openssl CLI.
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test CA"]);
+    ca.extend([
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(d, &ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend(["-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=127.0.0.1"]);
+    openssl(d, &csr);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n",
+    )
+    .expect("ext");
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tls.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let issuer = start_issuer(d);
+    let config = email_config(&issuer.url, json!({}));
+    let tls_cert = d.join("tls.pem");
+    let tls_key = d.join("tls.key");
+    let fulcio = start_fulcio(
+        d,
+        "ca",
+        &config,
+        &[
+            "--tls-cert",
+            tls_cert.to_str().expect("utf-8"),
+            "--tls-key",
+            tls_key.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(fulcio.url.starts_with("https://"), "{}", fulcio.url);
+    let pem = std::fs::read(d.join("ca.pem")).expect("CA cert");
+    let trusting =
+        sigbox::http::blocking_client_with_ca(std::time::Duration::from_secs(20), Some(&pem))
+            .expect("client");
+    let bundle: Value = trusting
+        .get(format!("{}/api/v2/trustBundle", fulcio.url))
+        .send()
+        .expect("https request")
+        .json()
+        .expect("json");
+    assert_eq!(
+        chain_of(&json!({"signedCertificateEmbeddedSct": {"chain": bundle["chains"][0]}})).len(),
+        2
+    );
+    // A client that does not trust the certificate is refused by TLS itself.
+    let plain = sigbox::http::blocking_client(std::time::Duration::from_secs(20)).expect("client");
+    assert!(plain.get(format!("{}/healthz", fulcio.url)).send().is_err());
+}
