@@ -93,9 +93,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         output::line(format!("listening on {scheme}://{bound}"))?;
         let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
+        let shutdown = super::lifecycle::shutdown_signal();
         match tls {
-            Some(tls) => rekor::serve_tls(listener, log, limits, tls, shutdown_signal()).await,
-            None => rekor::serve(listener, log, limits, shutdown_signal()).await,
+            Some(tls) => rekor::serve_tls(listener, log, limits, tls, shutdown).await,
+            None => rekor::serve(listener, log, limits, shutdown).await,
         }
         .context("serving")?;
         tracing::info!("shutting down");
@@ -104,28 +105,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     Ok(exit::Code::Success.into())
 }
 
-/// The wall clock, in Unix seconds: the one place the log learns the time.
-#[allow(clippy::disallowed_methods)] // the CLI owns the clock and passes it down
+/// The wall clock as the log takes it (`rekor::Clock`).
 fn system_clock() -> rekor::Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    })
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    Arc::new(super::lifecycle::unix_now)
 }
