@@ -47,10 +47,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn show(root: &TrustedRoot, source: &str) -> anyhow::Result<()> {
-    output::line(format!("trusted root: {source} ({})", root.media_type()))?;
-    output::line("transparency logs:")?;
-    for log in root.tlogs() {
+fn show_logs(heading: &str, logs: &[crate::trust::TransparencyLog]) -> anyhow::Result<()> {
+    output::line(heading)?;
+    for log in logs {
         output::line(format!(
             "  {}  id {}  {}",
             log.base_url,
@@ -58,20 +57,18 @@ fn show(root: &TrustedRoot, source: &str) -> anyhow::Result<()> {
             period(&log.valid_for)
         ))?;
     }
+    Ok(())
+}
+
+fn show(root: &TrustedRoot, source: &str) -> anyhow::Result<()> {
+    output::line(format!("trusted root: {source} ({})", root.media_type()))?;
+    show_logs("transparency logs:", root.tlogs())?;
     output::line("certificate authorities:")?;
     for ca in root.certificate_authorities() {
         let anchor = ca.chain.last().map(|c| c.subject_string()).unwrap_or_default();
         output::line(format!("  {}  anchor {anchor:?}  {}", ca.uri, period(&ca.valid_for)))?;
     }
-    output::line("certificate transparency logs:")?;
-    for log in root.ctlogs() {
-        output::line(format!(
-            "  {}  id {}  {}",
-            log.base_url,
-            crate::encoding::hex_encode(&log.log_id),
-            period(&log.valid_for)
-        ))?;
-    }
+    show_logs("certificate transparency logs:", root.ctlogs())?;
     output::line("timestamp authorities:")?;
     for tsa in root.timestamp_authorities() {
         let leaf = tsa.chain.first().map(|c| c.subject_string()).unwrap_or_default();

@@ -77,6 +77,23 @@ impl SignatureScheme {
         })
     }
 
+    /// The scheme a `kind` key uses with digests of `hash`: ECDSA with that hash (also the
+    /// legacy P-384 + SHA-256 pairing), RSA PKCS#1 v1.5 with that hash, pure Ed25519 for
+    /// Ed25519 keys (which cannot sign a bare digest; callers that only have a digest must
+    /// refuse them).
+    pub fn for_key_and_hash(kind: KeyKind, hash: HashAlgorithm) -> Self {
+        use SignatureScheme::*;
+        match (kind, hash) {
+            (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha256) => EcdsaSha256,
+            (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha384) => EcdsaSha384,
+            (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha512) => EcdsaSha512,
+            (KeyKind::Rsa, HashAlgorithm::Sha256) => RsaPkcs1Sha256,
+            (KeyKind::Rsa, HashAlgorithm::Sha384) => RsaPkcs1Sha384,
+            (KeyKind::Rsa, HashAlgorithm::Sha512) => RsaPkcs1Sha512,
+            (KeyKind::Ed25519, _) => Ed25519,
+        }
+    }
+
     /// The X.509 `signatureAlgorithm` OID of the scheme (RFC 5758, RFC 8410, RFC 4055).
     pub fn x509_oid(self) -> ObjectIdentifier {
         use SignatureScheme::*;

@@ -374,21 +374,7 @@ fn match_subject(statement: Option<&Statement>, artifact: &Artifact<'_>) -> Resu
 /// The scheme for a message signature whose digest uses `algorithm` (legacy P-384 +
 /// SHA-256 bundles are allowed, PROTOCOLS §5.1).
 fn scheme_for(key: &PublicKey, algorithm: HashAlgorithm) -> SignatureScheme {
-    match (key.kind(), algorithm) {
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha256) => {
-            SignatureScheme::EcdsaSha256
-        }
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha384) => {
-            SignatureScheme::EcdsaSha384
-        }
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha512) => {
-            SignatureScheme::EcdsaSha512
-        }
-        (KeyKind::Rsa, HashAlgorithm::Sha256) => SignatureScheme::RsaPkcs1Sha256,
-        (KeyKind::Rsa, HashAlgorithm::Sha384) => SignatureScheme::RsaPkcs1Sha384,
-        (KeyKind::Rsa, HashAlgorithm::Sha512) => SignatureScheme::RsaPkcs1Sha512,
-        (KeyKind::Ed25519, _) => SignatureScheme::Ed25519,
-    }
+    SignatureScheme::for_key_and_hash(key.kind(), algorithm)
 }
 
 /// Verifies every RFC 3161 timestamp over the signature bytes; at most one per authority.

@@ -58,21 +58,8 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
 /// The signature scheme a key uses over a digest of `hash`. Ed25519 cannot sign a bare
 /// digest, so Rekor v1 refuses it in hashedrekord.
 fn scheme_for(kind: KeyKind, hash: HashAlgorithm) -> Result<SignatureScheme, Error> {
-    Ok(match (kind, hash) {
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha256) => {
-            SignatureScheme::EcdsaSha256
-        }
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha384) => {
-            SignatureScheme::EcdsaSha384
-        }
-        (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, HashAlgorithm::Sha512) => {
-            SignatureScheme::EcdsaSha512
-        }
-        (KeyKind::Rsa, HashAlgorithm::Sha256) => SignatureScheme::RsaPkcs1Sha256,
-        (KeyKind::Rsa, HashAlgorithm::Sha384) => SignatureScheme::RsaPkcs1Sha384,
-        (KeyKind::Rsa, HashAlgorithm::Sha512) => SignatureScheme::RsaPkcs1Sha512,
-        (KeyKind::Ed25519, _) => {
-            return Err(invalid("ed25519 keys cannot sign a bare digest (hashedrekord)"))
-        }
-    })
+    if kind == KeyKind::Ed25519 {
+        return Err(invalid("ed25519 keys cannot sign a bare digest (hashedrekord)"));
+    }
+    Ok(SignatureScheme::for_key_and_hash(kind, hash))
 }
