@@ -77,6 +77,35 @@ pub fn attest(request: &Request, statement: &[u8]) -> anyhow::Result<ExitCode> {
     Ok(super::exit::Code::Success.into())
 }
 
+/// Uploads a key-based signature to the instance's log (`sign-blob --key` without
+/// `--tlog-upload=false`) and puts the entry into the bundle.
+pub fn log_key_signature(
+    request: &Request,
+    public_key: &crate::crypto::PublicKey,
+    signed: &mut crate::sign::SignedBlob,
+) -> anyhow::Result<()> {
+    let (root, signing) = load_instance(&request.instance)?;
+    let now = super::lifecycle::unix_now();
+    let rekor = rekor_url(request, &signing, now)?;
+    let http = crate::http::blocking_client(std::time::Duration::from_secs(30))
+        .context("building the HTTP client")?;
+    crate::sign::keyless::log_key_signature(&http, &rekor, &root, now, public_key, signed)
+        .with_context(|| format!("recording the signature in the transparency log {rekor}"))?;
+    Ok(())
+}
+
+fn rekor_url(request: &Request, signing: &SigningConfig, now: i64) -> anyhow::Result<String> {
+    Ok(match &request.overrides.rekor_url {
+        Some(url) => url.clone(),
+        None => signing
+            .select_tlogs(now, &[1])
+            .context("the signing config names no usable Rekor v1 log")?
+            .first()
+            .map(|s| s.url.clone())
+            .context("the signing config names no usable Rekor v1 log")?,
+    })
+}
+
 fn prepare(request: &Request) -> anyhow::Result<Prepared> {
     if !request.tlog_upload {
         return Err(exit::Usage(
@@ -97,15 +126,7 @@ fn prepare(request: &Request) -> anyhow::Result<Prepared> {
             .url
             .clone(),
     };
-    let rekor = match &o.rekor_url {
-        Some(url) => url.clone(),
-        None => signing
-            .select_tlogs(now, &[1])
-            .context("the signing config names no usable Rekor v1 log")?
-            .first()
-            .map(|s| s.url.clone())
-            .context("the signing config names no usable Rekor v1 log")?,
-    };
+    let rekor = rekor_url(request, &signing, now)?;
     let oidc =
         o.oidc_issuer.clone().or_else(|| signing.select_oidc(now, &[1]).map(|s| s.url.clone()));
     let http = crate::http::blocking_client(std::time::Duration::from_secs(30))

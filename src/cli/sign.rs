@@ -114,17 +114,9 @@ pub fn execute(request: Request) -> anyhow::Result<ExitCode> {
     let Some(key_path) = request.key.as_ref() else {
         return keyless::execute(&request);
     };
-    if request.tlog_upload {
-        return Err(exit::Usage(
-            "uploading to a transparency log is not available in this build of sigbox; pass \
-             --tlog-upload=false (cosign) or --no-tlog (sigbox) to sign offline"
-                .into(),
-        )
-        .into());
-    }
     let password = password::existing(&key_path.display().to_string())?;
     let signer = keyfile::read_private_key(key_path, &password)?;
-    let signed = if request.file.as_os_str() == "-" {
+    let mut signed = if request.file.as_os_str() == "-" {
         sign::sign_blob_with_key(signer.as_ref(), std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(&request.file)
@@ -132,7 +124,9 @@ pub fn execute(request: Request) -> anyhow::Result<ExitCode> {
         sign::sign_blob_with_key(signer.as_ref(), std::io::BufReader::new(file))
     }
     .with_context(|| format!("signing {}", request.file.display()))?;
-
+    if request.tlog_upload {
+        keyless::log_key_signature(&request, signer.public_key(), &mut signed)?;
+    }
     write_outputs(&request, &signed, None)
 }
 

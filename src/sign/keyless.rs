@@ -135,6 +135,31 @@ pub fn attest_keyless(
     Ok((bundle, leaf))
 }
 
+/// Records a key-based signature in the transparency log (cosign's default for
+/// `sign-blob --key`): uploads a hashedrekord entry carrying the public key, adds the entry
+/// to `signed`'s bundle and verifies the result with the key before returning it.
+pub fn log_key_signature(
+    http: &BlockingClient,
+    rekor_url: &str,
+    root: &TrustedRoot,
+    now: i64,
+    public_key: &crypto::PublicKey,
+    signed: &mut SignedBlob,
+) -> Result<(), Error> {
+    let proposal =
+        crate::rekor::client::hashedrekord_proposal(&signed.digest, &signed.signature, &public_key.to_pem());
+    let client = crate::rekor::client::Client::new(http.clone(), rekor_url);
+    let logged = client.create_entry(&proposal).map_err(Error::Log)?;
+    if let Some(material) = signed.bundle.verification_material.as_mut() {
+        material.tlog_entries = vec![logged.entry];
+    }
+    let checked = Checked::try_from(signed.bundle.clone()).map_err(Error::Bundle)?;
+    let options = Options { key: Some(public_key.clone()), ..Options::new(now) };
+    verify::verify(&checked, &Artifact::Digest(signed.digest.clone()), root, &Policy::any(), &options)
+        .map_err(Error::LogAnswer)?;
+    Ok(())
+}
+
 enum Content {
     Message(wire::MessageSignature),
     Dsse(wire::DsseEnvelope),

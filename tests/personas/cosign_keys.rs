@@ -177,11 +177,13 @@ fn import_key_pair_reencrypts_a_pem_key() {
 }
 
 #[test]
-fn tlog_upload_without_a_log_is_a_clear_error() {
+fn tlog_upload_to_an_unreachable_log_is_a_clear_error_and_writes_nothing() {
     let sb = signed_sandbox();
     sb.cosign()
-        .args(["sign-blob", "--key", "cosign.key", "artifact.txt"])
+        .args(["sign-blob", "--key", "cosign.key", "--rekor-url", "http://127.0.0.1:9"])
+        .args(["--bundle", "logged.json", "artifact.txt"])
         .env("COSIGN_PASSWORD", PASSWORD)
         .fails_with(1)
-        .stderr_has("--tlog-upload=false");
+        .stderr_has("transparency log http://127.0.0.1:9");
+    assert!(!sb.join("logged.json").exists());
 }

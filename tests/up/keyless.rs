@@ -372,3 +372,34 @@ fn sigstore_python_attestation_verifies_with_sigbox() {
     verify("attester@example.com").code(0);
     verify("someone@example.com").code(1);
 }
+
+#[test]
+fn key_signature_logged_in_the_instance_verifies_with_its_log_entry() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("a.txt", "key-signed and logged\n");
+    cosign(&sb, &up).args(["generate-key-pair"]).env("COSIGN_PASSWORD", "pw").succeeds();
+    cosign(&sb, &up)
+        .args(["sign-blob", "--key", "cosign.key", "--bundle", "a.sigstore.json", "a.txt"])
+        .env("COSIGN_PASSWORD", "pw")
+        .succeeds();
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.join("a.sigstore.json")).expect("bundle"))
+            .expect("json");
+    assert_eq!(bundle["verificationMaterial"]["tlogEntries"].as_array().map(Vec::len), Some(1));
+    // No --insecure-ignore-tlog: the SET, inclusion proof and checkpoint are checked.
+    let tc = up.trust_config();
+    let verify = |key: &str| {
+        cosign(&sb, &up)
+            .args(["verify-blob", "--key", key, "--trusted-root"])
+            .arg(&tc)
+            .args(["--bundle", "a.sigstore.json", "a.txt"])
+            .run()
+    };
+    verify("cosign.pub").code(0);
+    cosign(&sb, &up)
+        .args(["generate-key-pair", "--output-key-prefix", "other"])
+        .env("COSIGN_PASSWORD", "pw")
+        .succeeds();
+    verify("other.pub").code(1);
+}
