@@ -146,8 +146,11 @@ pub fn log_key_signature(
     public_key: &crypto::PublicKey,
     signed: &mut SignedBlob,
 ) -> Result<(), Error> {
-    let proposal =
-        crate::rekor::client::hashedrekord_proposal(&signed.digest, &signed.signature, &public_key.to_pem());
+    let proposal = crate::rekor::client::hashedrekord_proposal(
+        &signed.digest,
+        &signed.signature,
+        &public_key.to_pem(),
+    );
     let client = crate::rekor::client::Client::new(http.clone(), rekor_url);
     let logged = client.create_entry(&proposal).map_err(Error::Log)?;
     if let Some(material) = signed.bundle.verification_material.as_mut() {
@@ -155,8 +158,14 @@ pub fn log_key_signature(
     }
     let checked = Checked::try_from(signed.bundle.clone()).map_err(Error::Bundle)?;
     let options = Options { key: Some(public_key.clone()), ..Options::new(now) };
-    verify::verify(&checked, &Artifact::Digest(signed.digest.clone()), root, &Policy::any(), &options)
-        .map_err(Error::LogAnswer)?;
+    verify::verify(
+        &checked,
+        &Artifact::Digest(signed.digest.clone()),
+        root,
+        &Policy::any(),
+        &options,
+    )
+    .map_err(Error::LogAnswer)?;
     Ok(())
 }
 
