@@ -44,9 +44,9 @@ pub fn execute(request: &Request) -> anyhow::Result<ExitCode> {
     let signed = if request.file.as_os_str() == "-" {
         sign_blob_keyless(&prepared.http, &prepared.config(), std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&request.file)
+        let file = super::output::open_artifact(&request.file)
             .with_context(|| format!("opening {}", request.file.display()))?;
-        sign_blob_keyless(&prepared.http, &prepared.config(), std::io::BufReader::new(file))
+        sign_blob_keyless(&prepared.http, &prepared.config(), file)
     }
     .with_context(|| format!("signing {}", request.file.display()))?;
     write_outputs(request, &signed.blob, Some(&signed.certificate))

@@ -119,9 +119,9 @@ pub fn execute(request: Request) -> anyhow::Result<ExitCode> {
     let mut signed = if request.file.as_os_str() == "-" {
         sign::sign_blob_with_key(signer.as_ref(), std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&request.file)
+        let file = output::open_artifact(&request.file)
             .with_context(|| format!("opening {}", request.file.display()))?;
-        sign::sign_blob_with_key(signer.as_ref(), std::io::BufReader::new(file))
+        sign::sign_blob_with_key(signer.as_ref(), file)
     }
     .with_context(|| format!("signing {}", request.file.display()))?;
     if request.tlog_upload {

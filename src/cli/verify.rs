@@ -312,7 +312,7 @@ fn load_input(input: Option<&str>, bundle: &Checked) -> anyhow::Result<Input> {
             Content::MessageSignature { digest: Some(d), .. } => d.algorithm(),
             _ => HashAlgorithm::Sha256,
         };
-        let file = std::fs::File::open(path).with_context(|| format!("reading {input}"))?;
+        let file = output::open_artifact(path).with_context(|| format!("reading {input}"))?;
         return Ok(Input::Digest(
             digest_reader(algorithm, file).with_context(|| format!("reading {input}"))?,
         ));
