@@ -307,10 +307,9 @@ pub(super) fn internal(error: impl std::fmt::Display) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{ecdsa_der_to_fixed, public_key_to_jwk, EcdsaP256Signer, Signer};
+    use crate::crypto::{ecdsa_der_to_fixed, EcdsaP256Signer, Signer};
     use crate::encoding::{b64_encode, b64url_encode};
-    use crate::fulcio::ca::CaCurve;
-    use crate::fulcio::service::{self, CaSource, ServiceConfig};
+    use crate::fulcio::service;
     use crate::tlog;
     use serde_json::Value;
 
@@ -330,20 +329,7 @@ mod tests {
     fn fixture() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let issuer_key = EcdsaP256Signer::generate();
-        let mut jwk = public_key_to_jwk(issuer_key.public_key()).expect("jwk");
-        jwk["kid"] = "k1".into();
-        let jwks = dir.path().join("jwks.json");
-        std::fs::write(&jwks, json!({"keys": [jwk]}).to_string()).expect("jwks");
-        let config = json!({"OIDCIssuers": {ISSUER: {"Type": "email", "JWKSFile": jwks}}});
-        let api = service::open(
-            ServiceConfig {
-                data_dir: dir.path().join("data"),
-                oidc: OidcConfig::from_json(config.to_string().as_bytes()).expect("config"),
-                ca: CaSource::Generated { curve: CaCurve::P256 },
-            },
-            clock,
-        )
-        .expect("opens");
+        let api = service::open_for_test(dir.path(), ISSUER, &issuer_key, clock);
         Fixture { _dir: dir, api, issuer_key }
     }
 

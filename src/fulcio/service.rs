@@ -141,6 +141,31 @@ fn load_or_create_ct_key(dir: &Path) -> Result<Arc<dyn Signer>, Error> {
     Ok(signer)
 }
 
+/// Test support: a CA in `dir` that trusts one email issuer, `issuer`, whose key set is a
+/// static JWKS holding `issuer_key` under kid `k1`.
+#[cfg(test)]
+pub(crate) fn open_for_test(
+    dir: &Path,
+    issuer: &str,
+    issuer_key: &dyn Signer,
+    clock: fn() -> i64,
+) -> FulcioApi {
+    let mut jwk = crypto::public_key_to_jwk(issuer_key.public_key()).expect("jwk");
+    jwk["kid"] = "k1".into();
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, serde_json::json!({"keys": [jwk]}).to_string()).expect("jwks");
+    let config = serde_json::json!({"OIDCIssuers": {issuer: {"Type": "email", "JWKSFile": jwks}}});
+    open(
+        ServiceConfig {
+            data_dir: dir.join("data"),
+            oidc: OidcConfig::from_json(config.to_string().as_bytes()).expect("config"),
+            ca: CaSource::Generated { curve: CaCurve::P256 },
+        },
+        clock,
+    )
+    .expect("opens")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
