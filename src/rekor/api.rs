@@ -120,6 +120,16 @@ impl Api {
     }
 
     fn retrieve(&self, req: &Request) -> Result<Response> {
+        /// Retrieval answers with the entries that exist and skips unknown ones.
+        fn push_found(out: &mut Vec<Value>, found: Result<crate::rekor::EntryView>) -> Result<()> {
+            match found {
+                Ok(view) => out.push(view.to_map()),
+                Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+            Ok(())
+        }
+
         let value: Value = serde_json::from_slice(&req.body)
             .map_err(|e| Error::BadRequest(format!("request body is not JSON: {e}")))?;
         let mut out = Vec::new();
@@ -128,22 +138,14 @@ impl Api {
             for id in ids {
                 let id =
                     id.as_str().ok_or(Error::BadRequest("entryUUIDs holds a non-string".into()))?;
-                match self.log.entry_by_uuid(id) {
-                    Ok(view) => out.push(view.to_map()),
-                    Err(Error::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
+                push_found(&mut out, self.log.entry_by_uuid(id))?;
             }
         } else if let Some(indexes) = value.get("logIndexes").and_then(Value::as_array) {
             check_count(indexes.len(), "logIndexes")?;
             for i in indexes {
                 let i =
                     i.as_u64().ok_or(Error::BadRequest("logIndexes holds a non-integer".into()))?;
-                match self.log.entry_by_index(i) {
-                    Ok(view) => out.push(view.to_map()),
-                    Err(Error::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
+                push_found(&mut out, self.log.entry_by_index(i))?;
             }
         } else if let Some(entries) = value.get("entries").and_then(Value::as_array) {
             check_count(entries.len(), "entries")?;
