@@ -47,28 +47,7 @@ struct Args {
     #[arg(long, default_value_t = 128 * 1024)]
     max_body: usize,
     #[command(flatten)]
-    tls: TlsArgs,
-}
-
-/// `--tls-cert` / `--tls-key`: serve HTTPS (rustls) instead of plain HTTP.
-#[derive(Debug, Clone, clap::Args)]
-pub(crate) struct TlsArgs {
-    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-}
-
-impl TlsArgs {
-    /// The rustls configuration, if TLS was asked for.
-    pub(crate) fn load(&self) -> anyhow::Result<Option<crate::http::TlsConfig>> {
-        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else { return Ok(None) };
-        let read =
-            |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-        Ok(Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?))
-    }
+    tls: super::lifecycle::TlsArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

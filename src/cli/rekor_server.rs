@@ -42,12 +42,8 @@ struct Args {
     /// Do not log the key-signed genesis entry at index 0 of a new log.
     #[arg(long)]
     no_genesis: bool,
-    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    tls: super::lifecycle::TlsArgs,
     /// Run a Rekor v2 log instead: `POST /api/v2/log/entries` (hashedrekord 0.0.2), tiles
     /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
     #[arg(long)]
@@ -57,14 +53,7 @@ struct Args {
 /// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let read =
-                |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-            Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?)
-        }
-        _ => None,
-    };
+    let tls = args.tls.load()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sigbox-rekor")
