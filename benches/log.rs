@@ -108,7 +108,7 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize) {
     };
     let idle_rss = vm_rss_kib(pid);
     let raw: usize = proposals.iter().map(|p| canonicalize_proposed(p).unwrap().body.len()).sum();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+    let http = sigbox::http::builder().pool_max_idle_per_host(clients).build().unwrap();
     let n = proposals.len();
     let (server_cpu0, self_cpu0) = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
     let start = Instant::now();
@@ -202,7 +202,7 @@ fn proof_lookup(template: &serde_json::Value, size: u64) {
             commit.entries.push(CommittedEntry {
                 index: i,
                 leaf_hash: leaf,
-                record: record.to_bytes(),
+                record: record.to_bytes().unwrap(),
                 search_keys: keys,
             });
         }
@@ -216,6 +216,15 @@ fn proof_lookup(template: &serde_json::Value, size: u64) {
         size as f64 / fill.as_secs_f64()
     );
     let root = range.root();
+    // Cold: a fresh sled instance (empty cache) and, where allowed (root), an empty OS page
+    // cache, so every tile read of the first pass may go to the disk.
+    drop(store);
+    let dropped = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
+    println!(
+        "reopened the store; OS page cache {}",
+        if dropped { "dropped" } else { "NOT dropped (not permitted)" }
+    );
+    let store = LogStore::open(&dir.path().join("db")).unwrap();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut lat = Vec::new();
     let probes = 20_000;
@@ -235,7 +244,7 @@ fn proof_lookup(template: &serde_json::Value, size: u64) {
             tlog::verify_inclusion(index, size, &leaf, &proof, &root).unwrap();
         }
     }
-    report(&format!("inclusion_proof at {size} entries (sled)"), probes, start.elapsed(), lat);
+    report(&format!("inclusion_proof at {size} entries (cold)"), probes, start.elapsed(), lat);
     // The same indices again: every node is now in sled's cache, so what remains of the
     // tail is CPU contention rather than page reads.
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;

@@ -27,6 +27,15 @@ impl HashAlgorithm {
         }
     }
 
+    /// The same algorithm in aws-lc (for verifying and signing bare digests).
+    pub(crate) fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
+        match self {
+            HashAlgorithm::Sha256 => &aws_lc_rs::digest::SHA256,
+            HashAlgorithm::Sha384 => &aws_lc_rs::digest::SHA384,
+            HashAlgorithm::Sha512 => &aws_lc_rs::digest::SHA512,
+        }
+    }
+
     /// The protobuf-specs enum name (`SHA2_256`, ...).
     pub fn proto_name(self) -> &'static str {
         match self {

@@ -190,7 +190,7 @@ mod tests {
                 let _ = stopped.await;
             }));
 
-        let http = reqwest::blocking::Client::new();
+        let http = crate::http::blocking_builder().build().expect("a default HTTP client builds");
         let t = NOW;
         let claims = json!({"iss": ISSUER, "sub": "s", "aud": "sigstore", "iat": t,
             "exp": t + 60, "email": "a@example.com", "email_verified": true});

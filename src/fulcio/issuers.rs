@@ -215,7 +215,8 @@ mod tests {
         std::fs::write(&path, jwks("k1")).expect("write");
         let issuer = config(serde_json::json!({"OIDCIssuers": {"https://issuer.test": {
             "Type": "email", "JWKSFile": path}}}));
-        let keys = IssuerKeys::new(reqwest::Client::new());
+        let keys =
+            IssuerKeys::new(crate::http::builder().build().expect("a default HTTP client builds"));
         let set = keys.keys(&issuer, Some("k1")).await.expect("keys");
         assert!(set.has_kid("k1"));
         // Within the refresh interval the cached copy answers even if the file is gone.
@@ -228,7 +229,8 @@ mod tests {
         // Port 9 on loopback: nothing listens there, so the connection is refused at once.
         let issuer = config(serde_json::json!({"OIDCIssuers": {"https://issuer.test": {
             "IssuerURL": "http://127.0.0.1:9", "Type": "email"}}}));
-        let keys = IssuerKeys::new(reqwest::Client::new());
+        let keys =
+            IssuerKeys::new(crate::http::builder().build().expect("a default HTTP client builds"));
         assert!(matches!(keys.keys(&issuer, None).await, Err(Error::Fetch { .. })));
         match keys.keys(&issuer, None).await {
             Err(Error::RecentlyFailed { reason, .. }) => assert!(reason.contains("fetching")),

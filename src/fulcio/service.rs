@@ -110,7 +110,7 @@ pub fn open(config: ServiceConfig, clock: fn() -> i64) -> Result<FulcioApi, Erro
     let store = LogStore::open(&store_dir)
         .map_err(|source| Error::Store { path: store_dir.display().to_string(), source })?;
     let ct = CtLog::open(store, ct_key)?;
-    let client = reqwest::Client::builder()
+    let client = crate::http::builder()
         .timeout(FETCH_TIMEOUT)
         .connect_timeout(FETCH_TIMEOUT)
         .build()

@@ -12,7 +12,9 @@ mod message;
 mod server;
 mod tls;
 
-pub use client::{blocking_client, blocking_client_with_ca, BlockingClient};
+pub use client::{
+    blocking_builder, blocking_client, blocking_client_with_ca, builder, BlockingClient,
+};
 pub use error::{Error, Result};
 pub use hyper::{Method, StatusCode};
 pub use message::{query_param, Request, Response};

@@ -1,4 +1,4 @@
-//! Server-side TLS: a rustls configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1 ALPN)
+//! Server-side TLS: a rustls configuration (aws-lc provider, TLS 1.2 and 1.3, HTTP/1.1 ALPN)
 //! from a PEM certificate chain and a PEM private key.
 
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<TlsConfig> {
     let key = rustls_pemfile::private_key(&mut &key_pem[..])
         .map_err(|e| Error::Tls(format!("reading the private key PEM: {e}")))?
         .ok_or_else(|| Error::Tls("the key file holds no private key block".into()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(format!("protocol versions: {e}")))?

@@ -34,10 +34,8 @@ pub enum TokenSubject {
 pub fn request_token(issuer_url: &str, who: &TokenSubject) -> Result<String, ClientError> {
     let url = format!("{}/token", issuer_url.trim_end_matches('/'));
     let error = |source| ClientError::Request { url: url.clone(), source };
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(error)?;
+    let client =
+        crate::http::blocking_builder().timeout(Duration::from_secs(30)).build().map_err(error)?;
     let (field, value) = match who {
         TokenSubject::Email(e) => ("email", e.as_str()),
         TokenSubject::Subject(s) => ("subject", s.as_str()),

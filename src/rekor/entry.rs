@@ -10,7 +10,11 @@ use crate::crypto::Signer;
 use crate::encoding::{b64_decode, b64_encode, hex_encode};
 use crate::tlog::Hash;
 
-/// What the store keeps per entry (JSON bytes of this struct).
+/// What the store keeps per entry.
+///
+/// Stored in binary (see [`Record::to_bytes`]): the body and SET as raw bytes, not base64
+/// in JSON as the API shows them, which keeps a stored entry at about its body's size.
+/// Records written as JSON by earlier versions still read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// base64 of the canonical body.
@@ -45,15 +49,48 @@ impl Record {
         Record { body: b64_encode(body), integrated_time: 0, log_index, set: String::new() }
     }
 
-    /// Reads stored bytes. Errors: [`Error::Storage`] (corrupt record).
+    /// Reads stored bytes (binary, or the JSON of earlier versions).
+    ///
+    /// Errors: [`Error::Storage`] (corrupt record).
     pub fn from_bytes(bytes: &[u8]) -> Result<Record> {
-        serde_json::from_slice(bytes)
-            .map_err(|_| crate::store::Error::Corrupt("entry record").into())
+        let corrupt = || Error::from(crate::store::Error::Corrupt("entry record"));
+        match bytes.split_first() {
+            Some((&RECORD_V2, rest)) => {
+                let (time, rest) = rest.split_first_chunk::<8>().ok_or_else(corrupt)?;
+                let (index, rest) = rest.split_first_chunk::<8>().ok_or_else(corrupt)?;
+                let (set_len, rest) = rest.split_first_chunk::<2>().ok_or_else(corrupt)?;
+                let set_len = usize::from(u16::from_be_bytes(*set_len));
+                let (set, body) = rest.split_at_checked(set_len).ok_or_else(corrupt)?;
+                Ok(Record {
+                    body: b64_encode(body),
+                    integrated_time: i64::from_be_bytes(*time),
+                    log_index: u64::from_be_bytes(*index),
+                    set: b64_encode(set),
+                })
+            }
+            Some((b'{', _)) => serde_json::from_slice(bytes).map_err(|_| corrupt()),
+            _ => Err(corrupt()),
+        }
     }
 
-    /// The bytes to store.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a struct of strings and integers serializes")
+    /// The bytes to store: a version byte, integrated time and log index (8 bytes each,
+    /// big-endian), the SET's length (2 bytes) and bytes, then the body.
+    ///
+    /// Errors: [`Error::Storage`] if the body or SET is not base64 (never the case for a
+    /// record made by [`Record::new`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let corrupt = || Error::from(crate::store::Error::Corrupt("entry record"));
+        let body = b64_decode(&self.body).ok_or_else(corrupt)?;
+        let set = b64_decode(&self.set).ok_or_else(corrupt)?;
+        let set_len = u16::try_from(set.len()).map_err(|_| corrupt())?;
+        let mut out = Vec::with_capacity(19 + set.len() + body.len());
+        out.push(RECORD_V2);
+        out.extend_from_slice(&self.integrated_time.to_be_bytes());
+        out.extend_from_slice(&self.log_index.to_be_bytes());
+        out.extend_from_slice(&set_len.to_be_bytes());
+        out.extend_from_slice(&set);
+        out.extend_from_slice(&body);
+        Ok(out)
     }
 
     /// The canonical body bytes (the leaf).
@@ -61,6 +98,9 @@ impl Record {
         b64_decode(&self.body).ok_or(crate::store::Error::Corrupt("entry body").into())
     }
 }
+
+/// First byte of a binary record (JSON records start with `{`).
+const RECORD_V2: u8 = 2;
 
 /// The SET payload: RFC 8785 JSON of `{body, integratedTime, logID, logIndex}`.
 ///
@@ -219,7 +259,17 @@ mod tests {
         let sig = b64_decode(&r.set).unwrap();
         let key = signer.public_key();
         assert!(key.verify(key.default_scheme(), &payload, &sig).is_ok());
-        assert_eq!(Record::from_bytes(&r.to_bytes()).unwrap(), r);
+        assert_eq!(Record::from_bytes(&r.to_bytes().unwrap()).unwrap(), r);
+        // Records stored as JSON by earlier versions still read.
+        assert_eq!(Record::from_bytes(&serde_json::to_vec(&r).unwrap()).unwrap(), r);
+        let v2 = Record::without_set(b"{}", 9);
+        assert_eq!(Record::from_bytes(&v2.to_bytes().unwrap()).unwrap(), v2);
+        for bad in [&b""[..], b"\x02short", b"x", b"{\"body\":1}"] {
+            assert!(Record::from_bytes(bad).is_err(), "{bad:?}");
+        }
+        let mut long_set = r.to_bytes().unwrap();
+        long_set[17..19].copy_from_slice(&9999u16.to_be_bytes());
+        assert!(Record::from_bytes(&long_set).is_err());
     }
 
     #[test]

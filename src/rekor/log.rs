@@ -413,7 +413,7 @@ fn integrate(
             commit.entries.push(CommittedEntry {
                 index,
                 leaf_hash: leaf,
-                record: record.to_bytes(),
+                record: record.to_bytes()?,
                 search_keys: entry.search_keys,
             });
             accepted.push((reply, index));

@@ -1,14 +1,27 @@
 //! The sled-backed log: one tree, prefixed keys, atomic batches, flush before acknowledge.
 //!
-//! Key layout (all integers big-endian, so sled iterates in index order):
-//! `e<index:8>` → record bytes; `l<leaf hash:32>` → index; `n<level:1><index:8>` → node hash;
-//! `s<key bytes>\0<index:8>` → empty (search index); `m<name>` → metadata (`size`,
-//! `checkpoint`, and whatever the caller stores with [`LogStore::set_meta`]).
+//! Key layout (format 2; all integers big-endian, so sled iterates in index order):
+//! `e<index:8>` → record bytes; `l<leaf hash:32>` → index; `t<tile level:1><tile index:8>`
+//! → a 4-high hash tile with its inner rows ([`super::tile`]); `s<SHA-256(key)[..16]><index:8>`
+//! → empty (search index); `m<name>` → metadata (`size`, `checkpoint`, `format`, and
+//! whatever the caller stores with [`LogStore::set_meta`]).
+//!
+//! Why tiles rather than a key per node: an inclusion proof at a million entries needs
+//! twenty nodes but only five tiles, so a cold proof costs five page reads instead of
+//! twenty, and the tree takes 1/16th of the keys. Why hashed search keys: a key is an
+//! email, a digest or a key fingerprint of up to hundreds of bytes, stored once per entry;
+//! 16 bytes of its SHA-256 identify it just as well (a false match needs a 2^128 search).
+//! Format 1 (one key per node, search keys in clear) is converted on open.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::tile::{self, Address, TileRows};
 use super::{Error, Result};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
+
+/// The layout [`LogStore::open`] writes (see the module documentation).
+const FORMAT: u8 = 2;
 
 /// A Merkle log stored in sled.
 #[derive(Debug, Clone)]
@@ -43,17 +56,71 @@ pub struct Commit {
 
 impl LogStore {
     /// Opens (or creates) the database in directory `path`.
+    ///
+    /// A store written in an older layout is converted first, in one atomic batch.
     pub fn open(path: &Path) -> Result<Self> {
         let db = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open()?;
-        let tree = db.open_tree("log")?;
-        Ok(LogStore { db, tree })
+        Self::init(db)
     }
 
     /// A throwaway in-memory database (tests).
     pub fn temporary() -> Result<Self> {
-        let db = sled::Config::new().temporary(true).open()?;
+        Self::init(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn init(db: sled::Db) -> Result<Self> {
         let tree = db.open_tree("log")?;
-        Ok(LogStore { db, tree })
+        let store = LogStore { db, tree };
+        match store.tree.get(meta_key("format"))?.as_deref() {
+            Some([FORMAT]) => {}
+            Some(_) => return Err(Error::Corrupt("store format (written by a newer sigbox?)")),
+            None if store.tree.get(meta_key("size"))?.is_some() => store.upgrade_from_format_1()?,
+            None => {
+                store.tree.insert(meta_key("format"), &[FORMAT])?;
+                store.db.flush()?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Converts format 1 (a key per node, search keys in clear) to the current layout.
+    fn upgrade_from_format_1(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
+        for item in self.tree.scan_prefix(b"n") {
+            let (k, v) = item?;
+            let (level, index) = match (k.get(1), k.get(2..).and_then(read_u64)) {
+                (Some(level), Some(index)) if k.len() == 10 => (*level, index),
+                _ => return Err(Error::Corrupt("format 1 tree node key")),
+            };
+            let hash: Hash = v.as_ref().try_into().map_err(|_| Error::Corrupt("tree node"))?;
+            let at = Address::of(NodeId { level, index });
+            // Keys iterate by (level, index), so each row fills in order.
+            if !tiles.entry((at.tile_level, at.tile_index)).or_default().push(at.row, at.pos, hash)
+            {
+                return Err(Error::Corrupt("format 1 tree nodes (gap)"));
+            }
+            batch.remove(k);
+        }
+        for ((level, index), rows) in &tiles {
+            let bytes = rows.encode().ok_or(Error::Corrupt("format 1 tree nodes (ragged)"))?;
+            batch.insert(tile_key(*level, *index).to_vec(), bytes);
+        }
+        for item in self.tree.scan_prefix(b"s") {
+            let (k, _) = item?;
+            let split = k.len().checked_sub(9).filter(|at| k.get(*at) == Some(&0));
+            let at = split.ok_or(Error::Corrupt("format 1 search key"))?;
+            let index = read_u64(&k[at + 1..]).ok_or(Error::Corrupt("format 1 search key"))?;
+            let key = std::str::from_utf8(&k[1..at])
+                .map_err(|_| Error::Corrupt("format 1 search key"))?;
+            batch.remove(k.clone());
+            batch.insert(search_key(key, index).to_vec(), &[][..]);
+        }
+        batch.insert(meta_key("format"), &[FORMAT]);
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        tracing::info!(tiles = tiles.len(), "log store converted to format {FORMAT}");
+        Ok(())
     }
 
     /// Number of committed entries.
@@ -98,12 +165,31 @@ impl LogStore {
             batch.insert(entry_key(e.index).to_vec(), e.record.as_slice());
             batch.insert(leaf_key(&e.leaf_hash).to_vec(), &e.index.to_be_bytes()[..]);
             for k in &e.search_keys {
-                batch.insert(search_key(k, e.index), &[][..]);
+                batch.insert(search_key(k, e.index).to_vec(), &[][..]);
             }
             next += 1;
         }
+        // Nodes come in creation order, so each tile row grows at its end.
+        let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
         for (id, hash) in &commit.nodes {
-            batch.insert(node_key(*id).to_vec(), &hash[..]);
+            let at = Address::of(*id);
+            let key = (at.tile_level, at.tile_index);
+            let rows = match tiles.entry(key) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(match self.tree.get(tile_key(key.0, key.1))? {
+                        Some(bytes) => TileRows::decode(&bytes).ok_or(Error::Corrupt("tile"))?,
+                        None => TileRows::default(),
+                    })
+                }
+            };
+            if !rows.push(at.row, at.pos, *hash) {
+                return Err(Error::Corrupt("tree node out of order for its tile"));
+            }
+        }
+        for ((level, index), rows) in &tiles {
+            let bytes = rows.encode().ok_or(Error::Corrupt("tile rows after commit"))?;
+            batch.insert(tile_key(*level, *index).to_vec(), bytes);
         }
         batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
         batch.insert(meta_key("checkpoint"), commit.checkpoint.as_bytes());
@@ -137,15 +223,12 @@ impl LogStore {
 
     /// The indices of entries stored under search key `key` (exact match), ascending.
     pub fn search(&self, key: &str) -> Result<Vec<u64>> {
-        let mut prefix = Vec::with_capacity(key.len() + 2);
-        prefix.push(b's');
-        prefix.extend_from_slice(key.as_bytes());
-        prefix.push(0);
+        let prefix = &search_key(key, 0)[..SEARCH_PREFIX];
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(&prefix) {
+        for item in self.tree.scan_prefix(prefix) {
             let (k, _) = item?;
             let idx =
-                k.get(prefix.len()..).and_then(read_u64).ok_or(Error::Corrupt("search key"))?;
+                k.get(SEARCH_PREFIX..).and_then(read_u64).ok_or(Error::Corrupt("search key"))?;
             out.push(idx);
         }
         Ok(out)
@@ -154,21 +237,38 @@ impl LogStore {
     /// The hash of a stored perfect node. Errors: [`Error::Tree`] with
     /// [`tlog::Error::MissingNode`] when absent.
     pub fn node(&self, id: NodeId) -> Result<Hash> {
-        let v = self
-            .tree
-            .get(node_key(id))?
-            .ok_or(tlog::Error::MissingNode { level: id.level, index: id.index })?;
-        v.as_ref().try_into().map_err(|_| Error::Corrupt("tree node"))
+        let missing = || tlog::Error::MissingNode { level: id.level, index: id.index };
+        let at = Address::of(id);
+        let bytes = self.tree.get(tile_key(at.tile_level, at.tile_index))?.ok_or_else(missing)?;
+        // `node_in` checks the tile's length against its width before slicing.
+        Ok(tile::node_in(&bytes, at.row, at.pos).ok_or_else(missing)?)
     }
 
-    /// The hashes of nodes `first..end` at tree `level` (a tlog-tiles tile), as many as exist.
+    /// The hashes of nodes `first..end` at tree `level` (a multiple of 8: a tlog-tiles
+    /// tile's own row), as many as exist in order from `first`.
     pub fn level_nodes(&self, level: u8, first: u64, end: u64) -> Result<Vec<Hash>> {
         let mut out = Vec::new();
-        let lo = node_key(NodeId { level, index: first });
-        let hi = node_key(NodeId { level, index: end });
+        if level % tile::HEIGHT != 0 || first >= end {
+            return Ok(out);
+        }
+        let tile_level = level / tile::HEIGHT;
+        let lo = tile_key(tile_level, first / tile::WIDTH);
+        let hi = tile_key(tile_level, (end - 1) / tile::WIDTH + 1);
+        let mut want = first;
         for item in self.tree.range(lo..hi) {
-            let (_, v) = item?;
-            out.push(v.as_ref().try_into().map_err(|_| Error::Corrupt("tree node"))?);
+            let (k, bytes) = item?;
+            let tile_index = k.get(2..).and_then(read_u64).ok_or(Error::Corrupt("tile key"))?;
+            let start = tile_index * tile::WIDTH;
+            if start > want || want - start >= tile::WIDTH {
+                break; // a gap: nodes from here on are not stored
+            }
+            let (from, to) = ((want - start) as usize, (end - start).min(tile::WIDTH) as usize);
+            let row = tile::row0(&bytes, from, to).ok_or(Error::Corrupt("tile"))?;
+            want += row.len() as u64;
+            out.extend(row);
+            if want < start + to as u64 {
+                break; // a partial tile ends the stored row
+            }
         }
         Ok(out)
     }
@@ -206,19 +306,21 @@ fn leaf_key(hash: &Hash) -> [u8; 33] {
     k
 }
 
-fn node_key(id: NodeId) -> [u8; 10] {
-    let mut k = [b'n'; 10];
-    k[1] = id.level;
-    k[2..].copy_from_slice(&id.index.to_be_bytes());
+fn tile_key(level: u8, index: u64) -> [u8; 10] {
+    let mut k = [b't'; 10];
+    k[1] = level;
+    k[2..].copy_from_slice(&index.to_be_bytes());
     k
 }
 
-fn search_key(key: &str, index: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(key.len() + 10);
-    k.push(b's');
-    k.extend_from_slice(key.as_bytes());
-    k.push(0);
-    k.extend_from_slice(&index.to_be_bytes());
+/// Length of a search key's prefix: `s` and 16 bytes of the key's SHA-256.
+const SEARCH_PREFIX: usize = 17;
+
+fn search_key(key: &str, index: u64) -> [u8; SEARCH_PREFIX + 8] {
+    let mut k = [b's'; SEARCH_PREFIX + 8];
+    let d = crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, key.as_bytes());
+    k[1..SEARCH_PREFIX].copy_from_slice(&d.as_bytes()[..SEARCH_PREFIX - 1]);
+    k[SEARCH_PREFIX..].copy_from_slice(&index.to_be_bytes());
     k
 }
 
@@ -236,7 +338,7 @@ fn read_u64(bytes: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tlog::{hash_leaf, inclusion_proof, verify_inclusion};
+    use crate::tlog::{hash_leaf, inclusion_proof, verify_inclusion, NodeStore as _};
 
     fn commit_leaves(store: &LogStore, range: &mut CompactRange, datas: &[&[u8]]) -> Commit {
         let mut commit = Commit::default();
@@ -296,6 +398,102 @@ mod tests {
         assert!(matches!(store.commit(&bad), Err(Error::OutOfSequence { got: 5, want: 1 })));
         assert_eq!(store.size().unwrap(), 1);
         assert_eq!(store.checkpoint().unwrap().as_deref(), Some("size 1"));
+    }
+
+    #[test]
+    fn proofs_and_tiles_agree_with_an_in_memory_tree_across_tile_levels() {
+        // 70,000 leaves reach tile level 2 (65,536 = 256^2); uneven batches cross tile edges.
+        let store = LogStore::temporary().unwrap();
+        let mut reference = tlog::MemoryNodeStore::new();
+        let mut range = CompactRange::new();
+        let mut n = 0u64;
+        let mut batch = 1u64;
+        while n < 70_000 {
+            let mut commit = Commit::default();
+            for i in n..(n + batch).min(70_000) {
+                let leaf = hash_leaf(&i.to_be_bytes());
+                reference.append(leaf).unwrap();
+                range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
+                commit.entries.push(CommittedEntry {
+                    index: i,
+                    leaf_hash: leaf,
+                    record: vec![],
+                    search_keys: vec![],
+                });
+            }
+            n += commit.entries.len() as u64;
+            commit.checkpoint = n.to_string();
+            store.commit(&commit).unwrap();
+            batch = batch * 7 % 1013 + 1;
+        }
+        assert_eq!(store.compact_range().unwrap().root(), reference.root());
+        for index in [0, 1, 255, 256, 65_535, 65_536, 69_999] {
+            for size in [index + 1, 65_536, 70_000] {
+                if size <= index {
+                    continue;
+                }
+                let got = inclusion_proof(index, size, |id| store.node(id)).unwrap();
+                let want = inclusion_proof(index, size, |id| reference.node(id)).unwrap();
+                assert_eq!(got, want, "proof for {index} at {size}");
+            }
+        }
+        let got = tlog::consistency_proof(300, 70_000, |id| store.node(id)).unwrap();
+        let want = tlog::consistency_proof(300, 70_000, |id| reference.node(id)).unwrap();
+        assert_eq!(got, want);
+        // Tile rows as the tlog-tiles endpoint serves them: level 8, partial last tile.
+        let nodes = store.level_nodes(8, 256, 512).unwrap();
+        let want: Vec<Hash> =
+            (256..273).map(|i| reference.node(NodeId { level: 8, index: i }).unwrap()).collect();
+        assert_eq!(nodes, want, "70,000 >> 8 = 273 nodes at level 8");
+        assert_eq!(store.level_nodes(0, 69_888, 70_144).unwrap().len(), 112);
+        assert!(store.level_nodes(3, 0, 4).unwrap().is_empty(), "not a tile row");
+    }
+
+    #[test]
+    fn a_format_1_store_is_converted_on_open_and_keeps_its_proofs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reference = tlog::MemoryNodeStore::new();
+        {
+            // The old layout, written by hand: a key per node, search keys in clear.
+            let db = sled::Config::new().path(dir.path()).open().unwrap();
+            let tree = db.open_tree("log").unwrap();
+            let mut range = CompactRange::new();
+            for i in 0..600u64 {
+                let leaf = hash_leaf(&i.to_be_bytes());
+                reference.append(leaf).unwrap();
+                range
+                    .append(leaf, |id, h| {
+                        let mut k = vec![b'n', id.level];
+                        k.extend_from_slice(&id.index.to_be_bytes());
+                        tree.insert(k, &h[..]).unwrap();
+                    })
+                    .unwrap();
+                tree.insert(entry_key(i), i.to_string().as_bytes()).unwrap();
+                tree.insert(leaf_key(&leaf), &i.to_be_bytes()[..]).unwrap();
+                let mut k = b"s".to_vec();
+                k.extend_from_slice(format!("old-key-{}", i % 3).as_bytes());
+                k.push(0);
+                k.extend_from_slice(&i.to_be_bytes());
+                tree.insert(k, &[][..]).unwrap();
+            }
+            tree.insert(meta_key("size"), &600u64.to_be_bytes()[..]).unwrap();
+            db.flush().unwrap();
+        }
+        let store = LogStore::open(dir.path()).unwrap();
+        assert_eq!(store.size().unwrap(), 600);
+        assert_eq!(store.compact_range().unwrap().root(), reference.root());
+        let got = inclusion_proof(517, 600, |id| store.node(id)).unwrap();
+        assert_eq!(got, inclusion_proof(517, 600, |id| reference.node(id)).unwrap());
+        assert_eq!(
+            store.search("old-key-2").unwrap(),
+            (0..600).filter(|i| i % 3 == 2).collect::<Vec<_>>()
+        );
+        assert_eq!(store.entry(7).unwrap().as_deref(), Some(&b"7"[..]));
+        assert_eq!(store.tree.scan_prefix(b"n").count(), 0, "old node keys are gone");
+        drop(store);
+        // Opening again finds format 2 and changes nothing.
+        let store = LogStore::open(dir.path()).unwrap();
+        assert_eq!(store.compact_range().unwrap().root(), reference.root());
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! L2 durable storage: the only module that touches `sled`.
 //!
-//! [`LogStore`] keeps a Merkle log's entries, its leaf-hash → index map, every perfect tree
-//! node, the latest signed checkpoint and a search index, all in one sled tree with key
+//! [`LogStore`] keeps a Merkle log's entries, its leaf-hash → index map, the tree as C2SP
+//! hash tiles (with their inner rows, so every perfect node is stored), the latest signed checkpoint and a search index, all in one sled tree with key
 //! prefixes so that one batch is applied atomically. [`LogStore::commit`] writes a whole
 //! batch and flushes it to disk before returning: callers acknowledge entries only after it
 //! returns (flush-before-ack). The store knows nothing about Rekor: records are opaque bytes.
 
 mod error;
 mod log_store;
+mod tile;
 
 pub use error::{Error, Result};
 pub use log_store::{Commit, CommittedEntry, LogStore};

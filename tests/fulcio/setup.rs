@@ -114,7 +114,7 @@ impl Setup {
         let issuer = start_issuer(dir.path());
         let config = email_config(&issuer.url, json!({}));
         let fulcio = start_fulcio(dir.path(), "ca", &config, &["--ca-curve", curve], &[]);
-        let http = reqwest::blocking::Client::builder()
+        let http = sigbox::http::blocking_builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("client");

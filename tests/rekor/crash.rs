@@ -20,10 +20,8 @@ fn rekor_kill_9_under_load_loses_no_acknowledged_entry() {
         let acked = acked.clone();
         let url = url.clone();
         workers.push(std::thread::spawn(move || {
-            let http = reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap();
+            let http =
+                sigbox::http::blocking_builder().timeout(Duration::from_secs(5)).build().unwrap();
             let s = signer();
             for i in 0.. {
                 let proposal = hashedrekord(&s, format!("worker {w} entry {i}").as_bytes());

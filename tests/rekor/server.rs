@@ -79,7 +79,7 @@ impl Drop for RekorServer {
 
 /// A blocking HTTP client with a generous timeout.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+    sigbox::http::blocking_builder().timeout(Duration::from_secs(60)).build().unwrap()
 }
 
 /// A hashedrekord proposal for `artifact`, signed by `signer`.

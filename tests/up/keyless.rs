@@ -124,7 +124,7 @@ fn restart_keeps_keys_and_log_and_the_new_checkpoint_is_consistent() {
     let up = Up::start(&state);
     sb.write("a.txt", "before restart\n");
     cosign(&sb, &up).args(["sign-blob", "--bundle", "a.sigstore.json", "a.txt"]).succeeds();
-    let http = reqwest::blocking::Client::new();
+    let http = sigbox::http::blocking_builder().build().unwrap();
     let before: serde_json::Value = http
         .get(format!("{}/api/v1/log", up.rekor_url))
         .send()

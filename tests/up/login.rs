@@ -52,7 +52,7 @@ fn authorization_code_flow_with_pkce_and_loopback_redirect_gets_a_token() {
     let browser = |url: &str| {
         let url = url.to_string();
         std::thread::spawn(move || {
-            let no_redirects = reqwest::blocking::Client::builder()
+            let no_redirects = sigbox::http::blocking_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client");
