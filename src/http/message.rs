@@ -41,6 +41,11 @@ impl Response {
         Response::bytes(status, "application/json", value.to_string().into_bytes())
     }
 
+    /// A JSON response from bytes already serialized.
+    pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+        Response::bytes(status, "application/json", body)
+    }
+
     /// A response with the given content type.
     pub fn bytes(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response {
         Response { status, headers: vec![("content-type".into(), content_type.into())], body }

@@ -48,7 +48,10 @@ impl Api {
             "/api/v1/log/entries" if post => self.create(req).await,
             "/api/v1/log/entries" if get => {
                 let index = required_u64(req, "logIndex")?;
-                Ok(Response::json(StatusCode::OK, &self.log.entry_by_index(index)?.to_map()))
+                Ok(Response::json_bytes(
+                    StatusCode::OK,
+                    self.log.entry_by_index(index)?.to_map_json(),
+                ))
             }
             "/api/v1/log/entries/retrieve" if post => self.retrieve(req),
             "/api/v1/index/retrieve" if post => self.search(req),
@@ -72,7 +75,7 @@ impl Api {
             )),
             _ if get && path.starts_with("/api/v1/log/entries/") => {
                 let id = &path["/api/v1/log/entries/".len()..];
-                Ok(Response::json(StatusCode::OK, &self.log.entry_by_uuid(id)?.to_map()))
+                Ok(Response::json_bytes(StatusCode::OK, self.log.entry_by_uuid(id)?.to_map_json()))
             }
             _ if get && path.starts_with("/tile/") => self.tile(&path[1..]),
             _ => Err(Error::NotFound(format!("{} {}", req.method, req.path))),
@@ -114,7 +117,7 @@ impl Api {
         let entry = canonicalize_proposed(&value)?;
         let view = self.log.submit(entry).await?;
         let location = format!("/api/v1/log/entries/{}", view.entry_id);
-        Ok(Response::json(StatusCode::CREATED, &view.to_map())
+        Ok(Response::json_bytes(StatusCode::CREATED, view.to_map_json())
             .with_header("etag", view.entry_id.clone())
             .with_header("location", location))
     }

@@ -2,7 +2,7 @@
 //! `LogEntry` response map (§4.3).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{Error, Result};
 use crate::bundle::wire;
@@ -99,6 +99,38 @@ impl Record {
     }
 }
 
+#[derive(Serialize)]
+struct LogEntryJson<'a> {
+    body: &'a str,
+    #[serde(rename = "integratedTime")]
+    integrated_time: i64,
+    #[serde(rename = "logID")]
+    log_id: &'a str,
+    #[serde(rename = "logIndex")]
+    log_index: u64,
+    verification: VerificationJson<'a>,
+}
+
+#[derive(Serialize)]
+struct VerificationJson<'a> {
+    #[serde(rename = "inclusionProof")]
+    inclusion_proof: InclusionProofJson<'a>,
+    #[serde(rename = "signedEntryTimestamp")]
+    signed_entry_timestamp: &'a str,
+}
+
+#[derive(Serialize)]
+struct InclusionProofJson<'a> {
+    checkpoint: &'a str,
+    hashes: Vec<String>,
+    #[serde(rename = "logIndex")]
+    log_index: u64,
+    #[serde(rename = "rootHash")]
+    root_hash: String,
+    #[serde(rename = "treeSize")]
+    tree_size: u64,
+}
+
 /// First byte of a binary record (JSON records start with `{`).
 const RECORD_V2: u8 = 2;
 
@@ -160,23 +192,36 @@ pub struct EntryView {
 impl EntryView {
     /// The inner `LogEntry` object (without the entry-ID key).
     pub fn to_value(&self) -> Value {
+        serde_json::to_value(self.log_entry()).expect("strings and integers serialize")
+    }
+
+    /// The `LogEntry` fields, borrowed, in the order serde_json's sorted maps give them (so
+    /// [`EntryView::to_map_json`] and [`EntryView::to_map`] write the same bytes).
+    fn log_entry(&self) -> LogEntryJson<'_> {
         let p = &self.proof;
-        json!({
-            "body": self.record.body,
-            "integratedTime": self.record.integrated_time,
-            "logID": self.log_id_hex,
-            "logIndex": self.record.log_index,
-            "verification": {
-                "inclusionProof": {
-                    "checkpoint": p.checkpoint,
-                    "hashes": p.hashes.iter().map(hex_encode).collect::<Vec<_>>(),
-                    "logIndex": p.log_index,
-                    "rootHash": hex_encode(p.root_hash),
-                    "treeSize": p.tree_size,
+        LogEntryJson {
+            body: &self.record.body,
+            integrated_time: self.record.integrated_time,
+            log_id: &self.log_id_hex,
+            log_index: self.record.log_index,
+            verification: VerificationJson {
+                inclusion_proof: InclusionProofJson {
+                    checkpoint: &p.checkpoint,
+                    hashes: p.hashes.iter().map(hex_encode).collect(),
+                    log_index: p.log_index,
+                    root_hash: hex_encode(p.root_hash),
+                    tree_size: p.tree_size,
                 },
-                "signedEntryTimestamp": self.record.set,
+                signed_entry_timestamp: &self.record.set,
             },
-        })
+        }
+    }
+
+    /// `{ entryID: LogEntry }` written straight to JSON bytes (the add-entry answer, without
+    /// building a [`Value`] first).
+    pub fn to_map_json(&self) -> Vec<u8> {
+        let map = std::collections::BTreeMap::from([(&self.entry_id, self.log_entry())]);
+        serde_json::to_vec(&map).expect("strings and integers serialize")
     }
 
     /// The bundle / Rekor v2 `TransparencyLogEntry` (PROTOCOLS §1.5) for this entry, with
@@ -225,6 +270,7 @@ impl EntryView {
 mod tests {
     use super::*;
     use crate::crypto::EcdsaP256Signer;
+    use serde_json::json;
 
     #[test]
     fn set_payload_is_jcs_with_sorted_keys_and_numbers() {
@@ -270,6 +316,28 @@ mod tests {
         let mut long_set = r.to_bytes().unwrap();
         long_set[17..19].copy_from_slice(&9999u16.to_be_bytes());
         assert!(Record::from_bytes(&long_set).is_err());
+    }
+
+    #[test]
+    fn log_entry_json_is_the_same_with_or_without_a_value() {
+        let signer = EcdsaP256Signer::generate();
+        let record = Record::new(b"{\"a\":1}", 5, 7, &[3; 32], &signer).unwrap();
+        let view = EntryView {
+            entry_id: entry_id(9, &[1; 32]),
+            record,
+            log_id_hex: hex_encode([3u8; 32]),
+            proof: InclusionProof {
+                log_index: 7,
+                tree_size: 8,
+                root_hash: [4; 32],
+                hashes: vec![[5; 32], [6; 32]],
+                checkpoint: "origin\n8\nBA==\n".into(),
+            },
+        };
+        assert_eq!(view.to_map_json(), serde_json::to_vec(&view.to_map()).unwrap());
+        let v = view.to_value();
+        assert_eq!(v["verification"]["inclusionProof"]["treeSize"], 8);
+        assert_eq!(v["logID"], hex_encode([3u8; 32]));
     }
 
     #[test]

@@ -66,7 +66,15 @@ struct Shared {
 
 struct Pending {
     entry: CanonicalEntry,
-    reply: tokio::sync::oneshot::Sender<Result<u64>>,
+    reply: tokio::sync::oneshot::Sender<Result<Integrated>>,
+}
+
+/// What the sequencer hands back for a durable entry, so that the answer needs no read of
+/// what was just written.
+struct Integrated {
+    index: u64,
+    record: Record,
+    leaf: Hash,
 }
 
 impl Log {
@@ -155,8 +163,8 @@ impl Log {
                     .map_err(|_| Error::Unavailable)?;
             }
         }
-        let index = wait.await.map_err(|_| Error::Unavailable)??;
-        self.entry_by_index(index)
+        let done = wait.await.map_err(|_| Error::Unavailable)??;
+        self.view(done.index, done.record, &done.leaf)
     }
 
     /// On an empty log, logs one `hashedrekord` entry signed by the log key itself, so
@@ -206,9 +214,15 @@ impl Log {
             .ok_or_else(|| Error::NotFound(format!("entry with logIndex {index}")))?;
         let record = Record::from_bytes(&bytes)?;
         let leaf = tlog::hash_leaf(&record.body_bytes()?);
+        self.view(index, record, &leaf)
+    }
+
+    /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head.
+    fn view(&self, index: u64, record: Record, leaf: &Hash) -> Result<EntryView> {
+        let head = self.shared.head();
         let hashes = tlog::inclusion_proof(index, head.size, |id| self.shared.store.node(id))?;
         Ok(EntryView {
-            entry_id: entry_id(self.shared.tree_id, &leaf),
+            entry_id: entry_id(self.shared.tree_id, leaf),
             record,
             log_id_hex: hex_encode(self.shared.log_id),
             proof: InclusionProof {
@@ -416,7 +430,7 @@ fn integrate(
                 record: record.to_bytes()?,
                 search_keys: entry.search_keys,
             });
-            accepted.push((reply, index));
+            accepted.push((reply, Integrated { index, record, leaf }));
         }
         if commit.entries.is_empty() {
             Ok(())
@@ -432,8 +446,8 @@ fn integrate(
         "batch integrated"
     );
     // Answer only now: a 201 means the entry is on disk.
-    for (reply, index) in accepted {
-        let answer = if result.is_ok() { Ok(index) } else { Err(Error::Unavailable) };
+    for (reply, done) in accepted {
+        let answer = if result.is_ok() { Ok(done) } else { Err(Error::Unavailable) };
         let _ = reply.send(answer);
     }
     for (reply, entry_id) in duplicates {
