@@ -129,12 +129,19 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize) {
         })
         .collect();
     let (server_cpu0, self_cpu0) = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
+    let server_split0 = cpu_split(&pid.to_string());
     let start = Instant::now();
     let lat = keep_alive_load(&addr, clients, requests, 201).await;
     let elapsed = start.elapsed();
     let server_cpu = cpu_seconds(&pid.to_string()) - server_cpu0;
     let self_cpu = cpu_seconds("self") - self_cpu0;
     report("HTTP POST /api/v1/log/entries (server process)", n, elapsed, lat);
+    let server_split = cpu_split(&pid.to_string());
+    println!(
+        "  server CPU split: user {:.0} us/entry, kernel {:.0} us/entry",
+        (server_split.0 - server_split0.0) * 1e6 / n as f64,
+        (server_split.1 - server_split0.1) * 1e6 / n as f64
+    );
     println!(
         "  CPU during POST: server {:.0} us/entry ({:.2} cores), load generator {:.0} us/entry \
          ({:.2} cores), machine has {} cores",
@@ -297,12 +304,18 @@ fn disk_usage(dir: &Path) -> u64 {
 
 /// User + system CPU seconds of process `pid` (or `self`) from `/proc/<pid>/stat`.
 fn cpu_seconds(pid: &str) -> f64 {
+    let (user, system) = cpu_split(pid);
+    user + system
+}
+
+/// (user, system) CPU seconds of process `pid` (or `self`).
+fn cpu_split(pid: &str) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (1-based).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+    (ticks(11) / 100.0, ticks(12) / 100.0)
 }
 
 /// VmRSS of process `pid` in KiB (0 if unreadable).

@@ -411,7 +411,7 @@ fn integrate(
         fresh.push((reply, entry, leaf, next));
         next += 1;
     }
-    // Pass 2: the SETs (the costly part), signed in parallel.
+    // Pass 2: the SETs (the costly part).
     let to_sign: Vec<(&[u8], u64)> =
         fresh.iter().map(|(_, entry, _, index)| (entry.body.as_slice(), *index)).collect();
     let deduped = started.elapsed();
@@ -459,35 +459,20 @@ fn integrate(
     result
 }
 
-/// The stored records for `(body, index)` pairs: a SET each for Rekor v1 (signed on up to
-/// four threads when the batch is large), none for v2.
+/// The stored records for `(body, index)` pairs: a SET each for Rekor v1, none for v2.
+///
+/// Signed on the sequencer thread: at about 16 µs a signature that caps the log near 60,000
+/// entries/s, far above what verifying the entries on the request threads allows, and
+/// spreading a batch over threads measured no faster on this 2-core machine.
 fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<Record>> {
-    let sign = |chunk: &[(&[u8], u64)]| -> Result<Vec<Record>> {
-        chunk
-            .iter()
-            .map(|(body, index)| match shared.version {
-                LogVersion::V1 => Record::new(body, now, *index, &shared.log_id, &*shared.signer),
-                LogVersion::V2 => Ok(Record::without_set(body, *index)),
-            })
-            .collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads < 2 || items.len() < PARALLEL_SIGNING_MIN || shared.version == LogVersion::V2 {
-        return sign(items);
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| scope.spawn(move || sign(c))).collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().map_err(|_| Error::Unavailable)??);
-        }
-        Ok(out)
-    })
+    items
+        .iter()
+        .map(|(body, index)| match shared.version {
+            LogVersion::V1 => Record::new(body, now, *index, &shared.log_id, &*shared.signer),
+            LogVersion::V2 => Ok(Record::without_set(body, *index)),
+        })
+        .collect()
 }
-
-/// Batches smaller than this sign their SETs on the sequencer thread.
-const PARALLEL_SIGNING_MIN: usize = 16;
 
 fn finish(
     shared: &Shared,

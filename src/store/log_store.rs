@@ -13,8 +13,9 @@
 //! 16 bytes of its SHA-256 identify it just as well (a false match needs a 2^128 search).
 //! Format 1 (one key per node, search keys in clear) is converted on open.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use super::tile::{self, Address, TileRows};
 use super::{Error, Result};
@@ -28,7 +29,15 @@ const FORMAT: u8 = 2;
 pub struct LogStore {
     db: sled::Db,
     tree: sled::Tree,
+    /// The tiles the latest commits wrote, as stored. The answer to an add-entry request
+    /// carries an inclusion proof for an entry just written, whose nodes lie almost all in
+    /// these right-edge tiles; serving them from here saves a sled lookup per proof node
+    /// (measured: a 5-lookup proof costs about 15 µs from sled's cache).
+    recent: Arc<RwLock<HashMap<(u8, u64), Arc<[u8]>>>>,
 }
+
+/// Most tiles kept in [`LogStore::recent`] before it is emptied and refilled.
+const RECENT_TILES: usize = 256;
 
 /// One entry of a [`Commit`].
 #[derive(Debug, Clone)]
@@ -70,7 +79,7 @@ impl LogStore {
 
     fn init(db: sled::Db) -> Result<Self> {
         let tree = db.open_tree("log")?;
-        let store = LogStore { db, tree };
+        let store = LogStore { db, tree, recent: Arc::default() };
         match store.tree.get(meta_key("format"))?.as_deref() {
             Some([FORMAT]) => {}
             Some(_) => return Err(Error::Corrupt("store format (written by a newer sigbox?)")),
@@ -187,14 +196,23 @@ impl LogStore {
                 return Err(Error::Corrupt("tree node out of order for its tile"));
             }
         }
+        let mut written = Vec::with_capacity(tiles.len());
         for ((level, index), rows) in &tiles {
-            let bytes = rows.encode().ok_or(Error::Corrupt("tile rows after commit"))?;
-            batch.insert(tile_key(*level, *index).to_vec(), bytes);
+            let bytes: Arc<[u8]> =
+                rows.encode().ok_or(Error::Corrupt("tile rows after commit"))?.into();
+            batch.insert(tile_key(*level, *index).to_vec(), &bytes[..]);
+            written.push(((*level, *index), bytes));
         }
         batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
         batch.insert(meta_key("checkpoint"), commit.checkpoint.as_bytes());
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
+        // Only after the flush: what `recent` holds is always on disk too.
+        let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
+        if recent.len() + written.len() > RECENT_TILES {
+            recent.clear();
+        }
+        recent.extend(written);
         Ok(())
     }
 
@@ -239,6 +257,13 @@ impl LogStore {
     pub fn node(&self, id: NodeId) -> Result<Hash> {
         let missing = || tlog::Error::MissingNode { level: id.level, index: id.index };
         let at = Address::of(id);
+        let cached = {
+            let recent = self.recent.read().unwrap_or_else(|p| p.into_inner());
+            recent.get(&(at.tile_level, at.tile_index)).cloned()
+        };
+        if let Some(node) = cached.and_then(|bytes| tile::node_in(&bytes, at.row, at.pos)) {
+            return Ok(node);
+        }
         let bytes = self.tree.get(tile_key(at.tile_level, at.tile_index))?.ok_or_else(missing)?;
         // `node_in` checks the tile's length against its width before slicing.
         Ok(tile::node_in(&bytes, at.row, at.pos).ok_or_else(missing)?)
