@@ -56,7 +56,14 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            // ASCII keys (all of Sigstore's) order the same by bytes as by UTF-16 units.
+            entries.sort_by(|a, b| {
+                if a.0.is_ascii() && b.0.is_ascii() {
+                    a.0.as_bytes().cmp(b.0.as_bytes())
+                } else {
+                    a.0.encode_utf16().cmp(b.0.encode_utf16())
+                }
+            });
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -74,24 +81,32 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
 
 fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+    // Copy runs that need no escape in one go: every byte of a multi-byte UTF-8 sequence is
+    // >= 0x80, so only ASCII controls, `"` and `\` interrupt a run (base64 and hex, most of
+    // a Rekor body, never do).
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
         }
+        start = i + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
