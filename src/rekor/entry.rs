@@ -55,12 +55,19 @@ impl Record {
     pub fn from_bytes(bytes: &[u8]) -> Result<Record> {
         let corrupt = || Error::from(crate::store::Error::Corrupt("entry record"));
         match bytes.split_first() {
-            Some((&RECORD_V2, rest)) => {
+            Some((&(RECORD_V2 | RECORD_V3), rest)) => {
                 let (time, rest) = rest.split_first_chunk::<8>().ok_or_else(corrupt)?;
                 let (index, rest) = rest.split_first_chunk::<8>().ok_or_else(corrupt)?;
                 let (set_len, rest) = rest.split_first_chunk::<2>().ok_or_else(corrupt)?;
                 let set_len = usize::from(u16::from_be_bytes(*set_len));
                 let (set, body) = rest.split_at_checked(set_len).ok_or_else(corrupt)?;
+                let expanded;
+                let body = if bytes[0] == RECORD_V3 {
+                    expanded = super::compact::decode(body).ok_or_else(corrupt)?;
+                    &expanded[..]
+                } else {
+                    body
+                };
                 Ok(Record {
                     body: b64_encode(body),
                     integrated_time: i64::from_be_bytes(*time),
@@ -74,7 +81,8 @@ impl Record {
     }
 
     /// The bytes to store: a version byte, integrated time and log index (8 bytes each,
-    /// big-endian), the SET's length (2 bytes) and bytes, then the body.
+    /// big-endian), the SET's length (2 bytes) and bytes, then the body: in its compact form
+    /// (version 3, see `compact`) when it has one, else as it is (version 2).
     ///
     /// Errors: [`Error::Storage`] if the body or SET is not base64 (never the case for a
     /// record made by [`Record::new`]).
@@ -83,8 +91,12 @@ impl Record {
         let body = b64_decode(&self.body).ok_or_else(corrupt)?;
         let set = b64_decode(&self.set).ok_or_else(corrupt)?;
         let set_len = u16::try_from(set.len()).map_err(|_| corrupt())?;
+        let (version, body) = match super::compact::encode(&body) {
+            Some(compact) => (RECORD_V3, compact),
+            None => (RECORD_V2, body),
+        };
         let mut out = Vec::with_capacity(19 + set.len() + body.len());
-        out.push(RECORD_V2);
+        out.push(version);
         out.extend_from_slice(&self.integrated_time.to_be_bytes());
         out.extend_from_slice(&self.log_index.to_be_bytes());
         out.extend_from_slice(&set_len.to_be_bytes());
@@ -131,8 +143,10 @@ struct InclusionProofJson<'a> {
     tree_size: u64,
 }
 
-/// First byte of a binary record (JSON records start with `{`).
+/// First byte of a binary record with the body as it is (JSON records start with `{`).
 const RECORD_V2: u8 = 2;
+/// First byte of a binary record with the body in its compact form.
+const RECORD_V3: u8 = 3;
 
 /// The SET payload: RFC 8785 JSON of `{body, integratedTime, logID, logIndex}`.
 ///

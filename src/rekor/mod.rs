@@ -11,6 +11,7 @@
 mod api;
 mod check;
 pub mod client;
+mod compact;
 mod entry;
 mod error;
 mod index;
