@@ -23,7 +23,6 @@ struct Prepared {
     ca: String,
     rekor: String,
     token: login::IdToken,
-    now: i64,
 }
 
 impl Prepared {
@@ -33,7 +32,7 @@ impl Prepared {
             ca_url: &self.ca,
             rekor_url: &self.rekor,
             root: &self.root,
-            now: self.now,
+            clock: super::lifecycle::unix_now,
         }
     }
 }
@@ -144,7 +143,7 @@ fn prepare(request: &Request) -> anyhow::Result<Prepared> {
     };
     let token = login::get_token(&http, request.identity_token.as_deref(), &ambient, &login)
         .context("getting an identity token")?;
-    Ok(Prepared { http, root, ca, rekor, token, now })
+    Ok(Prepared { http, root, ca, rekor, token })
 }
 
 fn load_instance(args: &InstanceArgs) -> anyhow::Result<(TrustedRoot, SigningConfig)> {

@@ -28,8 +28,10 @@ pub struct KeylessConfig<'a> {
     pub rekor_url: &'a str,
     /// The trusted root the results must verify against.
     pub root: &'a TrustedRoot,
-    /// Current time, Unix seconds.
-    pub now: i64,
+    /// The clock (Unix seconds). Read at each check rather than once up front: the CA
+    /// stamps `notBefore` with its own "now", which may be a second later than a time taken
+    /// before the request (seen as a rare CI failure: "not valid at T (valid T+1..)").
+    pub clock: fn() -> i64,
 }
 
 /// Why keyless signing failed.
@@ -184,7 +186,7 @@ fn certify(
         crate::fulcio::client::request_certificate(http, config.ca_url, config.token, &signer)
             .map_err(Error::Certificate)?;
     let leaf = chain.first().cloned().ok_or(Error::EmptyChain)?;
-    check_certificate(&leaf, config.root, config.now)?;
+    check_certificate(&leaf, config.root, (config.clock)())?;
     Ok((signer, leaf))
 }
 
@@ -216,7 +218,8 @@ fn log_and_bundle(
         dsse_envelope,
     };
     let checked = Checked::try_from(bundle.clone()).map_err(Error::Bundle)?;
-    verify::verify(&checked, artifact, config.root, &Policy::any(), &Options::new(config.now))
+    let now = (config.clock)();
+    verify::verify(&checked, artifact, config.root, &Policy::any(), &Options::new(now))
         .map_err(Error::LogAnswer)?;
     Ok(bundle)
 }
