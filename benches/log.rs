@@ -235,7 +235,13 @@ fn proof_lookup(template: &serde_json::Value, size: u64) {
     // dropping the OS page cache where allowed (root), so every tile page comes from the
     // disk; and again with everything cached.
     drop(store);
+    let (rss0, t) = (vm_rss_kib(std::process::id()), Instant::now());
     let mut store = LogStore::open(&dir.path().join("db")).unwrap();
+    println!(
+        "reopened the {size}-entry store (lookup index rebuilt) in {:.2} s, +{:.0} MiB resident",
+        t.elapsed().as_secs_f64(),
+        (vm_rss_kib(std::process::id()) as f64 - rss0 as f64) / 1024.0
+    );
     for pass in ["fresh process", "disk-cold", "warm"] {
         if pass == "disk-cold" {
             drop(store);

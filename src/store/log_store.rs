@@ -1,28 +1,29 @@
 //! The sled-backed log: one tree, prefixed keys, atomic batches, flush before acknowledge.
 //!
-//! Key layout (format 2; all integers big-endian, so sled iterates in index order):
-//! `e<index:8>` → record bytes; `l<leaf hash:32>` → index; `t<tile level:1><tile index:8>`
-//! → a 4-high hash tile with its inner rows ([`super::tile`]); `s<SHA-256(key)[..16]><index:8>`
-//! → empty (search index); `m<name>` → metadata (`size`, `checkpoint`, `format`, and
-//! whatever the caller stores with [`LogStore::set_meta`]).
+//! Key layout (format 3; all integers big-endian, so sled iterates in index order):
+//! `e<index:8>` → record bytes; `t<tile level:1><tile index:8>` → a 4-high hash tile with
+//! its inner rows ([`super::tile`]); `x<first index:8>` → the lookup-index record of one
+//! commit ([`super::index`]: leaf hashes and hashed search keys, held in memory after
+//! open); `m<name>` → metadata (`size`, `checkpoint`, `format`, and whatever the caller
+//! stores with [`LogStore::set_meta`]).
 //!
-//! Why tiles rather than a key per node: an inclusion proof at a million entries needs
-//! twenty nodes but only five tiles, so a cold proof costs five page reads instead of
-//! twenty, and the tree takes 1/16th of the keys. Why hashed search keys: a key is an
-//! email, a digest or a key fingerprint of up to hundreds of bytes, stored once per entry;
-//! 16 bytes of its SHA-256 identify it just as well (a false match needs a 2^128 search).
-//! Format 1 (one key per node, search keys in clear) is converted on open.
+//! Every key of a commit is sequential, so sled appends instead of scattering deltas over
+//! random pages. Why tiles rather than a key per node: an inclusion proof at a million
+//! entries needs twenty nodes but only five tiles, so a cold proof costs five page reads
+//! instead of twenty, and the tree takes 1/16th of the keys. Format 1 (a key per node, per
+//! leaf hash and per search key) is converted on open.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use super::index::{self as lookup, key_hash, MemIndex};
 use super::tile::{self, Address, TileRows};
 use super::{Error, Result};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
 
 /// The layout [`LogStore::open`] writes (see the module documentation).
-const FORMAT: u8 = 2;
+const FORMAT: u8 = 3;
 
 /// A Merkle log stored in sled.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct LogStore {
     /// these right-edge tiles; serving them from here saves a sled lookup per proof node
     /// (measured: a 5-lookup proof costs about 15 µs from sled's cache).
     recent: Arc<RwLock<RecentTiles>>,
+    /// Leaf hash and search key lookups, rebuilt from the `x` records on open.
+    index: Arc<RwLock<MemIndex>>,
 }
 
 /// Stored tile bytes by (tile level, tile index).
@@ -82,7 +85,7 @@ impl LogStore {
 
     fn init(db: sled::Db) -> Result<Self> {
         let tree = db.open_tree("log")?;
-        let store = LogStore { db, tree, recent: Arc::default() };
+        let store = LogStore { db, tree, recent: Arc::default(), index: Arc::default() };
         match store.tree.get(meta_key("format"))?.as_deref() {
             Some([FORMAT]) => {}
             Some(_) => return Err(Error::Corrupt("store format (written by a newer sigbox?)")),
@@ -92,10 +95,33 @@ impl LogStore {
                 store.db.flush()?;
             }
         }
+        store.load_index()?;
         Ok(store)
     }
 
-    /// Converts format 1 (a key per node, search keys in clear) to the current layout.
+    /// Reads every `x` record into the in-memory index.
+    fn load_index(&self) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut index = MemIndex::default();
+        for item in self.tree.scan_prefix(b"x") {
+            let (k, v) = item?;
+            let first = k.get(1..).and_then(read_u64).ok_or(Error::Corrupt("index key"))?;
+            let entries = lookup::decode(&v).ok_or(Error::Corrupt("index record"))?;
+            for (i, (leaf, keys)) in entries.iter().enumerate() {
+                index.add(first + i as u64, *leaf, keys);
+            }
+        }
+        let size = self.size()?;
+        if index.len() as u64 != size {
+            return Err(Error::Corrupt("index records do not cover the log"));
+        }
+        tracing::info!(entries = size, ms = started.elapsed().as_millis() as u64, "index loaded");
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        Ok(())
+    }
+
+    /// Converts format 1 (a key per node, per leaf hash and per search key in clear) to the
+    /// current layout.
     fn upgrade_from_format_1(&self) -> Result<()> {
         let mut batch = sled::Batch::default();
         let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
@@ -118,6 +144,18 @@ impl LogStore {
             let bytes = rows.encode().ok_or(Error::Corrupt("format 1 tree nodes (ragged)"))?;
             batch.insert(tile_key(*level, *index).to_vec(), bytes);
         }
+        // Leaf hashes and search keys become index records of up to 4,096 entries.
+        let mut per_entry: BTreeMap<u64, (Option<Hash>, Vec<lookup::KeyHash>)> = BTreeMap::new();
+        for item in self.tree.scan_prefix(b"l") {
+            let (k, v) = item?;
+            let leaf: Hash = k
+                .get(1..)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(Error::Corrupt("format 1 leaf key"))?;
+            let index = read_u64(&v).ok_or(Error::Corrupt("format 1 leaf index"))?;
+            per_entry.entry(index).or_default().0 = Some(leaf);
+            batch.remove(k);
+        }
         for item in self.tree.scan_prefix(b"s") {
             let (k, _) = item?;
             let split = k.len().checked_sub(9).filter(|at| k.get(*at) == Some(&0));
@@ -125,8 +163,24 @@ impl LogStore {
             let index = read_u64(&k[at + 1..]).ok_or(Error::Corrupt("format 1 search key"))?;
             let key = std::str::from_utf8(&k[1..at])
                 .map_err(|_| Error::Corrupt("format 1 search key"))?;
-            batch.remove(k.clone());
-            batch.insert(search_key(key, index).to_vec(), &[][..]);
+            per_entry.entry(index).or_default().1.push(key_hash(key));
+            batch.remove(k);
+        }
+        let size = self.size()?;
+        if per_entry.len() as u64 != size
+            || per_entry.keys().next_back().is_some_and(|i| *i + 1 != size)
+        {
+            return Err(Error::Corrupt("format 1 leaf index does not cover the log"));
+        }
+        let entries: Vec<_> = per_entry.into_iter().collect();
+        for chunk in entries.chunks(4096) {
+            let mut record = Vec::new();
+            for (_, (leaf, keys)) in chunk {
+                let leaf = leaf.ok_or(Error::Corrupt("format 1 entry without leaf index"))?;
+                lookup::encode_entry(&mut record, &leaf, keys)
+                    .ok_or(Error::Corrupt("format 1 entry with too many search keys"))?;
+            }
+            batch.insert(index_key(chunk[0].0).to_vec(), record);
         }
         batch.insert(meta_key("format"), &[FORMAT]);
         self.tree.apply_batch(batch)?;
@@ -170,16 +224,21 @@ impl LogStore {
         let size = self.size()?;
         let mut batch = sled::Batch::default();
         let mut next = size;
+        let mut record = Vec::with_capacity(commit.entries.len() * 65);
+        let mut hashed = Vec::with_capacity(commit.entries.len());
         for e in &commit.entries {
             if e.index != next {
                 return Err(Error::OutOfSequence { got: e.index, want: next });
             }
             batch.insert(entry_key(e.index).to_vec(), e.record.as_slice());
-            batch.insert(leaf_key(&e.leaf_hash).to_vec(), &e.index.to_be_bytes()[..]);
-            for k in &e.search_keys {
-                batch.insert(search_key(k, e.index).to_vec(), &[][..]);
-            }
+            let keys: Vec<_> = e.search_keys.iter().map(|k| key_hash(k)).collect();
+            lookup::encode_entry(&mut record, &e.leaf_hash, &keys)
+                .ok_or(Error::Corrupt("more than 255 search keys for one entry"))?;
+            hashed.push((e.index, e.leaf_hash, keys));
             next += 1;
+        }
+        if !record.is_empty() {
+            batch.insert(index_key(size).to_vec(), record);
         }
         // Nodes come in creation order, so each tile row grows at its end.
         let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
@@ -209,8 +268,16 @@ impl LogStore {
         batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
         batch.insert(meta_key("checkpoint"), commit.checkpoint.as_bytes());
         self.tree.apply_batch(batch)?;
+        // The index follows sled's view (which now has the batch, flushed or not), so that
+        // a failed flush cannot leave stored entries that lookups do not find.
+        {
+            let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+            for (i, leaf, keys) in &hashed {
+                index.add(*i, *leaf, keys);
+            }
+        }
         self.db.flush()?;
-        // Only after the flush: what `recent` holds is always on disk too.
+        // Only after the flush: the tiles kept here are always on disk too.
         let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
         if recent.len() + written.len() > RECENT_TILES {
             recent.clear();
@@ -236,23 +303,12 @@ impl LogStore {
 
     /// The index of the committed entry with this leaf hash.
     pub fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>> {
-        match self.tree.get(leaf_key(leaf_hash))? {
-            None => Ok(None),
-            Some(v) => read_u64(&v).map(Some).ok_or(Error::Corrupt("leaf index")),
-        }
+        Ok(self.index.read().unwrap_or_else(|p| p.into_inner()).index_of(leaf_hash))
     }
 
     /// The indices of entries stored under search key `key` (exact match), ascending.
     pub fn search(&self, key: &str) -> Result<Vec<u64>> {
-        let prefix = &search_key(key, 0)[..SEARCH_PREFIX];
-        let mut out = Vec::new();
-        for item in self.tree.scan_prefix(prefix) {
-            let (k, _) = item?;
-            let idx =
-                k.get(SEARCH_PREFIX..).and_then(read_u64).ok_or(Error::Corrupt("search key"))?;
-            out.push(idx);
-        }
-        Ok(out)
+        Ok(self.index.read().unwrap_or_else(|p| p.into_inner()).search(&key_hash(key)))
     }
 
     /// The hash of a stored perfect node. Errors: [`Error::Tree`] with
@@ -328,12 +384,6 @@ fn entry_key(index: u64) -> [u8; 9] {
     k
 }
 
-fn leaf_key(hash: &Hash) -> [u8; 33] {
-    let mut k = [b'l'; 33];
-    k[1..].copy_from_slice(hash);
-    k
-}
-
 fn tile_key(level: u8, index: u64) -> [u8; 10] {
     let mut k = [b't'; 10];
     k[1] = level;
@@ -341,14 +391,9 @@ fn tile_key(level: u8, index: u64) -> [u8; 10] {
     k
 }
 
-/// Length of a search key's prefix: `s` and 16 bytes of the key's SHA-256.
-const SEARCH_PREFIX: usize = 17;
-
-fn search_key(key: &str, index: u64) -> [u8; SEARCH_PREFIX + 8] {
-    let mut k = [b's'; SEARCH_PREFIX + 8];
-    let d = crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, key.as_bytes());
-    k[1..SEARCH_PREFIX].copy_from_slice(&d.as_bytes()[..SEARCH_PREFIX - 1]);
-    k[SEARCH_PREFIX..].copy_from_slice(&index.to_be_bytes());
+fn index_key(first: u64) -> [u8; 9] {
+    let mut k = [b'x'; 9];
+    k[1..].copy_from_slice(&first.to_be_bytes());
     k
 }
 
@@ -477,6 +522,13 @@ mod tests {
         assert!(store.level_nodes(3, 0, 4).unwrap().is_empty(), "not a tile row");
     }
 
+    /// Format 1's leaf-hash key.
+    fn leaf_key(hash: &Hash) -> [u8; 33] {
+        let mut k = [b'l'; 33];
+        k[1..].copy_from_slice(hash);
+        k
+    }
+
     #[test]
     fn a_format_1_store_is_converted_on_open_and_keeps_its_proofs() {
         let dir = tempfile::tempdir().unwrap();
@@ -517,7 +569,10 @@ mod tests {
             (0..600).filter(|i| i % 3 == 2).collect::<Vec<_>>()
         );
         assert_eq!(store.entry(7).unwrap().as_deref(), Some(&b"7"[..]));
-        assert_eq!(store.tree.scan_prefix(b"n").count(), 0, "old node keys are gone");
+        assert_eq!(store.index_of(&hash_leaf(&517u64.to_be_bytes())).unwrap(), Some(517));
+        for old in [b"n", b"l", b"s"] {
+            assert_eq!(store.tree.scan_prefix(old).count(), 0, "old keys are gone");
+        }
         drop(store);
         // Opening again finds format 2 and changes nothing.
         let store = LogStore::open(dir.path()).unwrap();

@@ -1,12 +1,14 @@
 //! L2 durable storage: the only module that touches `sled`.
 //!
-//! [`LogStore`] keeps a Merkle log's entries, its leaf-hash → index map, the tree as C2SP
-//! hash tiles (with their inner rows, so every perfect node is stored), the latest signed checkpoint and a search index, all in one sled tree with key
-//! prefixes so that one batch is applied atomically. [`LogStore::commit`] writes a whole
+//! [`LogStore`] keeps a Merkle log's entries, the tree as small hash tiles (with their inner
+//! rows, so every perfect node is stored), the latest signed checkpoint, and the leaf-hash
+//! and search indexes (in memory, persisted as one record per commit), all in one sled tree
+//! with key prefixes so that one batch is applied atomically. [`LogStore::commit`] writes a whole
 //! batch and flushes it to disk before returning: callers acknowledge entries only after it
 //! returns (flush-before-ack). The store knows nothing about Rekor: records are opaque bytes.
 
 mod error;
+mod index;
 mod log_store;
 mod tile;
 
