@@ -413,6 +413,19 @@ mod tests {
     use super::*;
     use crate::tlog::{hash_leaf, inclusion_proof, verify_inclusion, NodeStore as _};
 
+    /// Opens a store whose previous handle was just dropped: sled's background flusher
+    /// releases the file lock a moment after the drop, so retry for up to two seconds.
+    fn reopen(path: &Path) -> LogStore {
+        for _ in 0..100 {
+            match LogStore::open(path) {
+                Ok(store) => return store,
+                Err(Error::Database(_)) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                Err(e) => panic!("reopening: {e}"),
+            }
+        }
+        panic!("the store stayed locked for two seconds")
+    }
+
     fn commit_leaves(store: &LogStore, range: &mut CompactRange, datas: &[&[u8]]) -> Commit {
         let mut commit = Commit::default();
         for d in datas {
@@ -441,7 +454,7 @@ mod tests {
             commit_leaves(&store, &mut range, &[b"dddd", b"e"]);
             range.root()
         };
-        let store = LogStore::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.size().unwrap(), 5);
         assert_eq!(store.compact_range().unwrap().root(), root);
         assert_eq!(store.checkpoint().unwrap().as_deref(), Some("size 5"));
@@ -559,7 +572,7 @@ mod tests {
             tree.insert(meta_key("size"), &600u64.to_be_bytes()[..]).unwrap();
             db.flush().unwrap();
         }
-        let store = LogStore::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.size().unwrap(), 600);
         assert_eq!(store.compact_range().unwrap().root(), reference.root());
         let got = inclusion_proof(517, 600, |id| store.node(id)).unwrap();
@@ -575,7 +588,7 @@ mod tests {
         }
         drop(store);
         // Opening again finds format 2 and changes nothing.
-        let store = LogStore::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.compact_range().unwrap().root(), reference.root());
     }
 
