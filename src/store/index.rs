@@ -70,7 +70,8 @@ impl MemIndex {
         out
     }
 
-    /// Number of entries indexed.
+    /// Number of distinct leaf hashes indexed.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.leaves.len()
     }

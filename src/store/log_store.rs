@@ -103,16 +103,21 @@ impl LogStore {
     fn load_index(&self) -> Result<()> {
         let started = std::time::Instant::now();
         let mut index = MemIndex::default();
+        let mut next = 0u64;
         for item in self.tree.scan_prefix(b"x") {
             let (k, v) = item?;
             let first = k.get(1..).and_then(read_u64).ok_or(Error::Corrupt("index key"))?;
+            if first != next {
+                return Err(Error::Corrupt("index records (gap)"));
+            }
             let entries = lookup::decode(&v).ok_or(Error::Corrupt("index record"))?;
-            for (i, (leaf, keys)) in entries.iter().enumerate() {
-                index.add(first + i as u64, *leaf, keys);
+            for (leaf, keys) in &entries {
+                index.add(next, *leaf, keys);
+                next += 1;
             }
         }
         let size = self.size()?;
-        if index.len() as u64 != size {
+        if next != size {
             return Err(Error::Corrupt("index records do not cover the log"));
         }
         tracing::info!(entries = size, ms = started.elapsed().as_millis() as u64, "index loaded");
