@@ -592,7 +592,7 @@ mod tests {
             assert_eq!(store.tree.scan_prefix(old).count(), 0, "old keys are gone");
         }
         drop(store);
-        // Opening again finds format 2 and changes nothing.
+        // Opening again finds the current format and changes nothing.
         let store = reopen(dir.path());
         assert_eq!(store.compact_range().unwrap().root(), reference.root());
     }
