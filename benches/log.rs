@@ -352,57 +352,49 @@ async fn keep_alive_load(
     requests: Vec<Vec<u8>>,
     want: u16,
 ) -> Vec<Duration> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let queue = Arc::new(std::sync::Mutex::new(requests.into_iter()));
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let queue = queue.clone();
-        let addr = addr.to_string();
-        tasks.push(tokio::spawn(async move {
-            let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    use tokio::io::AsyncWriteExt;
+    let addr = addr.to_string();
+    let connect = move || {
+        let addr = addr.clone();
+        async move {
+            let conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
             conn.set_nodelay(true).unwrap();
-            let mut buf = Vec::with_capacity(16 << 10);
-            let mut lat = Vec::new();
-            loop {
-                let next = queue.lock().unwrap().next();
-                let Some(req) = next else { break };
-                let t = Instant::now();
-                conn.write_all(&req).await.unwrap();
-                buf.clear();
-                // Read the head, then exactly content-length bytes of body.
-                let (head_end, body_len) = loop {
-                    let mut chunk = [0u8; 8192];
-                    let got = conn.read(&mut chunk).await.unwrap();
-                    assert!(got > 0, "server closed the connection");
-                    buf.extend_from_slice(&chunk[..got]);
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = std::str::from_utf8(&buf[..end]).unwrap().to_ascii_lowercase();
-                        let status: u16 = head[9..12].parse().unwrap();
-                        assert_eq!(status, want, "{head}");
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                            .expect("content-length");
-                        break (end + 4, len);
-                    }
-                };
-                while buf.len() < head_end + body_len {
-                    let mut chunk = [0u8; 8192];
-                    let got = conn.read(&mut chunk).await.unwrap();
-                    assert!(got > 0, "server closed the connection");
-                    buf.extend_from_slice(&chunk[..got]);
-                }
-                lat.push(t.elapsed());
+            (conn, Vec::with_capacity(16 << 10))
+        }
+    };
+    drive(clients, requests, connect, move |(mut conn, mut buf), req: Vec<u8>| async move {
+        conn.write_all(&req).await.unwrap();
+        buf.clear();
+        // Read the head, then exactly content-length bytes of body.
+        let (head_end, body_len) = loop {
+            read_some(&mut conn, &mut buf).await;
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&buf[..end]).unwrap().to_ascii_lowercase();
+                let status: u16 = head[9..12].parse().unwrap();
+                assert_eq!(status, want, "{head}");
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse::<usize>().unwrap())
+                    .expect("content-length");
+                break (end + 4, len);
             }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all
+        };
+        while buf.len() < head_end + body_len {
+            read_some(&mut conn, &mut buf).await;
+        }
+        (conn, buf)
+    })
+    .await
+}
+
+/// Appends what the next read returns; the server closing the connection is a failure.
+async fn read_some(conn: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 8192];
+    let got = conn.read(&mut chunk).await.unwrap();
+    assert!(got > 0, "server closed the connection");
+    buf.extend_from_slice(&chunk[..got]);
 }
 
 /// Runs `op` on every item with `clients` concurrent tasks; returns each call's latency.
@@ -412,18 +404,38 @@ where
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
+    drive(clients, items, || async {}, move |(), item| op(item)).await
+}
+
+/// The load loop: `clients` tasks, each with its own state from `init` (a connection, or
+/// nothing), take items from one queue and run `op` on each; returns each call's latency.
+async fn drive<T, S, I, IFut, F, Fut>(
+    clients: usize,
+    items: Vec<T>,
+    init: I,
+    op: F,
+) -> Vec<Duration>
+where
+    T: Send + 'static,
+    S: Send + 'static,
+    I: Fn() -> IFut + Send + Sync + 'static,
+    IFut: std::future::Future<Output = S> + Send,
+    F: Fn(S, T) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = S> + Send,
+{
     let queue = Arc::new(std::sync::Mutex::new(items.into_iter()));
-    let op = Arc::new(op);
+    let (init, op) = (Arc::new(init), Arc::new(op));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (queue, op) = (queue.clone(), op.clone());
+        let (queue, init, op) = (queue.clone(), init.clone(), op.clone());
         tasks.push(tokio::spawn(async move {
+            let mut state = init().await;
             let mut lat = Vec::new();
             loop {
                 let next = queue.lock().unwrap().next();
                 let Some(item) = next else { break };
                 let t = Instant::now();
-                op(item).await;
+                state = op(state, item).await;
                 lat.push(t.elapsed());
             }
             lat

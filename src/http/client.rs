@@ -12,6 +12,9 @@ use super::{Error, Result};
 /// A blocking HTTP client (reqwest). Cheap to clone: clones share one connection pool.
 pub type BlockingClient = reqwest::blocking::Client;
 
+/// The `User-Agent` of every outgoing request.
+const USER_AGENT: &str = concat!("sigbox/", env!("CARGO_PKG_VERSION"));
+
 /// Installs aws-lc as rustls's process default (once; later calls do nothing).
 fn install_tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -24,14 +27,14 @@ fn install_tls_provider() {
 /// An async reqwest client builder with sigbox's TLS provider and user agent.
 pub fn builder() -> reqwest::ClientBuilder {
     install_tls_provider();
-    reqwest::Client::builder().user_agent(concat!("sigbox/", env!("CARGO_PKG_VERSION")))
+    reqwest::Client::builder().user_agent(USER_AGENT)
 }
 
 /// A blocking reqwest client builder with sigbox's TLS provider and user agent.
 /// Must not be built or used inside an async runtime.
 pub fn blocking_builder() -> reqwest::blocking::ClientBuilder {
     install_tls_provider();
-    reqwest::blocking::Client::builder().user_agent(concat!("sigbox/", env!("CARGO_PKG_VERSION")))
+    reqwest::blocking::Client::builder().user_agent(USER_AGENT)
 }
 
 /// A blocking client with `timeout` for each whole request and a `sigbox/<version>`

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sigbox::login::{authorization_code_flow, device_flow, discover, LoginConfig};
+use sigbox::login::{authorization_code_flow, device_flow, discover, Discovery, LoginConfig};
 
 struct Issuer(std::process::Child, String);
 
@@ -35,18 +35,28 @@ fn claims(token: &str) -> serde_json::Value {
     serde_json::from_slice(&sigbox::encoding::b64_decode(body).expect("b64")).expect("json")
 }
 
-#[test]
-fn authorization_code_flow_with_pkce_and_loopback_redirect_gets_a_token() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let issuer = issuer(dir.path());
+/// A running test issuer, a client, its discovery document and a login as `who`.
+fn login_against(
+    dir: &std::path::Path,
+    interactive: bool,
+    who: &str,
+) -> (Issuer, sigbox::http::BlockingClient, Discovery, LoginConfig) {
+    let issuer = issuer(dir);
     let http = sigbox::http::blocking_client(Duration::from_secs(10)).expect("client");
     let discovery = discover(&http, &issuer.1).expect("discovery");
     let login = LoginConfig {
         issuer: Some(issuer.1.clone()),
         client_id: "sigstore".into(),
-        interactive: true,
-        login_hint: Some("browser@example.com".into()),
+        interactive,
+        login_hint: Some(who.into()),
     };
+    (issuer, http, discovery, login)
+}
+
+#[test]
+fn authorization_code_flow_with_pkce_and_loopback_redirect_gets_a_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (issuer, http, discovery, login) = login_against(dir.path(), true, "browser@example.com");
     // The "browser": follows the authorization URL to the issuer, then its redirect to the
     // loopback listener, as a person's browser would.
     let browser = |url: &str| {
@@ -75,15 +85,7 @@ fn authorization_code_flow_with_pkce_and_loopback_redirect_gets_a_token() {
 #[test]
 fn device_flow_gets_a_token_without_a_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let issuer = issuer(dir.path());
-    let http = sigbox::http::blocking_client(Duration::from_secs(10)).expect("client");
-    let discovery = discover(&http, &issuer.1).expect("discovery");
-    let login = LoginConfig {
-        issuer: Some(issuer.1.clone()),
-        client_id: "sigstore".into(),
-        interactive: false,
-        login_hint: Some("device@example.com".into()),
-    };
+    let (_issuer, http, discovery, login) = login_against(dir.path(), false, "device@example.com");
     let token = device_flow(&http, &discovery, &login, Duration::from_secs(20)).expect("token");
     assert_eq!(claims(token.as_str())["email"], "device@example.com");
 }
