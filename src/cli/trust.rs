@@ -40,7 +40,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 || "embedded public-good root".to_string(),
                 |p| p.display().to_string(),
             );
-            let root = crate::cli::verify::load_root(trusted_root.as_deref())?;
+            let source_of = trusted_root
+                .clone()
+                .map_or(crate::instance::Source::PublicGood, crate::instance::Source::Root);
+            let root = crate::cli::instance::load(&source_of)?.root;
             show(&root, &source)?;
             Ok(Code::Success.into())
         }

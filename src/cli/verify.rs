@@ -194,17 +194,10 @@ pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
     Ok(Code::Success.into())
 }
 
-/// Loads `--trusted-root`, or the embedded public-good root.
+/// Loads `--trusted-root` (a trusted root or a ClientTrustConfig), else the instance
+/// `SIGBOX_TRUST_CONFIG` names, else the embedded public-good root.
 pub(crate) fn load_root(path: Option<&Path>) -> anyhow::Result<TrustedRoot> {
-    match path {
-        None => Ok(TrustedRoot::public_good().context("loading the embedded trusted root")?),
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("reading trusted root {}", path.display()))?;
-            Ok(crate::trust::trusted_root_from_any(&bytes)
-                .with_context(|| format!("loading trusted root {}", path.display()))?)
-        }
-    }
+    Ok(crate::cli::instance::load(&crate::cli::instance::verify_source(path))?.root)
 }
 
 fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {

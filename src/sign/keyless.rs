@@ -84,13 +84,29 @@ pub fn sign_blob_keyless(
     config: &KeylessConfig<'_>,
     artifact: impl Read,
 ) -> Result<KeylessSigned, Error> {
-    let (signer, leaf) = certify(http, config)?;
+    let certified = certify(http, config)?;
     let digest = crypto::digest_reader(HashAlgorithm::Sha256, artifact).map_err(|e| match e {
         crypto::Error::Io(io) => Error::Sign(SignError::ReadArtifact(io)),
         other => Error::Sign(SignError::Sign(other)),
     })?;
-    let signature =
-        signer.sign_prehashed(digest.as_bytes()).map_err(|e| Error::Sign(SignError::Sign(e)))?;
+    sign_digest(http, config, &certified, digest)
+}
+
+/// Signs a SHA-256 `digest` with an already certified key, logs it as a hashedrekord
+/// entry and returns the verified v0.3 bundle. Clients that sign several things with one
+/// certificate (image signing with `--recursive`, gitsign's credential cache) call this
+/// once per signature after one [`certify`].
+pub fn sign_digest(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    certified: &Certified,
+    digest: crypto::Digest,
+) -> Result<KeylessSigned, Error> {
+    let leaf = &certified.certificate;
+    let signature = certified
+        .signer
+        .sign_prehashed(digest.as_bytes())
+        .map_err(|e| Error::Sign(SignError::Sign(e)))?;
     let proposal = crate::rekor::client::hashedrekord_proposal(&digest, &signature, &leaf.to_pem());
     let content = Content::Message(wire::MessageSignature {
         message_digest: Some(wire::HashOutput {
@@ -100,8 +116,8 @@ pub fn sign_blob_keyless(
         signature: wire::Base64Bytes(signature.clone()),
     });
     let bundle =
-        log_and_bundle(http, config, &leaf, &proposal, content, &Artifact::Digest(digest.clone()))?;
-    Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf })
+        log_and_bundle(http, config, leaf, &proposal, content, &Artifact::Digest(digest.clone()))?;
+    Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf.clone() })
 }
 
 /// Attests keylessly: signs an in-toto `statement` (JSON bytes) in a DSSE envelope, logs
@@ -111,7 +127,7 @@ pub fn attest_keyless(
     config: &KeylessConfig<'_>,
     statement: &[u8],
 ) -> Result<(wire::Bundle, Certificate), Error> {
-    let (signer, leaf) = certify(http, config)?;
+    let Certified { signer, certificate: leaf, .. } = certify(http, config)?;
     let payload_type = crate::bundle::IN_TOTO_PAYLOAD_TYPE;
     let pae = crate::bundle::pae(payload_type, statement);
     let signature = signer.sign(&pae).map_err(|e| Error::Sign(SignError::Sign(e)))?;
@@ -176,18 +192,33 @@ enum Content {
     Dsse(wire::DsseEnvelope),
 }
 
-/// An ephemeral key and a certificate for it that chains to the trusted root with an SCT.
-fn certify(
-    http: &BlockingClient,
-    config: &KeylessConfig<'_>,
-) -> Result<(EcdsaP256Signer, Certificate), Error> {
+/// An ephemeral key and the CA's certificate chain for it, checked against the trusted
+/// root (chain and SCT) before the key signs anything.
+pub struct Certified {
+    /// The ephemeral key (zeroized on drop).
+    pub signer: EcdsaP256Signer,
+    /// The leaf certificate binding the key to the token's identity.
+    pub certificate: Certificate,
+    /// The whole chain as the CA returned it, leaf first.
+    pub chain: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for Certified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certified").field("certificate", &self.certificate).finish_non_exhaustive()
+    }
+}
+
+/// Makes an ephemeral key and gets a certificate for it that chains to the trusted root
+/// with a valid SCT.
+pub fn certify(http: &BlockingClient, config: &KeylessConfig<'_>) -> Result<Certified, Error> {
     let signer = EcdsaP256Signer::generate();
     let chain =
         crate::fulcio::client::request_certificate(http, config.ca_url, config.token, &signer)
             .map_err(Error::Certificate)?;
     let leaf = chain.first().cloned().ok_or(Error::EmptyChain)?;
     check_certificate(&leaf, config.root, (config.clock)())?;
-    Ok((signer, leaf))
+    Ok(Certified { signer, certificate: leaf, chain })
 }
 
 /// Logs `proposal`, builds the bundle and runs the whole verifier over it before returning.

@@ -16,8 +16,8 @@ pub const TRUSTED_ROOT_V01: &str = "application/vnd.dev.sigstore.trustedroot+jso
 pub const TRUSTED_ROOT_V02: &str = "application/vnd.dev.sigstore.trustedroot.v0.2+json";
 
 /// The public-good production trusted root embedded in the binary (from the TUF repository
-/// at tuf-repo-cdn.sigstore.dev; see `fixtures/trust/README.md`).
-pub const PUBLIC_GOOD_TRUSTED_ROOT: &str = include_str!("../../fixtures/trust/trusted_root.json");
+/// at tuf-repo-cdn.sigstore.dev; shipped data, see `src/trust/public_good/README.md`).
+pub const PUBLIC_GOOD_TRUSTED_ROOT: &str = include_str!("public_good/trusted_root.json");
 
 /// A closed validity interval in Unix seconds: `start <= t <= end` (`end` absent = open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

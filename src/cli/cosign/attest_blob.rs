@@ -45,7 +45,7 @@ pub struct Args {
     yes: bool,
     /// Which instance: --trust-config, or --trusted-root with --signing-config.
     #[command(flatten)]
-    instance: sign::InstanceArgs,
+    instance: crate::cli::instance::InstanceArgs,
     /// Fulcio URL.
     #[arg(long = "fulcio-url")]
     fulcio_url: Option<String>,
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         output_certificate: args.output_certificate,
         identity_token: args.identity_token,
         instance: args.instance,
-        overrides: sign::ServiceOverrides {
+        overrides: crate::instance::Overrides {
             ca_url: args.fulcio_url,
             rekor_url: args.rekor_url,
             oidc_issuer: args.oidc_issuer,

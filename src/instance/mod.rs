@@ -1,0 +1,246 @@
+//! L3 which Sigstore instance to use: the trusted root, the signing config and the service
+//! URLs chosen from them — resolved in one place for every persona (`sigbox`, `cosign`,
+//! `gitsign`, `humbly`), so no front end has its own idea of the default instance.
+//!
+//! Sources, in the order a front end tries them: a `ClientTrustConfig` (`--trust-config`
+//! or `SIGBOX_TRUST_CONFIG`, what `sigbox up` writes), a trusted root plus a signing config,
+//! a trusted root alone (verification only), else the public-good instance, whose root and
+//! signing config are embedded in the binary (see `src/trust/public_good/`).
+
+use std::path::{Path, PathBuf};
+
+use crate::trust::{SigningConfig, TrustedRoot};
+
+/// Why an instance could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A trust file could not be read.
+    #[error("reading {what} {path}")]
+    Read {
+        /// Which file it was meant to be.
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A trust file was read but does not parse or check.
+    #[error("{what} {path}")]
+    Parse {
+        /// Which file it was meant to be.
+        what: &'static str,
+        /// Its path (`<embedded>` for the built-in public-good files).
+        path: PathBuf,
+        /// Why (boxed: trust errors are large).
+        #[source]
+        source: Box<crate::trust::Error>,
+    },
+    /// Signing needs a signing config, and the source has none.
+    #[error(
+        "a trusted root alone does not say where to sign: give --trust-config, or \
+         --trusted-root with --signing-config"
+    )]
+    NoSigningConfig,
+    /// The signing config names no usable service of a kind.
+    #[error("the signing config names no usable {0} valid now")]
+    NoService(&'static str),
+}
+
+/// Result alias for this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The public-good signing config v0.2 shipped in the binary.
+pub const PUBLIC_GOOD_SIGNING_CONFIG: &str =
+    include_str!("../trust/public_good/signing_config.json");
+
+/// Where the instance's trust files come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Source {
+    /// A `ClientTrustConfig` (trusted root + signing config in one file).
+    TrustConfig(PathBuf),
+    /// A trusted root (or a `ClientTrustConfig`, whose root is taken) and a signing config.
+    RootAndSigning {
+        /// `trusted_root.json`.
+        root: PathBuf,
+        /// `signing_config.json`.
+        signing: PathBuf,
+    },
+    /// A trusted root alone (or a `ClientTrustConfig`): enough to verify, not to sign.
+    Root(PathBuf),
+    /// The public-good instance embedded in the binary.
+    #[default]
+    PublicGood,
+}
+
+/// A resolved instance: what to verify against and, when known, where to sign.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// The trusted root.
+    pub root: TrustedRoot,
+    /// The signing config, absent when only a trusted root was given.
+    pub signing: Option<SigningConfig>,
+}
+
+/// Service URLs given explicitly (cosign's `--fulcio-url`, `--rekor-url`, `--oidc-issuer`;
+/// gitsign's `gitsign.fulcio`, ...), which win over the signing config's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// CA base URL.
+    pub ca_url: Option<String>,
+    /// Rekor base URL.
+    pub rekor_url: Option<String>,
+    /// OIDC issuer URL.
+    pub oidc_issuer: Option<String>,
+    /// OAuth client ID (default `sigstore`).
+    pub oidc_client_id: Option<String>,
+}
+
+/// The services a signing client talks to, chosen at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Services {
+    /// The CA (Fulcio v2 API).
+    pub ca: String,
+    /// The Rekor v1 log.
+    pub rekor: String,
+    /// The OIDC issuer to log in with, when one is known.
+    pub oidc_issuer: Option<String>,
+    /// The OAuth client ID.
+    pub oidc_client_id: String,
+}
+
+impl Instance {
+    /// Reads and checks the trust files `source` names.
+    pub fn load(source: &Source) -> Result<Instance> {
+        match source {
+            Source::TrustConfig(path) => {
+                let bytes = read("trust config", path)?;
+                let (root, signing) = crate::trust::client_trust_config_from_json(&bytes)
+                    .map_err(|e| parse("trust config", path, e))?;
+                Ok(Instance { root, signing: Some(signing) })
+            }
+            Source::RootAndSigning { root, signing } => {
+                let root = load_root(root)?;
+                let bytes = read("signing config", signing)?;
+                let signing = SigningConfig::from_json(&bytes)
+                    .map_err(|e| parse("signing config", signing, e))?;
+                Ok(Instance { root, signing: Some(signing) })
+            }
+            Source::Root(path) => Ok(Instance { root: load_root(path)?, signing: None }),
+            Source::PublicGood => Instance::public_good(),
+        }
+    }
+
+    /// The public-good instance embedded in the binary.
+    pub fn public_good() -> Result<Instance> {
+        let embedded = Path::new("<embedded>");
+        let root = TrustedRoot::public_good()
+            .map_err(|e| parse("public-good trusted root", embedded, e))?;
+        let signing = SigningConfig::from_json(PUBLIC_GOOD_SIGNING_CONFIG.as_bytes())
+            .map_err(|e| parse("public-good signing config", embedded, e))?;
+        Ok(Instance { root, signing: Some(signing) })
+    }
+
+    /// The CA, Rekor v1 log and OIDC issuer to sign with at `now`: each override wins,
+    /// the rest come from the signing config.
+    pub fn services(&self, now: i64, overrides: &Overrides) -> Result<Services> {
+        let signing = self.signing.as_ref();
+        let needs_config = || signing.ok_or(Error::NoSigningConfig);
+        let ca = match &overrides.ca_url {
+            Some(url) => url.clone(),
+            None => needs_config()?
+                .select_ca(now, &[1])
+                .ok_or(Error::NoService("CA (caUrls, majorApiVersion 1)"))?
+                .url
+                .clone(),
+        };
+        let rekor = match &overrides.rekor_url {
+            Some(url) => url.clone(),
+            None => self.rekor_v1(now)?,
+        };
+        let oidc_issuer = overrides
+            .oidc_issuer
+            .clone()
+            .or_else(|| signing?.select_oidc(now, &[1]).map(|s| s.url.clone()));
+        let oidc_client_id = overrides.oidc_client_id.clone().unwrap_or_else(|| "sigstore".into());
+        Ok(Services { ca, rekor, oidc_issuer, oidc_client_id })
+    }
+
+    /// The Rekor v1 log the signing config selects at `now` (the first when the selector
+    /// allows several).
+    pub fn rekor_v1(&self, now: i64) -> Result<String> {
+        let signing = self.signing.as_ref().ok_or(Error::NoSigningConfig)?;
+        let logs = signing
+            .select_tlogs(now, &[1])
+            .map_err(|_| Error::NoService("Rekor v1 log (rekorTlogUrls)"))?;
+        logs.first().map(|s| s.url.clone()).ok_or(Error::NoService("Rekor v1 log (rekorTlogUrls)"))
+    }
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Read { what, path: path.to_path_buf(), source })
+}
+
+fn parse(what: &'static str, path: &Path, source: crate::trust::Error) -> Error {
+    Error::Parse { what, path: path.to_path_buf(), source: Box::new(source) }
+}
+
+fn load_root(path: &Path) -> Result<TrustedRoot> {
+    let bytes = read("trusted root", path)?;
+    crate::trust::trusted_root_from_any(&bytes).map_err(|e| parse("trusted root", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_good_selects_its_ca_log_and_issuer() {
+        let instance = Instance::public_good().unwrap();
+        let now = 1_767_225_600; // 2026-01-01
+        let services = instance.services(now, &Overrides::default()).unwrap();
+        assert_eq!(services.ca, "https://fulcio.sigstore.dev");
+        assert_eq!(services.rekor, "https://rekor.sigstore.dev");
+        assert_eq!(services.oidc_issuer.as_deref(), Some("https://oauth2.sigstore.dev/auth"));
+        assert_eq!(services.oidc_client_id, "sigstore");
+    }
+
+    #[test]
+    fn overrides_win_over_the_signing_config() {
+        let instance = Instance::public_good().unwrap();
+        let overrides = Overrides {
+            ca_url: Some("http://127.0.0.1:1".into()),
+            rekor_url: Some("http://127.0.0.1:2".into()),
+            oidc_issuer: Some("http://127.0.0.1:3".into()),
+            oidc_client_id: Some("other".into()),
+        };
+        let services = instance.services(1_767_225_600, &overrides).unwrap();
+        assert_eq!(services.ca, "http://127.0.0.1:1");
+        assert_eq!(services.rekor, "http://127.0.0.1:2");
+        assert_eq!(services.oidc_issuer.as_deref(), Some("http://127.0.0.1:3"));
+        assert_eq!(services.oidc_client_id, "other");
+    }
+
+    #[test]
+    fn a_root_alone_verifies_but_cannot_sign() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.json");
+        std::fs::write(&path, crate::trust::PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let instance = Instance::load(&Source::Root(path)).unwrap();
+        assert!(instance.signing.is_none());
+        let err = instance.services(1_767_225_600, &Overrides::default()).unwrap_err();
+        assert!(matches!(err, Error::NoSigningConfig), "{err}");
+    }
+
+    #[test]
+    fn missing_and_malformed_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.json");
+        let err = Instance::load(&Source::TrustConfig(missing.clone())).unwrap_err();
+        assert!(matches!(&err, Error::Read { what: "trust config", path, .. } if *path == missing));
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, b"{").unwrap();
+        let err = Instance::load(&Source::Root(bad.clone())).unwrap_err();
+        assert!(matches!(&err, Error::Parse { what: "trusted root", path, .. } if *path == bad));
+    }
+}
