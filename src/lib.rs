@@ -22,6 +22,7 @@ pub mod http;
 pub mod instance;
 pub mod issuer;
 pub mod login;
+pub mod oci;
 pub mod oidc;
 pub mod policy;
 pub mod rekor;
