@@ -305,3 +305,152 @@ pub fn attach_referrer(
     }
     Ok(digest)
 }
+
+/// An image to sign: its digest reference and descriptor.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `registry/repo@sha256:…`.
+    pub image: Reference,
+    /// Media type, digest and size of its manifest.
+    pub descriptor: Descriptor,
+}
+
+/// Resolves `reference` to digest targets: the manifest itself and, with `recursive`,
+/// every manifest an index lists. Returns the targets and whether a tag was resolved.
+pub fn resolve_targets(
+    client: &Client,
+    reference: &Reference,
+    recursive: bool,
+) -> Result<(Vec<Target>, bool), OciError> {
+    let descriptor = client.head_manifest(reference)?.ok_or_else(|| OciError::NotFound {
+        what: format!("image {reference}"),
+    })?;
+    let image = reference.with_digest(&descriptor.digest);
+    let mut targets = vec![Target { image: image.clone(), descriptor: descriptor.clone() }];
+    if recursive && manifest::is_index(&descriptor.media_type) {
+        let (_, index) = client.get_index(&image)?;
+        for child in index.manifests {
+            targets.push(Target { image: image.with_digest(&child.digest), descriptor: child });
+        }
+    }
+    Ok((targets, reference.digest().is_none()))
+}
+
+/// Where and how signatures are stored.
+#[derive(Debug, Clone)]
+pub struct Storage<'a> {
+    /// OCI 1.1 referrers with v0.3 bundles (else legacy tags).
+    pub referrers: bool,
+    /// Write to the registry at all (`--upload`).
+    pub upload: bool,
+    /// Signature repository (`COSIGN_REPOSITORY`), else the image's.
+    pub repository: Option<&'a Reference>,
+    /// RFC 3339 creation time for referrer manifests.
+    pub created: &'a str,
+}
+
+/// One signed image.
+#[derive(Debug, Clone)]
+pub struct SignedImage {
+    /// The image.
+    pub target: Target,
+    /// The signed payload (simple-signing JSON or statement).
+    pub payload: Vec<u8>,
+    /// The signature and its bundle.
+    pub signature: Signature,
+    /// Where it was stored (tag or referrer digest), if uploaded.
+    pub stored: Option<String>,
+}
+
+/// Signs every target, then (only if all signed) stores the signatures.
+pub fn sign_images(
+    client: &Client,
+    signer: &PayloadSigner<'_>,
+    targets: &[Target],
+    annotations: &BTreeMap<String, String>,
+    storage: &Storage<'_>,
+) -> Result<Vec<SignedImage>, Error> {
+    let mut signed = Vec::with_capacity(targets.len());
+    for target in targets {
+        let name = target.image.repository_name();
+        let digest = &target.descriptor.digest;
+        let (payload, signature) = if storage.referrers {
+            let statement =
+                statement(&name, digest, layout::SIGN_PREDICATE, serde_json::json!({}), annotations)?;
+            let signature = sign_statement(signer, &statement)?;
+            (statement, signature)
+        } else {
+            let payload = layout::simple_signing_payload(&name, digest, annotations);
+            let signature = sign_payload(signer, &payload)?;
+            (payload, signature)
+        };
+        signed.push(SignedImage { target: target.clone(), payload, signature, stored: None });
+    }
+    if storage.upload {
+        for item in &mut signed {
+            item.stored = Some(store(client, item, Kind::Signature, layout::SIGN_PREDICATE, storage)?);
+        }
+    }
+    Ok(signed)
+}
+
+/// Attests every target with `predicate` of `predicate_type`, then stores the envelopes.
+pub fn attest_images(
+    client: &Client,
+    signer: &PayloadSigner<'_>,
+    targets: &[Target],
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+    storage: &Storage<'_>,
+) -> Result<Vec<SignedImage>, Error> {
+    let mut signed = Vec::with_capacity(targets.len());
+    for target in targets {
+        let statement = statement(
+            &target.image.repository_name(),
+            &target.descriptor.digest,
+            predicate_type,
+            predicate.clone(),
+            &BTreeMap::new(),
+        )?;
+        let signature = sign_statement(signer, &statement)?;
+        signed.push(SignedImage { target: target.clone(), payload: statement, signature, stored: None });
+    }
+    if storage.upload {
+        for item in &mut signed {
+            item.stored = Some(store(client, item, Kind::Attestation, predicate_type, storage)?);
+        }
+    }
+    Ok(signed)
+}
+
+fn store(
+    client: &Client,
+    item: &SignedImage,
+    kind: Kind,
+    predicate_type: &str,
+    storage: &Storage<'_>,
+) -> Result<String, Error> {
+    let image = &item.target.image;
+    let target = storage.repository.map_or_else(|| image.clone(), |r| image.in_repository(r));
+    if storage.referrers {
+        let bundle = item.signature.bundle.to_json().map_err(Error::Json)?;
+        let digest = attach_referrer(
+            client,
+            &target,
+            item.target.descriptor.clone(),
+            bundle.as_bytes(),
+            predicate_type,
+            storage.created,
+        )?;
+        return Ok(target.with_digest(&digest).to_string());
+    }
+    let layer = match kind {
+        Kind::Signature => Layer {
+            media_type: layout::SIMPLE_SIGNING.into(),
+            blob: item.payload.clone(),
+            annotations: item.signature.annotations(),
+        },
+        Kind::Attestation => attestation_layer(&item.signature, predicate_type)?,
+    };
+    Ok(attach_legacy(client, image, &target, kind, &[layer])?.to_string())
+}

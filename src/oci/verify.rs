@@ -312,3 +312,15 @@ pub fn legacy_bundle(
     }
     Ok((bundle, rekor))
 }
+
+/// Fetches and checks the signatures (or attestations) of the image `digest` in `store`.
+pub fn verify_image(
+    store: &dyn super::store::Store,
+    image: &str,
+    digest: &str,
+    kind: Kind,
+    expect: &Expectations<'_>,
+) -> Result<Vec<Verified>, Error> {
+    let candidates = super::store::candidates(store, digest, kind)?;
+    check(image, digest, &candidates, kind, expect)
+}

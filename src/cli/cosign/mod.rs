@@ -1,12 +1,17 @@
 //! The `cosign` persona: cosign's subcommands and flag spellings, translated to the same
 //! core calls the native `sigbox` commands use. One file per subcommand.
 
+mod attest;
 mod attest_blob;
 mod flags;
 mod generate_key_pair;
+mod image_flags;
 mod import_key_pair;
 mod public_key;
+mod sign;
 mod sign_blob;
+mod verify;
+mod verify_attestation;
 mod verify_blob;
 mod verify_blob_attestation;
 
@@ -27,6 +32,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Attest to an image: an in-toto statement in DSSE, stored beside it.
+    Attest(attest::Args),
     /// Attest to a file: an in-toto statement in a DSSE envelope (keyless).
     AttestBlob(attest_blob::Args),
     /// Generate an encrypted key pair (cosign.key, cosign.pub).
@@ -35,8 +42,14 @@ enum Command {
     ImportKeyPair(import_key_pair::Args),
     /// Print the public key of a key file.
     PublicKey(public_key::Args),
+    /// Sign container images.
+    Sign(sign::Args),
     /// Sign a blob (file).
     SignBlob(sign_blob::Args),
+    /// Verify container image signatures.
+    Verify(verify::Args),
+    /// Verify container image attestations.
+    VerifyAttestation(verify_attestation::Args),
     /// Verify a blob against a Sigstore bundle.
     VerifyBlob(verify_blob::Args),
     /// Verify an in-toto attestation (DSSE bundle) about a blob.
@@ -49,11 +62,15 @@ enum Command {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(args)?;
     match cli.command {
+        Command::Attest(args) => attest::run(args),
         Command::AttestBlob(args) => attest_blob::run(args),
         Command::GenerateKeyPair(args) => generate_key_pair::run(args),
         Command::ImportKeyPair(args) => import_key_pair::run(args),
         Command::PublicKey(args) => public_key::run(args),
+        Command::Sign(args) => sign::run(args),
         Command::SignBlob(args) => sign_blob::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::VerifyAttestation(args) => verify_attestation::run(args),
         Command::VerifyBlob(args) => verify_blob::run(args),
         Command::VerifyBlobAttestation(args) => verify_blob_attestation::run(args),
         Command::Version => {
