@@ -3,6 +3,7 @@
 
 mod fulcio;
 mod harness;
+mod images;
 mod personas;
 mod rekor;
 mod up;
