@@ -201,3 +201,89 @@ pub fn candidates(
     }
     Ok(out)
 }
+
+/// What is stored beside an image: the legacy signature and attestation images (tag and
+/// layers) and the bundle referrers.
+#[derive(Debug, Clone, Default)]
+pub struct Attachments {
+    /// `(tag, layers)` of `sha256-<hex>.sig`.
+    pub signatures: Option<(String, Vec<Descriptor>)>,
+    /// `(tag, layers)` of `sha256-<hex>.att`.
+    pub attestations: Option<(String, Vec<Descriptor>)>,
+    /// Referrer manifests (API or fallback index) and where they were listed.
+    pub referrers: Option<(String, Vec<Descriptor>)>,
+}
+
+/// Lists the attachments of the image `digest` (`cosign tree`).
+pub fn attachments(store: &dyn Store, digest: &str) -> Result<Attachments, Error> {
+    let legacy = |kind| -> Result<Option<(String, Vec<Descriptor>)>, Error> {
+        let tag = layout::legacy_tag(digest, kind);
+        let Some(found) = store.resolve_tag(&tag)? else { return Ok(None) };
+        let pulled = store.manifest(&found.digest)?;
+        let manifest = layout::parse_manifest(&pulled.bytes, &tag)?;
+        Ok(Some((tag, manifest.layers)))
+    };
+    let referrers = match store.referrers(digest)? {
+        Some(index) => Some((format!("referrers API of {digest}"), index.manifests)),
+        None => {
+            let tag = layout::fallback_tag(digest);
+            match store.resolve_tag(&tag)? {
+                Some(found) => {
+                    let pulled = store.manifest(&found.digest)?;
+                    let index: Index = serde_json::from_slice(&pulled.bytes).map_err(|e| {
+                        Error::Manifest { what: tag.clone(), detail: e.to_string() }
+                    })?;
+                    Some((tag, index.manifests))
+                }
+                None => None,
+            }
+        }
+    };
+    Ok(Attachments {
+        signatures: legacy(Kind::Signature)?,
+        attestations: legacy(Kind::Attestation)?,
+        referrers,
+    })
+}
+
+/// Deletes the signatures and/or attestations of the image `digest` from `repo`
+/// (`cosign clean`): the legacy tags' manifests, and the referrers with their fallback
+/// index. Returns what was deleted.
+pub fn clean(
+    client: &Client,
+    repo: &Reference,
+    digest: &str,
+    signatures: bool,
+    attestations: bool,
+) -> Result<Vec<String>, Error> {
+    let store = RegistryStore { client, repo: repo.clone() };
+    let mut deleted = Vec::new();
+    for (kind, wanted) in [(Kind::Signature, signatures), (Kind::Attestation, attestations)] {
+        if !wanted {
+            continue;
+        }
+        let tag = layout::legacy_tag(digest, kind);
+        if let Some(found) = store.resolve_tag(&tag)? {
+            client.delete_manifest(&repo.with_digest(&found.digest))?;
+            deleted.push(repo.with_tag(&tag).to_string());
+        }
+    }
+    if signatures && attestations {
+        let tag = layout::fallback_tag(digest);
+        if let Some(found) = store.resolve_tag(&tag)? {
+            let pulled = store.manifest(&found.digest)?;
+            if let Ok(index) = serde_json::from_slice::<Index>(&pulled.bytes) {
+                for entry in index.manifests.iter().filter(|d| layout::is_bundle_referrer(d)) {
+                    match client.delete_manifest(&repo.with_digest(&entry.digest)) {
+                        Ok(()) | Err(Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                    deleted.push(repo.with_digest(&entry.digest).to_string());
+                }
+            }
+            client.delete_manifest(&repo.with_digest(&found.digest))?;
+            deleted.push(repo.with_tag(&tag).to_string());
+        }
+    }
+    Ok(deleted)
+}
