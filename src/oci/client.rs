@@ -171,11 +171,17 @@ impl Client {
         if local || self.options.allow_http {
             schemes.push("http");
         }
-        let mut last = None;
+        let mut failures = Vec::new();
         for scheme in schemes {
             let base = format!("{scheme}://{registry}");
             match self.http.get(format!("{base}/v2/")).send() {
-                Ok(resp) => {
+                // Only a registry's answers count: an HTTPS server answering plain HTTP
+                // with 400 is not a registry speaking HTTP.
+                Ok(resp)
+                    if resp.status().is_success()
+                        || resp.status() == StatusCode::UNAUTHORIZED
+                        || resp.status() == StatusCode::FORBIDDEN =>
+                {
                     if resp.status() == StatusCode::UNAUTHORIZED {
                         let basic = challenge(resp.headers()) == Some(Challenge::Basic);
                         self.with_state(registry, |s| s.basic = basic);
@@ -183,12 +189,13 @@ impl Client {
                     self.with_state(registry, |s| s.base = Some(base.clone()));
                     return Ok(base);
                 }
-                Err(e) => last = Some(e),
+                Ok(resp) => failures.push(format!("{scheme}: /v2/ answered {}", resp.status())),
+                Err(e) => failures.push(format!("{scheme}: {}", error_chain(&e))),
             }
         }
         Err(Error::Unreachable {
             registry: registry.to_string(),
-            detail: last.map_or_else(String::new, |e| error_chain(&e)),
+            detail: failures.join("; "),
             hint: if local || self.options.allow_http {
                 ""
             } else {

@@ -6,9 +6,10 @@
 #[path = "../up/instance.rs"]
 mod instance;
 mod registry;
+mod access;
+mod airgap;
+mod layouts;
 mod sign_verify;
-
-use std::path::Path;
 
 use crate::harness::{Cmd, Sandbox};
 use instance::Up;
@@ -41,9 +42,4 @@ pub fn identity_flags(up: &Up, identity: &str) -> Vec<String> {
         "--certificate-oidc-issuer".into(),
         up.oidc_url.clone(),
     ]
-}
-
-/// A path as a string argument.
-pub fn arg(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -207,3 +207,67 @@ pub fn inspect_raw(reference: &str, extra: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "skopeo inspect failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("skopeo printed JSON")
 }
+
+/// A plain HTTP client for raw registry API calls (to tamper with what sigbox wrote).
+fn http() -> reqwest::blocking::Client {
+    sigbox::http::blocking_builder().build().expect("http client")
+}
+
+/// `GET` a manifest as JSON (raw API, no checks).
+pub fn get_manifest(host: &str, repo: &str, reference: &str) -> serde_json::Value {
+    let resp = http()
+        .get(format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .header("accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+        .send()
+        .expect("GET manifest");
+    assert!(resp.status().is_success(), "GET manifest {reference}: {}", resp.status());
+    resp.json().expect("manifest JSON")
+}
+
+/// `PUT` a manifest (raw API); returns its digest.
+pub fn put_manifest(host: &str, repo: &str, reference: &str, manifest: &serde_json::Value) -> String {
+    let bytes = serde_json::to_vec(manifest).expect("json");
+    let media_type = manifest["mediaType"].as_str().unwrap_or("application/vnd.oci.image.manifest.v1+json");
+    let resp = http()
+        .put(format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .header("content-type", media_type)
+        .body(bytes.clone())
+        .send()
+        .expect("PUT manifest");
+    assert!(resp.status().is_success(), "PUT manifest {reference}: {}", resp.status());
+    digest(&bytes)
+}
+
+/// `GET` a blob (raw API).
+pub fn get_blob(host: &str, repo: &str, digest: &str) -> Vec<u8> {
+    let resp = http().get(format!("http://{host}/v2/{repo}/blobs/{digest}")).send().expect("GET blob");
+    assert!(resp.status().is_success(), "GET blob {digest}: {}", resp.status());
+    resp.bytes().expect("blob").to_vec()
+}
+
+/// Uploads a blob (raw API, monolithic); returns its digest.
+pub fn put_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
+    let d = digest(bytes);
+    let client = http();
+    let resp = client
+        .post(format!("http://{host}/v2/{repo}/blobs/uploads/"))
+        .send()
+        .expect("POST upload");
+    let location = resp.headers()["location"].to_str().expect("location").to_string();
+    let url = if location.starts_with("http") { location } else { format!("http://{host}{location}") };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let resp = client
+        .put(format!("{url}{sep}digest={d}"))
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .expect("PUT blob");
+    assert!(resp.status().is_success(), "PUT blob: {}", resp.status());
+    d
+}
+
+/// The file where the registry keeps blob `digest` (to tamper with it behind its back).
+pub fn blob_file(registry: &Registry, digest: &str) -> PathBuf {
+    let hex = &digest[7..];
+    registry.storage.join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+}

@@ -213,3 +213,20 @@ pub fn public_key(key: &str) -> anyhow::Result<crate::crypto::PublicKey> {
     Ok(crate::crypto::PublicKey::from_pem_or_der(&bytes)
         .with_context(|| format!("reading public key {key}"))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cosign_command_table_is_consistent() {
+        super::super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn annotations_need_key_value() {
+        let parsed = super::annotations(&["a=b=c".into()]).unwrap();
+        assert_eq!(parsed.get("a").map(String::as_str), Some("b=c"));
+        assert!(super::annotations(&["novalue".into()]).is_err());
+    }
+}

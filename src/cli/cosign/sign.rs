@@ -12,8 +12,9 @@ use crate::cli::{exit, keyless, output};
 use crate::instance::Overrides;
 use crate::oci::sign::{self as oci_sign, KeyLog, PayloadSigner, Storage};
 
-/// Flags of `cosign sign`.
+/// Flags of `cosign sign` (also flattened into `cosign attest`, hence no group).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Args {
     /// The images (`registry/repo:tag` or `@sha256:…`).
     #[arg(required = true)]
