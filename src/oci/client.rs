@@ -258,8 +258,7 @@ impl Client {
     }
 
     fn auth_header(&self, registry: &str, scope: &str) -> Result<Option<String>, Error> {
-        let (token, basic) =
-            self.with_state(registry, |s| (s.tokens.get(scope).cloned(), s.basic));
+        let (token, basic) = self.with_state(registry, |s| (s.tokens.get(scope).cloned(), s.basic));
         if token.is_some() {
             return Ok(token);
         }
@@ -353,7 +352,7 @@ impl Client {
         match (digest, media_type, size) {
             (Some(digest), Some(media_type), Some(size))
                 if manifest::is_manifest_type(media_type)
-                    && reference.digest().is_none_or(|d| d == digest) =>
+                    && reference.digest().map_or(true, |d| d == digest) =>
             {
                 let mut d = Descriptor::of(media_type, b"");
                 d.digest = digest;
@@ -615,15 +614,13 @@ fn read_limited(resp: Response, limit: u64, what: &str) -> Result<Vec<u8>, Error
 }
 
 fn location(resp: &Response, what: &str) -> Result<String, Error> {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .ok_or_else(|| Error::Status {
+    resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string).ok_or_else(
+        || Error::Status {
             what: what.to_string(),
             status: resp.status().as_u16(),
             body: "the registry sent no upload Location".into(),
-        })
+        },
+    )
 }
 
 /// An upload `Location` may be absolute or relative to the registry.
@@ -658,7 +655,10 @@ mod tests {
 
     #[test]
     fn upload_urls_keep_their_state_query() {
-        assert_eq!(with_query("/u?_state=a", "digest", "sha256:x"), "/u?_state=a&digest=sha256%3Ax");
+        assert_eq!(
+            with_query("/u?_state=a", "digest", "sha256:x"),
+            "/u?_state=a&digest=sha256%3Ax"
+        );
         assert_eq!(absolute("http://h", "/v2/r"), "http://h/v2/r");
         assert_eq!(absolute("http://h", "https://s/x"), "https://s/x");
     }

@@ -177,7 +177,9 @@ impl RekorBundle {
     pub fn from_entry(entry: &wire::TransparencyLogEntry) -> Option<RekorBundle> {
         let set = entry.inclusion_promise.as_ref()?;
         Some(RekorBundle {
-            signed_entry_timestamp: crate::encoding::b64_encode(set.signed_entry_timestamp.as_slice()),
+            signed_entry_timestamp: crate::encoding::b64_encode(
+                set.signed_entry_timestamp.as_slice(),
+            ),
             payload: RekorPayload {
                 body: crate::encoding::b64_encode(entry.canonicalized_body.as_slice()),
                 integrated_time: entry.integrated_time,
@@ -237,10 +239,7 @@ impl Layer {
 
 /// The config blob and manifest of a signature image holding `layers`: `existing` layers
 /// first (an identical layer is not added twice).
-pub fn signature_manifest(
-    existing: Option<&Manifest>,
-    new: &[Descriptor],
-) -> (Vec<u8>, Manifest) {
+pub fn signature_manifest(existing: Option<&Manifest>, new: &[Descriptor]) -> (Vec<u8>, Manifest) {
     let mut layers = existing.map(|m| m.layers.clone()).unwrap_or_default();
     for d in new {
         if !layers.iter().any(|l| l.digest == d.digest && l.annotations == d.annotations) {
@@ -343,7 +342,9 @@ mod tests {
         );
         let a = BTreeMap::from([("b".to_string(), "2".to_string()), ("a".into(), "1".into())]);
         let p = simple_signing_payload("r", D, &a);
-        assert!(String::from_utf8(p.clone()).unwrap().ends_with(r#""optional":{"a":"1","b":"2"}}"#));
+        assert!(String::from_utf8(p.clone())
+            .unwrap()
+            .ends_with(r#""optional":{"a":"1","b":"2"}}"#));
         assert_eq!(SimpleSigning::parse(&p).unwrap().critical.image.digest, D);
     }
 
@@ -366,7 +367,10 @@ mod tests {
         let entry = wire::TransparencyLogEntry {
             log_index: 7,
             log_id: wire::LogId { key_id: vec![0xab; 32].into() },
-            kind_version: wire::KindVersion { kind: "hashedrekord".into(), version: "0.0.1".into() },
+            kind_version: wire::KindVersion {
+                kind: "hashedrekord".into(),
+                version: "0.0.1".into(),
+            },
             integrated_time: 1_700_000_000,
             inclusion_promise: Some(wire::InclusionPromise {
                 signed_entry_timestamp: vec![1, 2, 3].into(),

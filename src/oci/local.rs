@@ -80,7 +80,7 @@ impl LayoutStore {
     pub fn image(&self) -> Result<Descriptor, Error> {
         let entries = self.entries();
         let mut images = entries.iter().filter(|d| {
-            d.annotations.get(REF_NAME).is_none_or(|name| !name.starts_with("sha256-"))
+            !d.annotations.get(REF_NAME).is_some_and(|name| name.starts_with("sha256-"))
         });
         match (images.next(), images.next()) {
             (Some(one), None) => Ok(one.clone()),
@@ -123,7 +123,8 @@ impl Store for LayoutStore {
         if size > limit {
             return Err(Error::TooLarge { what, limit });
         }
-        let bytes = std::fs::read(&path).map_err(|source| Error::Io { what: what.clone(), source })?;
+        let bytes =
+            std::fs::read(&path).map_err(|source| Error::Io { what: what.clone(), source })?;
         let got = manifest::sha256_digest(&bytes);
         if got != digest {
             return Err(Error::DigestMismatch { what, expected: digest.to_string(), got });
@@ -147,7 +148,9 @@ impl Store for LayoutStore {
             let mut entry = pulled.descriptor();
             entry.annotations.insert(REF_NAME.to_string(), tag.to_string());
             let mut index = self.lock();
-            index.manifests.retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(tag));
+            index
+                .manifests
+                .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(tag));
             index.manifests.push(entry);
         }
         Ok(())

@@ -126,7 +126,10 @@ impl Index {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, bytes).to_hex())
+    format!(
+        "sha256:{}",
+        crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, bytes).to_hex()
+    )
 }
 
 /// The media type of manifest bytes: the `Content-Type` the registry sent if it is a

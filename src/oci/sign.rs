@@ -97,10 +97,7 @@ impl Signature {
     /// cosign's layer annotations for this signature.
     pub fn annotations(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        out.insert(
-            layout::ANN_SIGNATURE.to_string(),
-            crate::encoding::b64_encode(&self.signature),
-        );
+        out.insert(layout::ANN_SIGNATURE.to_string(), crate::encoding::b64_encode(&self.signature));
         if let Some(cert) = &self.certificate {
             out.insert(layout::ANN_CERTIFICATE.to_string(), cert.to_pem());
             let chain: String = self.chain.iter().map(Certificate::to_pem).collect();
@@ -201,7 +198,8 @@ pub fn sign_statement(signer: &PayloadSigner<'_>, statement: &[u8]) -> Result<Si
                     m.tlog_entries = vec![logged.entry];
                 }
                 let checked = Checked::try_from(bundle.clone()).map_err(Error::Bundle)?;
-                let options = Options { key: Some(signer.public_key().clone()), ..Options::new(log.now) };
+                let options =
+                    Options { key: Some(signer.public_key().clone()), ..Options::new(log.now) };
                 verify::verify(&checked, &Artifact::Omitted, log.root, &Policy::any(), &options)
                     .map_err(Error::LogAnswer)?;
             }
@@ -234,9 +232,11 @@ pub fn statement(
 
 /// The `.att` layer for a DSSE signature: the envelope as blob, cosign's annotations.
 pub fn attestation_layer(signature: &Signature, predicate_type: &str) -> Result<Layer, Error> {
-    let envelope = signature.bundle.dsse_envelope.as_ref().ok_or(Error::Bundle(
-        crate::bundle::Error::ContentCount(0),
-    ))?;
+    let envelope = signature
+        .bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or(Error::Bundle(crate::bundle::Error::ContentCount(0)))?;
     let blob = serde_json::to_vec(envelope).map_err(Error::Json)?;
     let mut annotations = signature.annotations();
     annotations.insert(layout::ANN_SIGNATURE.to_string(), String::new());
@@ -290,7 +290,7 @@ pub fn attach_referrer(
     let digest = manifest::sha256_digest(&bytes);
     client.put_manifest(&target.with_digest(&digest), manifest::OCI_MANIFEST, &bytes)?;
     let listed = client.referrers(target, &subject_digest)?;
-    if listed.is_none_or(|index| !index.manifests.iter().any(|m| m.digest == digest)) {
+    if !listed.is_some_and(|index| index.manifests.iter().any(|m| m.digest == digest)) {
         let tag = target.with_tag(&layout::fallback_tag(&subject_digest));
         let existing = match client.get_index(&tag) {
             Ok((_, index)) => Some(index),
@@ -322,9 +322,9 @@ pub fn resolve_targets(
     reference: &Reference,
     recursive: bool,
 ) -> Result<(Vec<Target>, bool), OciError> {
-    let descriptor = client.head_manifest(reference)?.ok_or_else(|| OciError::NotFound {
-        what: format!("image {reference}"),
-    })?;
+    let descriptor = client
+        .head_manifest(reference)?
+        .ok_or_else(|| OciError::NotFound { what: format!("image {reference}") })?;
     let image = reference.with_digest(&descriptor.digest);
     let mut targets = vec![Target { image: image.clone(), descriptor: descriptor.clone() }];
     if recursive && manifest::is_index(&descriptor.media_type) {
@@ -375,8 +375,13 @@ pub fn sign_images(
         let name = target.image.repository_name();
         let digest = &target.descriptor.digest;
         let (payload, signature) = if storage.referrers {
-            let statement =
-                statement(&name, digest, layout::SIGN_PREDICATE, serde_json::json!({}), annotations)?;
+            let statement = statement(
+                &name,
+                digest,
+                layout::SIGN_PREDICATE,
+                serde_json::json!({}),
+                annotations,
+            )?;
             let signature = sign_statement(signer, &statement)?;
             (statement, signature)
         } else {
@@ -388,7 +393,8 @@ pub fn sign_images(
     }
     if storage.upload {
         for item in &mut signed {
-            item.stored = Some(store(client, item, Kind::Signature, layout::SIGN_PREDICATE, storage)?);
+            item.stored =
+                Some(store(client, item, Kind::Signature, layout::SIGN_PREDICATE, storage)?);
         }
     }
     Ok(signed)
@@ -413,7 +419,12 @@ pub fn attest_images(
             &BTreeMap::new(),
         )?;
         let signature = sign_statement(signer, &statement)?;
-        signed.push(SignedImage { target: target.clone(), payload: statement, signature, stored: None });
+        signed.push(SignedImage {
+            target: target.clone(),
+            payload: statement,
+            signature,
+            stored: None,
+        });
     }
     if storage.upload {
         for item in &mut signed {

@@ -192,7 +192,7 @@ pub fn candidates(
     for entry in super::verify::referrer_entries(index.as_ref(), kind) {
         let pulled = store.manifest(&entry.digest)?;
         let manifest = layout::parse_manifest(&pulled.bytes, &store.describe())?;
-        if manifest.subject.as_ref().is_none_or(|s| s.digest != digest) {
+        if !manifest.subject.as_ref().is_some_and(|s| s.digest == digest) {
             continue;
         }
         let Some(layer) = manifest.layers.first() else { continue };

@@ -5,10 +5,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
+use super::instance::Up;
 use super::registry::{self, Registry, Setup};
 use super::{cosign, key_pair};
 use crate::harness::Sandbox;
-use super::instance::Up;
 
 fn htpasswd(sb: &Sandbox) -> std::path::PathBuf {
     registry::require("htpasswd", "apache2-utils");
@@ -101,17 +101,61 @@ fn https_registry_with_a_test_ca() {
     let up = Up::start(&sb.join("up"));
     registry::require("openssl", "openssl");
     let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(sb.path()).output().expect("openssl");
+        let out =
+            Command::new("openssl").args(args).current_dir(sb.path()).output().expect("openssl");
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
-        "-subj", "/CN=sigbox test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign"]].concat());
-    openssl(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
-    sb.write("ext.cnf", "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-    openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf"]);
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=sigbox test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ]
+        .concat(),
+    );
+    sb.write(
+        "ext.cnf",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
     let reg = Registry::start_with(
         &sb.join("registry"),
         &Setup { tls: Some((sb.join("server.pem"), sb.join("server.key"))), ..Setup::default() },

@@ -2,10 +2,10 @@
 //! running → `load` into a second registry → `verify`; `copy`, `tree`, `triangulate`,
 //! `download`, `clean`.
 
+use super::instance::Up;
 use super::registry::{self, Registry};
 use super::{cosign, key_pair};
 use crate::harness::Sandbox;
-use super::instance::Up;
 
 #[test]
 fn save_verify_local_load_into_another_registry_and_verify() {
@@ -30,7 +30,10 @@ fn save_verify_local_load_into_another_registry_and_verify() {
     let run = cosign(&sb, Some(&up))
         .args(["verify", "--key", "k.pub", "--local-image", "saved"])
         .succeeds();
-    assert_eq!(run.stdout_json()[0]["critical"]["image"]["docker-manifest-digest"], digest.as_str());
+    assert_eq!(
+        run.stdout_json()[0]["critical"]["image"]["docker-manifest-digest"],
+        digest.as_str()
+    );
     cosign(&sb, Some(&up))
         .args(["verify-attestation", "--key", "k.pub", "--type", "vuln", "--local-image", "saved"])
         .succeeds();

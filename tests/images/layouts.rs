@@ -1,10 +1,10 @@
 //! Attestations, the OCI 1.1 referrer layout with the tag-schema fallback, indexes with
 //! `--recursive`, and tampering: each rejected with the failed check named.
 
+use super::instance::Up;
 use super::registry::{self, Registry};
 use super::{cosign, identity_flags, key_pair, IDENTITY};
 use crate::harness::Sandbox;
-use super::instance::Up;
 
 #[test]
 fn attest_then_verify_attestation_in_both_layouts() {
@@ -35,9 +35,13 @@ fn attest_then_verify_attestation_in_both_layouts() {
         .arg(&image)
         .fails_with(1)
         .stderr_has("predicate-type check failed");
-    let att = registry::inspect_raw(&format!("{}/att:{}.att", reg.host, digest.replace(':', "-")), &[]);
+    let att =
+        registry::inspect_raw(&format!("{}/att:{}.att", reg.host, digest.replace(':', "-")), &[]);
     assert_eq!(att["layers"][0]["mediaType"], "application/vnd.dsse.envelope.v1+json");
-    assert_eq!(att["layers"][0]["annotations"]["predicateType"], "https://slsa.dev/provenance/v0.2");
+    assert_eq!(
+        att["layers"][0]["annotations"]["predicateType"],
+        "https://slsa.dev/provenance/v0.2"
+    );
 
     // OCI 1.1 referrer with a v0.3 bundle, key-signed, through the tag-schema fallback.
     cosign(&sb, Some(&up))
@@ -67,7 +71,8 @@ fn referrer_signatures_use_the_fallback_index_and_verify_beside_legacy_ones() {
     cosign(&sb, Some(&up)).args(["sign", "--key", "old.key", "-y"]).arg(&image).succeeds();
 
     // The registry has no referrers API, so the fallback index lists the bundle manifest.
-    let index = registry::inspect_raw(&format!("{}/ref:{}", reg.host, digest.replace(':', "-")), &[]);
+    let index =
+        registry::inspect_raw(&format!("{}/ref:{}", reg.host, digest.replace(':', "-")), &[]);
     assert_eq!(index["mediaType"], "application/vnd.oci.image.index.v1+json");
     let entry = &index["manifests"][0];
     assert_eq!(entry["artifactType"], "application/vnd.dev.sigstore.bundle.v0.3+json");

@@ -2,16 +2,15 @@
 //! friends against a real `docker-registry` started by the test, images pushed with
 //! `skopeo`, keyless signing against a real `sigbox up`.
 
-// `sigbox up` for keyless signing: the same helper the `up` tests use.
-#[path = "../up/instance.rs"]
-mod instance;
-mod registry;
 mod access;
 mod airgap;
 mod layouts;
+mod registry;
 mod sign_verify;
 
 use crate::harness::{Cmd, Sandbox};
+// `sigbox up` for keyless signing: the same helper the `up` tests use.
+pub(crate) use crate::up::instance;
 use instance::Up;
 
 /// The identity `sigbox up`'s test issuer signs for when nobody asks.

@@ -28,7 +28,11 @@ pub fn digest(bytes: &[u8]) -> String {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("binding a free port").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("binding a free port")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// How the registry is protected.
@@ -204,7 +208,11 @@ pub fn inspect_raw(reference: &str, extra: &[&str]) -> serde_json::Value {
         .arg(format!("docker://{reference}"))
         .output()
         .expect("running skopeo");
-    assert!(out.status.success(), "skopeo inspect failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "skopeo inspect failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("skopeo printed JSON")
 }
 
@@ -217,7 +225,10 @@ fn http() -> reqwest::blocking::Client {
 pub fn get_manifest(host: &str, repo: &str, reference: &str) -> serde_json::Value {
     let resp = http()
         .get(format!("http://{host}/v2/{repo}/manifests/{reference}"))
-        .header("accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+        .header(
+            "accept",
+            "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+        )
         .send()
         .expect("GET manifest");
     assert!(resp.status().is_success(), "GET manifest {reference}: {}", resp.status());
@@ -225,9 +236,15 @@ pub fn get_manifest(host: &str, repo: &str, reference: &str) -> serde_json::Valu
 }
 
 /// `PUT` a manifest (raw API); returns its digest.
-pub fn put_manifest(host: &str, repo: &str, reference: &str, manifest: &serde_json::Value) -> String {
+pub fn put_manifest(
+    host: &str,
+    repo: &str,
+    reference: &str,
+    manifest: &serde_json::Value,
+) -> String {
     let bytes = serde_json::to_vec(manifest).expect("json");
-    let media_type = manifest["mediaType"].as_str().unwrap_or("application/vnd.oci.image.manifest.v1+json");
+    let media_type =
+        manifest["mediaType"].as_str().unwrap_or("application/vnd.oci.image.manifest.v1+json");
     let resp = http()
         .put(format!("http://{host}/v2/{repo}/manifests/{reference}"))
         .header("content-type", media_type)
@@ -240,7 +257,8 @@ pub fn put_manifest(host: &str, repo: &str, reference: &str, manifest: &serde_js
 
 /// `GET` a blob (raw API).
 pub fn get_blob(host: &str, repo: &str, digest: &str) -> Vec<u8> {
-    let resp = http().get(format!("http://{host}/v2/{repo}/blobs/{digest}")).send().expect("GET blob");
+    let resp =
+        http().get(format!("http://{host}/v2/{repo}/blobs/{digest}")).send().expect("GET blob");
     assert!(resp.status().is_success(), "GET blob {digest}: {}", resp.status());
     resp.bytes().expect("blob").to_vec()
 }
@@ -249,12 +267,11 @@ pub fn get_blob(host: &str, repo: &str, digest: &str) -> Vec<u8> {
 pub fn put_blob(host: &str, repo: &str, bytes: &[u8]) -> String {
     let d = digest(bytes);
     let client = http();
-    let resp = client
-        .post(format!("http://{host}/v2/{repo}/blobs/uploads/"))
-        .send()
-        .expect("POST upload");
+    let resp =
+        client.post(format!("http://{host}/v2/{repo}/blobs/uploads/")).send().expect("POST upload");
     let location = resp.headers()["location"].to_str().expect("location").to_string();
-    let url = if location.starts_with("http") { location } else { format!("http://{host}{location}") };
+    let url =
+        if location.starts_with("http") { location } else { format!("http://{host}{location}") };
     let sep = if url.contains('?') { '&' } else { '?' };
     let resp = client
         .put(format!("{url}{sep}digest={d}"))

@@ -1,10 +1,10 @@
 //! Signing and verifying images in both layouts, keyless and with keys, and every way a
 //! signature must be rejected.
 
+use super::instance::Up;
 use super::registry::{self, Registry};
 use super::{cosign, identity_flags, key_pair, IDENTITY};
 use crate::harness::Sandbox;
-use super::instance::Up;
 
 #[test]
 fn key_signature_by_tag_is_appended_verified_and_readable_by_skopeo() {
@@ -72,7 +72,14 @@ fn keyless_signature_verifies_offline_and_checks_identity() {
     let reg = Registry::start(&sb.join("registry"));
     let image = registry::push_image(sb.path(), &reg, "keyless", "k");
     cosign(&sb, Some(&up))
-        .args(["sign", "-y", "--output-certificate", "cert.pem", "--output-payload", "payload.json"])
+        .args([
+            "sign",
+            "-y",
+            "--output-certificate",
+            "cert.pem",
+            "--output-payload",
+            "payload.json",
+        ])
         .arg(&image)
         .succeeds();
     let cert = std::fs::read_to_string(sb.join("cert.pem")).expect("certificate written");
@@ -101,7 +108,12 @@ fn keyless_signature_verifies_offline_and_checks_identity() {
         .env("DOCKER_CONFIG", sb.join("docker-config"))
         .env("SIGBOX_TRUST_CONFIG", sb.join("trust_config.json"))
         .arg("verify")
-        .args(["--certificate-identity", "mallory@evil.test", "--certificate-oidc-issuer-regexp", ".*"])
+        .args([
+            "--certificate-identity",
+            "mallory@evil.test",
+            "--certificate-oidc-issuer-regexp",
+            ".*",
+        ])
         .arg(&image)
         .fails_with(1)
         .stderr_has("identity");

@@ -33,8 +33,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let bytes = std::fs::read(&args.predicate)
         .with_context(|| format!("reading predicate {}", args.predicate.display()))?;
-    let predicate: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| exit::Usage(format!("predicate {} is not JSON: {e}", args.predicate.display())))?;
+    let predicate: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        exit::Usage(format!("predicate {} is not JSON: {e}", args.predicate.display()))
+    })?;
     let attestation = Attestation {
         predicate_type: crate::bundle::predicate_type_uri(&args.predicate_type),
         predicate,

@@ -32,7 +32,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "attestation" => (false, true),
         "all" => (true, true),
         other => {
-            return Err(Usage(format!("--type {other:?}: want signature, attestation or all")).into())
+            return Err(
+                Usage(format!("--type {other:?}: want signature, attestation or all")).into()
+            )
         }
     };
     let client = args.registry.client()?;

@@ -50,10 +50,9 @@ impl RegistryArgs {
             }
             (None, None) => None,
             _ => {
-                return Err(Usage(
-                    "give both --registry-username and --registry-password".into(),
+                return Err(
+                    Usage("give both --registry-username and --registry-password".into()).into()
                 )
-                .into())
             }
         };
         let options = oci::Options {
@@ -165,10 +164,9 @@ pub fn reference(text: &str) -> anyhow::Result<Reference> {
 /// `COSIGN_REPOSITORY`: where signatures are stored instead of the image's repository.
 pub fn signature_repository() -> anyhow::Result<Option<Reference>> {
     match std::env::var("COSIGN_REPOSITORY") {
-        Ok(text) if !text.is_empty() => Ok(Some(
-            Reference::parse(&text)
-                .map_err(|e| Usage(format!("COSIGN_REPOSITORY: {e}")))?,
-        )),
+        Ok(text) if !text.is_empty() => {
+            Ok(Some(Reference::parse(&text).map_err(|e| Usage(format!("COSIGN_REPOSITORY: {e}")))?))
+        }
         _ => Ok(None),
     }
 }
@@ -189,8 +187,9 @@ pub fn signer(key: &str) -> anyhow::Result<Box<dyn crate::crypto::Signer>> {
     let password = crate::cli::password::existing(key)?;
     match key.strip_prefix("env://") {
         Some(var) => {
-            let pem = std::env::var(var)
-                .map_err(|_| Usage(format!("--key {key}: environment variable {var} is not set")))?;
+            let pem = std::env::var(var).map_err(|_| {
+                Usage(format!("--key {key}: environment variable {var} is not set"))
+            })?;
             Ok(crate::crypto::cosign_key::decrypt_private_key(&pem, &password)
                 .with_context(|| format!("private key in {var}"))?)
         }
@@ -210,8 +209,8 @@ pub fn public_key(key: &str) -> anyhow::Result<crate::crypto::PublicKey> {
     if String::from_utf8_lossy(&bytes).contains("ENCRYPTED SIGSTORE PRIVATE KEY") {
         return Ok(signer(key)?.public_key().clone());
     }
-    Ok(crate::crypto::PublicKey::from_pem_or_der(&bytes)
-        .with_context(|| format!("reading public key {key}"))?)
+    crate::crypto::PublicKey::from_pem_or_der(&bytes)
+        .with_context(|| format!("reading public key {key}"))
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let registry = args.registry.trim_start_matches("https://").trim_start_matches("http://");
     let registry = registry.split('/').next().unwrap_or(registry);
-    let registry = if registry == "docker.io" { crate::oci::reference::DOCKER_HUB } else { registry };
+    let registry =
+        if registry == "docker.io" { crate::oci::reference::DOCKER_HUB } else { registry };
     let dir = auth::docker_config_dir()
         .ok_or_else(|| Usage("neither DOCKER_CONFIG nor HOME is set".into()))?;
     let credentials = auth::Credentials { username: args.username, password };

@@ -52,7 +52,11 @@ pub fn save(args: SaveArgs) -> anyhow::Result<ExitCode> {
     copy(&src, &layout, &descriptor.digest, Some(name), EVERYTHING)
         .with_context(|| format!("saving {reference} to {}", args.dir.display()))?;
     layout.save_index()?;
-    output::status(format!("Saved {} to {}", reference.with_digest(&descriptor.digest), args.dir.display()));
+    output::status(format!(
+        "Saved {} to {}",
+        reference.with_digest(&descriptor.digest),
+        args.dir.display()
+    ));
     Ok(exit::Code::Success.into())
 }
 
@@ -65,6 +69,10 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let dst = RegistryStore { client: &client, repo: reference.clone() };
     copy(&layout, &dst, &image.digest, reference.tag(), EVERYTHING)
         .with_context(|| format!("loading {} into {reference}", args.dir.display()))?;
-    output::status(format!("Loaded {} as {}", args.dir.display(), reference.with_digest(&image.digest)));
+    output::status(format!(
+        "Loaded {} as {}",
+        args.dir.display(),
+        reference.with_digest(&image.digest)
+    ));
     Ok(exit::Code::Success.into())
 }

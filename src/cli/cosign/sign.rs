@@ -167,15 +167,16 @@ pub(super) fn run_with(args: Args, attestation: Option<Attestation>) -> anyhow::
             }
         }
         None => {
-            let session = keyless::Session::open(
-                &args.instance,
-                &overrides,
-                args.identity_token.as_deref(),
-            )?;
+            let session =
+                keyless::Session::open(&args.instance, &overrides, args.identity_token.as_deref())?;
             let config = session.config();
             let certified = crate::sign::keyless::certify(&session.http, &config)
                 .context("getting a signing certificate")?;
-            sign(&PayloadSigner::Keyless { http: &session.http, config: &config, certified: &certified })
+            sign(&PayloadSigner::Keyless {
+                http: &session.http,
+                config: &config,
+                certified: &certified,
+            })
         }
     }
     .context("signing the images (nothing was written to the registry)")?;
@@ -206,9 +207,11 @@ fn write_outputs(args: &Args, signed: &oci_sign::SignedImage) -> anyhow::Result<
         write(path, &signed.payload)?;
     }
     if let Some(path) = &args.output_certificate {
-        let cert = signed.signature.certificate.as_ref().ok_or_else(|| {
-            exit::Usage("--output-certificate needs keyless signing".into())
-        })?;
+        let cert = signed
+            .signature
+            .certificate
+            .as_ref()
+            .ok_or_else(|| exit::Usage("--output-certificate needs keyless signing".into()))?;
         write(path, cert.to_pem().as_bytes())?;
     }
     Ok(())

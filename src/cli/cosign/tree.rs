@@ -42,7 +42,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (title, section) in sections {
         if let Some((tag, items)) = section {
             any = true;
-            let place = if tag.starts_with("sha256-") { repo.with_tag(tag).to_string() } else { tag.clone() };
+            let place = if tag.starts_with("sha256-") {
+                repo.with_tag(tag).to_string()
+            } else {
+                tag.clone()
+            };
             output::line(format!("└── {title}: {place}"))?;
             for item in items {
                 output::line(format!("   └── 🍒 {}", item.digest))?;
@@ -50,7 +54,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if !any {
-        output::line(format!("No Supply Chain Security Related Artifacts found for image {reference}"))?;
+        output::line(format!(
+            "No Supply Chain Security Related Artifacts found for image {reference}"
+        ))?;
     }
     Ok(exit::Code::Success.into())
 }

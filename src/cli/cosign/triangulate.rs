@@ -39,15 +39,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let out = match args.kind.as_str() {
         "signature" => repo.with_tag(&layout::legacy_tag(&digest, Kind::Signature)).to_string(),
-        "attestation" => {
-            repo.with_tag(&layout::legacy_tag(&digest, Kind::Attestation)).to_string()
-        }
+        "attestation" => repo.with_tag(&layout::legacy_tag(&digest, Kind::Attestation)).to_string(),
         "digest" => reference.with_digest(&digest).to_string(),
         other => {
-            return Err(Usage(format!(
-                "--type {other:?}: want signature, attestation or digest"
-            ))
-            .into())
+            return Err(
+                Usage(format!("--type {other:?}: want signature, attestation or digest")).into()
+            )
         }
     };
     output::line(out)?;

@@ -95,13 +95,8 @@ pub(super) fn execute(
         insecure_ignore_tlog: common.insecure_ignore_tlog,
         ..Options::new(crate::cli::lifecycle::unix_now())
     };
-    let expect = Expectations {
-        root: &root,
-        policy: &policy,
-        options: &options,
-        annotations,
-        check_claims,
-    };
+    let expect =
+        Expectations { root: &root, policy: &policy, options: &options, annotations, check_claims };
     if !check_claims {
         output::status("WARNING: --check-claims=false: the signed image digest is not checked");
     }
