@@ -210,8 +210,22 @@ pub fn store(dir: &Path, registry: &str, credentials: &Credentials) -> Result<Pa
         registry: registry.into(),
         why: format!("encoding the docker config: {e}"),
     })?;
-    crate::crypto::write_secret_file(&path, &json)
-        .map_err(|e| Error::Credentials { registry: registry.into(), why: e.to_string() })?;
+    // Written 0600 to a temporary name, then renamed over the old file: readers never see
+    // half a file, and the password is never readable by others.
+    let temp = dir.join(".config.json.sigbox-tmp");
+    let write = || -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, &path)
+    };
+    write().map_err(io(format!("writing {}", path.display())))?;
     Ok(path)
 }
 
