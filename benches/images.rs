@@ -35,9 +35,8 @@ fn main() {
     let trust = dir.path().join("state/trust_config.json");
     let (mut registry, host) = start_registry(dir.path());
     let http = sigbox::http::blocking_builder().build().expect("http client");
-    let images: Vec<String> = (0..IMAGES + 40)
-        .map(|i| format!("{host}/bench@{}", push_image(&http, &host, i)))
-        .collect();
+    let images: Vec<String> =
+        (0..IMAGES + 40).map(|i| format!("{host}/bench@{}", push_image(&http, &host, i))).collect();
     let (batch, singles) = images.split_at(IMAGES);
     let cosign = |args: &[&str]| {
         let out = Command::new(&bin)
@@ -155,7 +154,8 @@ fn put_blob(http: &reqwest::blocking::Client, host: &str, bytes: &[u8]) -> Strin
     let d = digest(bytes);
     let resp = http.post(format!("http://{host}/v2/bench/blobs/uploads/")).send().expect("POST");
     let location = resp.headers()["location"].to_str().expect("location").to_string();
-    let url = if location.starts_with("http") { location } else { format!("http://{host}{location}") };
+    let url =
+        if location.starts_with("http") { location } else { format!("http://{host}{location}") };
     let sep = if url.contains('?') { '&' } else { '?' };
     let resp = http.put(format!("{url}{sep}digest={d}")).body(bytes.to_vec()).send().expect("PUT");
     assert!(resp.status().is_success(), "blob upload: {}", resp.status());

@@ -77,6 +77,9 @@ struct RegistryState {
     basic: bool,
     /// Bearer tokens by scope.
     tokens: HashMap<String, String>,
+    /// The referrers API answered 404 once: the registry lacks it (a registry with the
+    /// API answers an empty index for an unknown digest), so it is not asked again.
+    no_referrers_api: bool,
 }
 
 /// A pulled manifest: its bytes (digest checked), media type and digest.
@@ -542,13 +545,19 @@ impl Client {
     /// The referrers API (`GET /v2/<repo>/referrers/<digest>`): `None` when the registry
     /// does not implement it (404), so the caller uses the tag-schema fallback.
     pub fn referrers(&self, repo: &Reference, digest: &str) -> Result<Option<Index>, Error> {
+        if self.with_state(repo.registry(), |s| s.no_referrers_api) {
+            return Ok(None);
+        }
         let url = format!("/v2/{}/referrers/{digest}", repo.repository());
         let what = format!("referrers of {}@{digest}", repo.repository_name());
         let resp = match self.send(repo, Access::Pull, &what, &|http, base| {
             http.get(format!("{base}{url}")).header(ACCEPT, manifest::OCI_INDEX)
         }) {
             Ok(resp) => resp,
-            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(Error::NotFound { .. }) => {
+                self.with_state(repo.registry(), |s| s.no_referrers_api = true);
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         };
         let is_index = resp
@@ -650,7 +659,10 @@ fn error_chain(error: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod url_tests {
     use super::*;
 
     #[test]
