@@ -118,3 +118,42 @@ fn keyless_signature_verifies_offline_and_checks_identity() {
         .fails_with(1)
         .stderr_has("identity");
 }
+
+#[test]
+fn upload_false_writes_the_outputs_and_nothing_to_the_registry() {
+    let sb = Sandbox::new();
+    let reg = Registry::start(&sb.join("registry"));
+    let image = registry::push_image(sb.path(), &reg, "dry", "d");
+    key_pair(&sb, "k");
+    cosign(&sb, None)
+        .args(["sign", "--key", "k.key", "--tlog-upload=false", "--upload=false", "-y"])
+        .args(["--output-signature", "sig.b64", "--output-payload", "payload.json"])
+        .arg(&image)
+        .succeeds();
+    let payload: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.join("payload.json")).expect("payload written"))
+            .expect("payload JSON");
+    let digest = image.split('@').nth(1).expect("digest");
+    assert_eq!(payload["critical"]["image"]["docker-manifest-digest"], digest);
+    assert_eq!(payload["critical"]["type"], "cosign container image signature");
+    // The signature is over the payload bytes: openssl (independent) checks it.
+    let sig = std::fs::read_to_string(sb.join("sig.b64")).expect("signature written");
+    let der = base64_decode(sig.trim());
+    std::fs::write(sb.join("sig.der"), der).expect("write");
+    let out = std::process::Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify", "k.pub", "-signature", "sig.der", "payload.json"])
+        .current_dir(sb.path())
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    cosign(&sb, None)
+        .args(["verify", "--key", "k.pub", "--insecure-ignore-tlog"])
+        .arg(&image)
+        .fails_with(1)
+        .stderr_has("no signatures found");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).expect("base64")
+}
