@@ -419,7 +419,8 @@ impl Client {
     ) -> Result<String, Error> {
         let url = manifest_path(reference);
         let what = format!("PUT manifest {reference}");
-        let body = bytes.to_vec();
+        // One copy into a shared buffer; retries clone the handle, not the bytes.
+        let body = bytes::Bytes::copy_from_slice(bytes);
         let media_type = media_type.to_string();
         self.send(reference, Access::Push, &what, &|http, base| {
             http.put(format!("{base}{url}")).header(CONTENT_TYPE, &media_type).body(body.clone())
@@ -491,15 +492,17 @@ impl Client {
         }
         let mut location = location(&resp, &what)?;
         if bytes.len() > self.options.chunk_size {
+            let all = bytes::Bytes::copy_from_slice(bytes);
             let mut offset = 0usize;
             for chunk in bytes.chunks(self.options.chunk_size) {
+                let part = all.slice(offset..offset + chunk.len());
                 let range = format!("{}-{}", offset, offset + chunk.len() - 1);
                 let url = location.clone();
                 let resp = self.send(repo, Access::Push, &what, &|http, base| {
                     http.patch(absolute(base, &url))
                         .header(CONTENT_TYPE, "application/octet-stream")
                         .header("content-range", &range)
-                        .body(chunk.to_vec())
+                        .body(part.clone())
                 })?;
                 location = self::location(&resp, &what)?;
                 offset += chunk.len();
@@ -510,7 +513,7 @@ impl Client {
             })?;
         } else {
             let url = with_query(&location, "digest", &digest);
-            let body = bytes.to_vec();
+            let body = bytes::Bytes::copy_from_slice(bytes);
             self.send(repo, Access::Push, &what, &|http, base| {
                 http.put(absolute(base, &url))
                     .header(CONTENT_TYPE, "application/octet-stream")
