@@ -165,15 +165,23 @@ impl Client {
         Ok(found)
     }
 
-    /// The base URL of `registry`, pinging `/v2/` to pick the scheme the first time.
-    fn base(&self, registry: &str, local: bool) -> Result<String, Error> {
+    /// The base URL of `registry`, pinging `/v2/` to pick the scheme the first time:
+    /// HTTPS, then plain HTTP where allowed. A loopback registry is asked over plain HTTP
+    /// first (nothing leaves the machine, and a failed TLS hello to a plain-HTTP server
+    /// costs tens of milliseconds); it only counts if a registry answers.
+    fn base(&self, reference: &Reference) -> Result<String, Error> {
+        let registry = reference.registry();
         if let Some(base) = self.with_state(registry, |s| s.base.clone()) {
             return Ok(base);
         }
-        let mut schemes = vec!["https"];
-        if local || self.options.allow_http {
-            schemes.push("http");
-        }
+        let local = reference.is_local_registry();
+        let schemes: &[&str] = if reference.is_loopback_registry() {
+            &["http", "https"]
+        } else if local || self.options.allow_http {
+            &["https", "http"]
+        } else {
+            &["https"]
+        };
         let mut failures = Vec::new();
         for scheme in schemes {
             let base = format!("{scheme}://{registry}");
@@ -217,7 +225,7 @@ impl Client {
         build: &dyn Fn(&reqwest::blocking::Client, &str) -> RequestBuilder,
     ) -> Result<Response, Error> {
         let registry = reference.registry();
-        let base = self.base(registry, reference.is_local_registry())?;
+        let base = self.base(reference)?;
         let scope = format!(
             "repository:{}:{}",
             reference.repository(),

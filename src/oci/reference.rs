@@ -115,6 +115,18 @@ impl Reference {
         }
     }
 
+    /// True when the registry is on this machine (`localhost`, loopback addresses).
+    pub fn is_loopback_registry(&self) -> bool {
+        let host = host_of(&self.registry);
+        if host == "localhost" || host.ends_with(".localhost") {
+            return true;
+        }
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// True when the registry is on this machine or a private network, where
     /// go-containerregistry (so cosign) also tries plain HTTP.
     pub fn is_local_registry(&self) -> bool {

@@ -20,6 +20,13 @@ pub trait Store: Sync {
     fn resolve_tag(&self, tag: &str) -> Result<Option<Descriptor>, Error>;
     /// A manifest by digest (checked).
     fn manifest(&self, digest: &str) -> Result<Pulled, Error>;
+    /// The manifest tagged `tag`, if any (checked against the digest the tag names).
+    fn tagged_manifest(&self, tag: &str) -> Result<Option<Pulled>, Error> {
+        match self.resolve_tag(tag)? {
+            Some(found) => self.manifest(&found.digest).map(Some),
+            None => Ok(None),
+        }
+    }
     /// A blob by digest (checked), of at most `limit` bytes.
     fn blob(&self, digest: &str, limit: u64) -> Result<Vec<u8>, Error>;
     /// Whether the blob is there.
@@ -53,6 +60,16 @@ impl Store for RegistryStore<'_> {
 
     fn manifest(&self, digest: &str) -> Result<Pulled, Error> {
         self.client.get_manifest(&self.repo.with_digest(digest))
+    }
+
+    /// One `GET` (a 404 means no such tag) instead of `HEAD` + `GET`: verification reads
+    /// several tags per image.
+    fn tagged_manifest(&self, tag: &str) -> Result<Option<Pulled>, Error> {
+        match self.client.get_manifest(&self.repo.with_tag(tag)) {
+            Ok(pulled) => Ok(Some(pulled)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn blob(&self, digest: &str, limit: u64) -> Result<Vec<u8>, Error> {
@@ -169,8 +186,7 @@ pub fn candidates(
 ) -> Result<Vec<super::verify::Candidate>, Error> {
     use super::verify::Candidate;
     let mut out = Vec::new();
-    if let Some(found) = store.resolve_tag(&layout::legacy_tag(digest, kind))? {
-        let pulled = store.manifest(&found.digest)?;
+    if let Some(pulled) = store.tagged_manifest(&layout::legacy_tag(digest, kind))? {
         let manifest = layout::parse_manifest(&pulled.bytes, &store.describe())?;
         for layer in manifest.layers {
             let blob = store.blob(&layer.digest, super::client::MAX_SMALL_BLOB)?;
@@ -179,9 +195,8 @@ pub fn candidates(
     }
     let index = match store.referrers(digest)? {
         Some(index) => Some(index),
-        None => match store.resolve_tag(&layout::fallback_tag(digest))? {
-            Some(found) => {
-                let pulled = store.manifest(&found.digest)?;
+        None => match store.tagged_manifest(&layout::fallback_tag(digest))? {
+            Some(pulled) => {
                 Some(serde_json::from_slice::<Index>(&pulled.bytes).map_err(|e| {
                     Error::Manifest { what: store.describe(), detail: e.to_string() }
                 })?)
