@@ -531,6 +531,31 @@ impl Client {
         Ok(digest)
     }
 
+    /// Asks the registry to mount blob `digest` from repository `from` (same registry)
+    /// into `repo` without uploading it. Returns whether it did; `false` leaves an unused
+    /// upload session, which registries expire.
+    pub fn mount_blob(
+        &self,
+        repo: &Reference,
+        from: &Reference,
+        digest: &str,
+    ) -> Result<bool, Error> {
+        if from.registry() != repo.registry() {
+            return Ok(false);
+        }
+        let url = format!(
+            "/v2/{}/blobs/uploads/?mount={}&from={}",
+            repo.repository(),
+            crate::encoding::percent_encode(digest),
+            crate::encoding::percent_encode(from.repository())
+        );
+        let what = format!("mount blob {digest} into {}", repo.repository_name());
+        let resp = self.send(repo, Access::Push, &what, &|http, base| {
+            http.post(format!("{base}{url}")).header("content-length", "0")
+        })?;
+        Ok(resp.status() == StatusCode::CREATED)
+    }
+
     /// The repository's tags.
     pub fn list_tags(&self, repo: &Reference) -> Result<Vec<String>, Error> {
         let url = format!("/v2/{}/tags/list", repo.repository());

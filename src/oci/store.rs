@@ -35,6 +35,14 @@ pub trait Store: Sync {
     fn put_blob(&self, bytes: &[u8]) -> Result<(), Error>;
     /// Stores a manifest, under `tag` if given.
     fn put_manifest(&self, pulled: &Pulled, tag: Option<&str>) -> Result<(), Error>;
+    /// The registry repository behind this store, if it is one (for cross-repo mounts).
+    fn registry_repository(&self) -> Option<&Reference> {
+        None
+    }
+    /// Mounts blob `digest` from `from` without copying its bytes, if this store can.
+    fn mount(&self, _from: &Reference, _digest: &str) -> Result<bool, Error> {
+        Ok(false)
+    }
     /// The referrers API answer; `None` when there is none (use the fallback tag).
     fn referrers(&self, _digest: &str) -> Result<Option<Index>, Error> {
         Ok(None)
@@ -94,6 +102,14 @@ impl Store for RegistryStore<'_> {
 
     fn referrers(&self, digest: &str) -> Result<Option<Index>, Error> {
         self.client.referrers(&self.repo, digest)
+    }
+
+    fn registry_repository(&self) -> Option<&Reference> {
+        Some(&self.repo)
+    }
+
+    fn mount(&self, from: &Reference, digest: &str) -> Result<bool, Error> {
+        self.client.mount_blob(&self.repo, from, digest)
     }
 }
 
@@ -168,6 +184,11 @@ pub fn copy_tree(
         let parsed: Manifest = layout::parse_manifest(&pulled.bytes, &what)?;
         for blob in std::iter::once(&parsed.config).chain(parsed.layers.iter()) {
             if !dst.has_blob(&blob.digest)? {
+                if let Some(from) = src.registry_repository() {
+                    if dst.mount(from, &blob.digest)? {
+                        continue;
+                    }
+                }
                 let bytes = src.blob(&blob.digest, MAX_COPY_BLOB)?;
                 dst.put_blob(&bytes)?;
             }
