@@ -107,6 +107,21 @@ pub struct Client {
     http: reqwest::blocking::Client,
     options: Options,
     state: Mutex<HashMap<String, RegistryState>>,
+    /// Tag listings by repository (`None`: not listable), see [`Client::may_have_tag`].
+    tags: Mutex<HashMap<String, TagSet>>,
+}
+
+/// A repository's tags, when the registry listed them whole.
+type TagSet = Option<std::sync::Arc<std::collections::HashSet<String>>>;
+
+trait MayContain {
+    fn is_none_or_contains(&self, tag: &str) -> bool;
+}
+
+impl MayContain for TagSet {
+    fn is_none_or_contains(&self, tag: &str) -> bool {
+        self.as_ref().map_or(true, |set| set.contains(tag))
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -142,7 +157,12 @@ impl Client {
             }
         }
         let http = builder.build().map_err(|e| Error::Tls(format!("building the client: {e}")))?;
-        Ok(Client { http, options, state: Mutex::new(HashMap::new()) })
+        Ok(Client {
+            http,
+            options,
+            state: Mutex::new(HashMap::new()),
+            tags: Mutex::new(HashMap::new()),
+        })
     }
 
     fn with_state<T>(&self, registry: &str, f: impl FnOnce(&mut RegistryState) -> T) -> T {
@@ -556,17 +576,21 @@ impl Client {
         Ok(resp.status() == StatusCode::CREATED)
     }
 
-    /// The repository's tags.
-    pub fn list_tags(&self, repo: &Reference) -> Result<Vec<String>, Error> {
+    /// The repository's tags, or `None` when the registry paginates the list (a `Link`
+    /// header): then it is not the whole list.
+    pub fn list_tags(&self, repo: &Reference) -> Result<Option<Vec<String>>, Error> {
         let url = format!("/v2/{}/tags/list", repo.repository());
         let what = format!("list tags of {}", repo.repository_name());
         let resp = match self
             .send(repo, Access::Pull, &what, &|http, base| http.get(format!("{base}{url}")))
         {
             Ok(resp) => resp,
-            Err(Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(Error::NotFound { .. }) => return Ok(Some(Vec::new())),
             Err(e) => return Err(e),
         };
+        if resp.headers().contains_key(reqwest::header::LINK) {
+            return Ok(None);
+        }
         #[derive(serde::Deserialize)]
         struct Tags {
             #[serde(default)]
@@ -575,7 +599,35 @@ impl Client {
         let body = read_limited(resp, MAX_MANIFEST, &what)?;
         let tags: Tags = serde_json::from_slice(&body)
             .map_err(|e| Error::Manifest { what, detail: e.to_string() })?;
-        Ok(tags.tags.unwrap_or_default())
+        Ok(Some(tags.tags.unwrap_or_default()))
+    }
+
+    /// Whether `tag` may exist in `repo`, from one tag listing per repository and process
+    /// (verifying many images of a repository then costs one request instead of a 404 per
+    /// absent signature tag). `true` when the list is unavailable or paginated. For
+    /// reading only: tags written later in the process are not seen.
+    pub fn may_have_tag(&self, repo: &Reference, tag: &str) -> bool {
+        let key = repo.repository_name();
+        let cached = {
+            let guard = match self.tags.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            guard.get(&key).cloned()
+        };
+        let tags = match cached {
+            Some(tags) => tags,
+            None => {
+                let listed = self.list_tags(repo).ok().flatten().map(|t| {
+                    std::sync::Arc::new(t.into_iter().collect::<std::collections::HashSet<_>>())
+                });
+                if let Ok(mut guard) = self.tags.lock() {
+                    guard.insert(key, listed.clone());
+                }
+                listed
+            }
+        };
+        tags.is_none_or_contains(tag)
     }
 
     /// The referrers API (`GET /v2/<repo>/referrers/<digest>`): `None` when the registry

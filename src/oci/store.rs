@@ -73,6 +73,9 @@ impl Store for RegistryStore<'_> {
     /// One `GET` (a 404 means no such tag) instead of `HEAD` + `GET`: verification reads
     /// several tags per image.
     fn tagged_manifest(&self, tag: &str) -> Result<Option<Pulled>, Error> {
+        if !self.client.may_have_tag(&self.repo, tag) {
+            return Ok(None);
+        }
         match self.client.get_manifest(&self.repo.with_tag(tag)) {
             Ok(pulled) => Ok(Some(pulled)),
             Err(Error::NotFound { .. }) => Ok(None),

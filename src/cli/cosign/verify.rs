@@ -110,13 +110,21 @@ pub(super) fn execute(
         }
         let client = client.as_ref().ok_or_else(|| anyhow::anyhow!("no registry client"))?;
         let reference = image_flags::reference(text)?;
-        let descriptor = client
-            .head_manifest(&reference)
-            .with_context(|| format!("resolving {reference}"))?
-            .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
+        // A digest names the image already; signatures are bound to it, so there is no
+        // need to fetch the image manifest itself.
+        let digest = match reference.digest() {
+            Some(digest) => digest.to_string(),
+            None => {
+                client
+                    .head_manifest(&reference)
+                    .with_context(|| format!("resolving {reference}"))?
+                    .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?
+                    .digest
+            }
+        };
         let repo = repository.clone().unwrap_or_else(|| reference.clone());
         let store = RegistryStore { client, repo };
-        verify_in(&store, text, &descriptor.digest, kind, &expect)
+        verify_in(&store, text, &digest, kind, &expect)
     };
     let results = parallel_map(&common.images, one);
     let mut payloads = Vec::new();
@@ -155,6 +163,9 @@ fn verify_in(
 
 /// Runs `f` over `items` on up to 8 threads, keeping the order.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() == 1 {
+        return items.iter().map(f).collect();
+    }
     let workers = items.len().clamp(1, 8);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
