@@ -24,6 +24,8 @@ pub struct Args {
     /// Issuer URL written into tokens (default: http://<bound address>).
     #[arg(long)]
     issuer_url: Option<String>,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
 }
 
 /// Runs `sigbox oidc-server`.

@@ -44,6 +44,8 @@ struct Args {
     no_genesis: bool,
     #[command(flatten)]
     tls: super::lifecycle::TlsArgs,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
     /// Run a Rekor v2 log instead: `POST /api/v2/log/entries` (hashedrekord 0.0.2), tiles
     /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
     #[arg(long)]
