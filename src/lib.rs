@@ -20,7 +20,7 @@ pub mod fulcio;
 pub mod fuzzing;
 pub mod http;
 pub mod instance;
-pub mod issuer;
+pub mod test_issuer;
 pub mod login;
 pub mod oidc;
 pub mod policy;

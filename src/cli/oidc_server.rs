@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::fulcio_server::serve_until_signal;
 use super::lifecycle::unix_now;
 use crate::http::{Handler, Limits};
-use crate::issuer::TestIssuer;
+use crate::test_issuer::TestIssuer;
 
 /// Flags of `sigbox oidc-server`.
 #[derive(Debug, clap::Args)]

@@ -11,7 +11,7 @@
 mod api;
 mod check;
 pub mod client;
-mod compact;
+mod body_codec;
 mod entry;
 mod error;
 mod index;

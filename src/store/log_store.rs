@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use super::index::{self as lookup, key_hash, MemIndex};
-use super::tile::{self, Address, TileRows};
+use super::hash_tiles::{self as tile, Address, TileRows};
 use super::{Error, Result};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
 

@@ -10,7 +10,7 @@
 mod error;
 mod index;
 mod log_store;
-mod tile;
+mod hash_tiles;
 
 pub use error::{Error, Result};
 pub use log_store::{Commit, CommittedEntry, LogStore};

@@ -15,7 +15,7 @@ pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescri
 use crate::fulcio::ca::CaCurve;
 use crate::fulcio::service::{self as fulcio_service, CaSource, ServiceConfig as FulcioConfig};
 use crate::http::{Handler, Limits};
-use crate::issuer::TestIssuer;
+use crate::test_issuer::TestIssuer;
 use crate::oidc::OidcConfig;
 use crate::rekor::{self, LogVersion};
 
@@ -45,7 +45,7 @@ pub enum Error {
     Fulcio(#[source] fulcio_service::Error),
     /// The test issuer could not start.
     #[error("test OIDC issuer")]
-    Issuer(#[source] crate::issuer::Error),
+    Issuer(#[source] crate::test_issuer::Error),
     /// A trust file could not be written.
     #[error("writing {path}")]
     Write {
