@@ -359,10 +359,7 @@ fn normalize_sha(sha: &str) -> anyhow::Result<String> {
 }
 
 fn time_text(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .map_or_else(|| unix.to_string(), |t| format!("{t} ({unix})"))
+    crate::encoding::rfc3339(unix).map_or_else(|| unix.to_string(), |t| format!("{t} ({unix})"))
 }
 
 fn usage(message: impl Into<String>) -> exit::Usage {

@@ -160,10 +160,7 @@ pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
     if let (Some(path), Some(_)) = (&request.signature, &request.bundle) {
         check_detached_signature(path, &bundle)?;
     }
-    #[allow(clippy::disallowed_methods)] // the edge reads the clock and passes it down
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::cli::lifecycle::unix_now();
     let options = Options {
         key,
         predicate_type: request.predicate_type.clone(),

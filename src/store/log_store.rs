@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use super::index::{self as lookup, key_hash, MemIndex};
 use super::hash_tiles::{self as tile, Address, TileRows};
+use super::index::{self as lookup, key_hash, MemIndex};
 use super::{Error, Result};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
 
