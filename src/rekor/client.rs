@@ -165,12 +165,8 @@ impl Client {
     pub fn public_key_pem(&self) -> Result<String> {
         let url = format!("{}/api/v1/log/publicKey", self.base);
         let resp = self.http.get(&url).send().map_err(transport(&url))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().map_err(transport(&url))?;
-        if !(200..300).contains(&status) {
-            return Err(Error::Rejected { status, message: text });
-        }
-        Ok(text)
+        let answer = read(resp, &url)?;
+        String::from_utf8(answer.body).map_err(|_| Error::MalformedResponse("key is not text"))
     }
 }
 
@@ -322,16 +318,18 @@ pub fn log_entry_from_map(map: &Value) -> Result<LoggedEntry> {
 }
 
 fn read_json(resp: reqwest::blocking::Response, url: &str) -> Result<Value> {
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().map_err(transport(url))?;
-    if !(200..300).contains(&status) {
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        return Err(Error::Rejected { status, message });
+    let answer = read(resp, url)?;
+    answer.json().ok_or(Error::MalformedResponse("response is not JSON"))
+}
+
+/// The answer whole (capped), or [`Error::Rejected`] with its message for a non-2xx.
+fn read(resp: reqwest::blocking::Response, url: &str) -> Result<crate::http::Answer> {
+    let answer = crate::http::Answer::read(resp, url, crate::http::MAX_RESPONSE_BYTES)
+        .map_err(Error::Read)?;
+    if !answer.is_success() {
+        return Err(Error::Rejected { status: answer.status, message: answer.error_message() });
     }
-    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedResponse("response is not JSON"))
+    Ok(answer)
 }
 
 fn transport(url: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {
