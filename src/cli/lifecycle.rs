@@ -3,19 +3,27 @@
 
 use anyhow::Context;
 
-/// Completes on SIGTERM or Ctrl-C (SIGINT).
-pub(crate) async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Completes on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is
+/// called, not when the future is first polled: a server calls it before it says it is
+/// listening, so a SIGTERM sent right after that line still stops it cleanly. Must be
+/// called inside the tokio runtime.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = wait(interrupt) => {}
+            _ = wait(terminate) => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
     }
 }
 
@@ -48,5 +56,63 @@ impl TlsArgs {
             std::fs::read(p).with_context(|| format!("reading {}", p.display()))
         };
         Ok(Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?))
+    }
+}
+
+/// `--log-format text|json`, shared by every long-running server front end. The logger is
+/// installed before arguments are parsed (so parse errors are logged too); it reads the
+/// flag from argv through [`log_format_from_args`], and clap only checks and documents it.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LogArgs {
+    /// Log line format on stderr: `text` for people, `json` (one object a line) for log
+    /// collectors. The level comes from SIGBOX_LOG (default `warn`; servers say `info`).
+    #[arg(long = "log-format", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The `--log-format` in raw argv (`--log-format json` or `--log-format=json`), or
+/// `SIGBOX_LOG_FORMAT`; text when neither says json.
+pub(crate) fn log_format_from_args(args: &[std::ffi::OsString]) -> LogFormat {
+    let mut value = std::env::var("SIGBOX_LOG_FORMAT").ok();
+    let mut args = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--log-format" {
+            value = args.next().map(str::to_string);
+        } else if let Some(v) = arg.strip_prefix("--log-format=") {
+            value = Some(v.to_string());
+        }
+    }
+    match value.as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_is_read_from_either_spelling() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let json = log_format_from_args(&args(&["rekor-server", "--log-format", "json"]));
+        assert_eq!(json, LogFormat::Json);
+        let json = log_format_from_args(&args(&["sigbox", "up", "--log-format=json"]));
+        assert_eq!(json, LogFormat::Json);
+        let after = log_format_from_args(&args(&["sigbox", "--", "--log-format=json"]));
+        assert_eq!(after, LogFormat::Text);
+        assert_eq!(log_format_from_args(&args(&["sigbox", "up"])), LogFormat::Text);
     }
 }

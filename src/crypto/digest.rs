@@ -136,6 +136,13 @@ pub fn key_identifier(subject_public_key: &[u8]) -> [u8; 20] {
     sha1::Sha1::digest(subject_public_key).into()
 }
 
+/// SHA-1 of `data`, for identifiers that legacy formats name by it (ESSCertID v1 in RFC
+/// 3161 tokens, the fingerprint in gitsign's status lines). Never for a signature.
+pub fn sha1_identifier(data: &[u8]) -> [u8; 20] {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(data).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
