@@ -128,23 +128,28 @@ pub(super) fn execute(
     };
     let results = parallel_map(&common.images, one);
     let mut payloads = Vec::new();
-    let mut first_error = None;
+    let mut errors = Vec::new();
     for (text, result) in common.images.iter().zip(results) {
         match result {
             Ok(verified) => {
                 print_header(text, kind, &verified, common.key.is_some());
                 payloads.extend(verified);
             }
-            Err(e) => {
-                eprintln!("cosign: error: {e:#}");
-                first_error.get_or_insert(e);
-            }
+            Err(e) => errors.push(e),
         }
     }
     print_payloads(&payloads, kind, &common.output)?;
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(exit::Code::Success.into()),
+    match errors.len() {
+        0 => Ok(exit::Code::Success.into()),
+        1 => Err(errors.remove(0)),
+        n => {
+            // Each failure names its image; the edge prints the summary once.
+            for e in &errors {
+                output::status(format!("error: {e:#}"));
+            }
+            Err(Rejected(format!("{n} of {} images failed verification", common.images.len()))
+                .into())
+        }
     }
 }
 
