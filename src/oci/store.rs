@@ -203,17 +203,33 @@ pub fn copy_tree(
 
 /// Every stored signature (or attestation) of the image `digest` in `store`: the legacy
 /// tag's layers, then OCI 1.1 referrers (API, else the tag-schema fallback index).
+///
+/// `docker_reference` (the image's `registry/repo`) lets a simple-signing layer be
+/// rebuilt instead of fetched: cosign's payload without annotations is a function of the
+/// reference and the digest, and a layer whose digest equals that payload's digest holds
+/// exactly those bytes (content addressing), so one request per signature is saved.
 pub fn candidates(
     store: &dyn Store,
     digest: &str,
     kind: Kind,
+    docker_reference: Option<&str>,
 ) -> Result<Vec<super::verify::Candidate>, Error> {
     use super::verify::Candidate;
     let mut out = Vec::new();
+    let predicted = match (kind, docker_reference) {
+        (Kind::Signature, Some(name)) => {
+            Some(layout::simple_signing_payload(name, digest, &std::collections::BTreeMap::new()))
+        }
+        _ => None,
+    };
+    let predicted_digest = predicted.as_deref().map(manifest::sha256_digest);
     if let Some(pulled) = store.tagged_manifest(&layout::legacy_tag(digest, kind))? {
         let manifest = layout::parse_manifest(&pulled.bytes, &store.describe())?;
         for layer in manifest.layers {
-            let blob = store.blob(&layer.digest, super::client::MAX_SMALL_BLOB)?;
+            let blob = match (&predicted, &predicted_digest) {
+                (Some(bytes), Some(d)) if *d == layer.digest => bytes.clone(),
+                _ => store.blob(&layer.digest, super::client::MAX_SMALL_BLOB)?,
+            };
             out.push(Candidate::Legacy { layer, blob });
         }
     }

@@ -313,14 +313,17 @@ pub fn legacy_bundle(
     Ok((bundle, rekor))
 }
 
-/// Fetches and checks the signatures (or attestations) of the image `digest` in `store`.
+/// Fetches and checks the signatures (or attestations) of the image `digest` in `store`;
+/// `docker_reference` is the image's `registry/repo`, when known (see
+/// [`super::store::candidates`]).
 pub fn verify_image(
     store: &dyn super::store::Store,
     image: &str,
     digest: &str,
     kind: Kind,
+    docker_reference: Option<&str>,
     expect: &Expectations<'_>,
 ) -> Result<Vec<Verified>, Error> {
-    let candidates = super::store::candidates(store, digest, kind)?;
+    let candidates = super::store::candidates(store, digest, kind, docker_reference)?;
     check(image, digest, &candidates, kind, expect)
 }

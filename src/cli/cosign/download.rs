@@ -48,7 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let store = RegistryStore { client: &client, repo };
-    for candidate in candidates(&store, &descriptor.digest, kind)? {
+    for candidate in candidates(&store, &descriptor.digest, kind, None)? {
         let line = match (&candidate, kind) {
             (Candidate::Legacy { layer, blob }, Kind::Signature) => {
                 let get = |k: &str| layer.annotations.get(k).cloned().unwrap_or_default();

@@ -106,7 +106,7 @@ pub(super) fn execute(
         if common.local_image {
             let layout = LayoutStore::open(std::path::Path::new(text), false)?;
             let image = layout.image()?;
-            return verify_in(&layout, text, &image.digest, kind, &expect);
+            return verify_in(&layout, text, &image.digest, kind, None, &expect);
         }
         let client = client.as_ref().ok_or_else(|| anyhow::anyhow!("no registry client"))?;
         let reference = image_flags::reference(text)?;
@@ -124,7 +124,7 @@ pub(super) fn execute(
         };
         let repo = repository.clone().unwrap_or_else(|| reference.clone());
         let store = RegistryStore { client, repo };
-        verify_in(&store, text, &digest, kind, &expect)
+        verify_in(&store, text, &digest, kind, Some(&reference.repository_name()), &expect)
     };
     let results = parallel_map(&common.images, one);
     let mut payloads = Vec::new();
@@ -158,9 +158,10 @@ fn verify_in(
     image: &str,
     digest: &str,
     kind: Kind,
+    docker_reference: Option<&str>,
     expect: &Expectations<'_>,
 ) -> anyhow::Result<Vec<Verified>> {
-    verify_image(store, image, digest, kind, expect).map_err(|e| match e {
+    verify_image(store, image, digest, kind, docker_reference, expect).map_err(|e| match e {
         crate::oci::verify::Error::Registry(e) => anyhow::Error::new(e),
         rejected => anyhow::Error::new(Rejected(rejected.to_string())),
     })
