@@ -342,3 +342,46 @@ pub fn clean(
     }
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::local::LayoutStore;
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_predictable_payload_is_rebuilt_and_any_other_layer_is_fetched() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path(), true).unwrap();
+        let predicted =
+            layout::simple_signing_payload("r.example/app", D, &std::collections::BTreeMap::new());
+        let other = b"another payload".to_vec();
+        // Only the other payload's blob is stored: the predicted one must not be read.
+        store.put_blob(&other).unwrap();
+        let layers = [
+            Descriptor::of(layout::SIMPLE_SIGNING, &predicted),
+            Descriptor::of(layout::SIMPLE_SIGNING, &other),
+        ];
+        let (config, manifest) = layout::signature_manifest(None, &layers);
+        store.put_blob(&config).unwrap();
+        let bytes = layout::to_json(&manifest);
+        let pulled = Pulled {
+            digest: manifest::sha256_digest(&bytes),
+            bytes,
+            media_type: manifest::OCI_MANIFEST.into(),
+        };
+        store.put_manifest(&pulled, Some(&layout::legacy_tag(D, Kind::Signature))).unwrap();
+        let found = candidates(&store, D, Kind::Signature, Some("r.example/app")).unwrap();
+        let blobs: Vec<Vec<u8>> = found
+            .into_iter()
+            .map(|c| match c {
+                super::super::verify::Candidate::Legacy { blob, .. } => blob,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(blobs, vec![predicted, other]);
+        // Without the reference the predicted layer must be fetched, and it is missing.
+        assert!(candidates(&store, D, Kind::Signature, None).is_err());
+    }
+}
