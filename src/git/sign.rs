@@ -1,0 +1,113 @@
+//! Signing a commit or tag payload the way gitsign does (PROTOCOLS §7.2, §7.3): CMS signed
+//! attributes over SHA-256(payload), one ECDSA signature over them with a certified
+//! ephemeral key, and a Rekor entry in one of two modes.
+//!
+//! Both modes go through [`crate::sign::keyless::sign_digest`], which logs a hashedrekord
+//! and runs the full verifier over the log's answer before returning: offline mode signs
+//! SHA-256(signedAttrs) (so the CMS signature *is* the logged signature) and embeds the
+//! entry; online mode signs the final commit ID and leaves the entry in the log.
+
+use der::Encode;
+
+use super::object::{self, Kind};
+use super::{proto, Error, RekorMode};
+use crate::crypto::{digest, HashAlgorithm, Signer};
+use crate::http::BlockingClient;
+use crate::sign::keyless::{sign_digest, Certified, KeylessConfig};
+use crate::x509::cms::{self, UnsignedAttribute, OID_GITSIGN_TLOG_ENTRY};
+use crate::x509::Certificate;
+
+/// A finished signature.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The armored `SIGNED MESSAGE` (ends in a newline): what goes to stdout for git.
+    pub armored: String,
+    /// The leaf certificate that signed.
+    pub certificate: Certificate,
+    /// The object ID the signed object will get (logged in online mode).
+    pub object_id: String,
+    /// The Rekor entry (embedded in offline mode; in the log in online mode).
+    pub log_index: i64,
+}
+
+/// Signs `payload` (a commit or tag without signature) at time `now`.
+pub fn sign_payload(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    certified: &Certified,
+    payload: &[u8],
+    mode: RekorMode,
+    now: i64,
+) -> Result<Signed, Error> {
+    let leaf = &certified.certificate;
+    let payload_digest = digest(HashAlgorithm::Sha256, payload);
+    let attrs = cms::signed_attributes(payload_digest.as_bytes(), now)?;
+    let attrs_digest = digest(HashAlgorithm::Sha256, &attrs);
+    let kind = Kind::of_payload(payload);
+    let (der, log_index) = match mode {
+        RekorMode::Offline => {
+            let logged = sign_digest(http, config, certified, attrs_digest)?;
+            let mut entry = logged
+                .blob
+                .bundle
+                .verification_material
+                .as_ref()
+                .and_then(|m| m.tlog_entries.first().cloned())
+                .ok_or(Error::NoLogEntry)?;
+            // gitsign leaves the body out; verifiers rebuild it from the signature.
+            entry.canonicalized_body = Default::default();
+            let value = der::asn1::OctetString::new(proto::encode(&entry))
+                .and_then(|o| o.to_der())
+                .map_err(|_| Error::Encode("the log entry attribute"))?;
+            let unsigned = UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
+            (cms::detached_signed_data(leaf, &attrs, &logged.blob.signature, &[unsigned])?, entry.log_index)
+        }
+        RekorMode::Online => {
+            let signature = certified.signer.sign_prehashed(attrs_digest.as_bytes())?;
+            let der = cms::detached_signed_data(leaf, &attrs, &signature, &[])?;
+            let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
+            let id = object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+            let logged = sign_digest(http, config, certified, digest(HashAlgorithm::Sha256, id.as_bytes()))?;
+            let index = logged
+                .blob
+                .bundle
+                .verification_material
+                .as_ref()
+                .and_then(|m| m.tlog_entries.first())
+                .map(|e| e.log_index)
+                .ok_or(Error::NoLogEntry)?;
+            (der, index)
+        }
+    };
+    let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
+    let object_id = object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+    Ok(Signed { armored, certificate: leaf.clone(), object_id, log_index })
+}
+
+/// The `SIG_CREATED` status line git waits for (PROTOCOLS §7.1): detached, pkalgo and
+/// hashalgo from the leaf's signature algorithm, class 00, time, SHA-1 fingerprint.
+pub fn sig_created_line(leaf: &Certificate, now: i64) -> String {
+    format!(
+        "[GNUPG:] SIG_CREATED D {} {} 00 {now} {}",
+        19,
+        hash_algo_number(leaf),
+        fingerprint(leaf)
+    )
+}
+
+/// gpg's hash algorithm number for the leaf's signatureAlgorithm (8 SHA-256, 9 SHA-384).
+fn hash_algo_number(leaf: &Certificate) -> u8 {
+    // ecdsa-with-SHA384 is 1.2.840.10045.4.3.3; its DER tail is 04 03 03.
+    let der = leaf.der();
+    if der.windows(10).any(|w| w == [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]) {
+        9
+    } else {
+        8
+    }
+}
+
+/// The upper-case hex SHA-1 of the certificate DER (what gpgsm and gitsign print).
+pub fn fingerprint(leaf: &Certificate) -> String {
+    use sha1::Digest as _;
+    crate::encoding::hex_encode(sha1::Sha1::digest(leaf.der())).to_uppercase()
+}
