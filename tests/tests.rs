@@ -2,6 +2,7 @@
 //! `sigbox` binary (and, where needed, real servers and tools).
 
 mod fulcio;
+mod gitsign;
 mod harness;
 mod personas;
 mod rekor;

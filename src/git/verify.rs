@@ -119,21 +119,22 @@ pub fn verify_offline(check: &Check<'_>, sig: &Signature) -> Result<Verdict, Err
     run(check, bundle, &Artifact::Bytes(&sig.cms.signed_attrs))
 }
 
-/// Verifies an online-mode signature: `entry` is the log entry for the object ID (see
-/// [`find_entry`]).
+/// Verifies an online-mode signature: the payload digest and the CMS signature first,
+/// then the log entry `find` returns for the object ID (see [`find_entry`]).
 pub fn verify_online(
     check: &Check<'_>,
     sig: &Signature,
-    found: &FoundEntry,
+    find: impl FnOnce() -> Result<FoundEntry, Error>,
 ) -> Result<Verdict, Error> {
     check_digest(check, sig)?;
     let leaf = sig.leaf()?;
     leaf.public_key()
         .verify(SignatureScheme::EcdsaSha256, &sig.cms.signed_attrs, &sig.cms.signature)
         .map_err(Error::CmsSignature)?;
+    let found = find()?;
     let id = object_id(check.payload, sig);
     let id_digest = digest(HashAlgorithm::Sha256, id.as_bytes());
-    let bundle = bundle(leaf, id_digest, found.signature.clone(), found.entry.clone());
+    let bundle = bundle(leaf, id_digest, found.signature, found.entry);
     run(check, bundle, &Artifact::Bytes(id.as_bytes()))
 }
 

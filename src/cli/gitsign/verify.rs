@@ -59,14 +59,14 @@ fn verify(
             let http = crate::http::blocking_client(std::time::Duration::from_secs(30))
                 .context("building the HTTP client")?;
             let client = crate::rekor::client::Client::new(http, &rekor);
-            let found = match crate::git::verify::find_entry(&client, payload, sig) {
-                Ok(found) => found,
-                Err(e @ crate::git::Error::EntryNotFound { .. }) => return Err(reject(e)),
-                Err(e) => {
+            let find = || crate::git::verify::find_entry(&client, payload, sig);
+            match crate::git::verify::verify_online(&check, sig, find) {
+                Ok(verdict) => verdict,
+                Err(e @ crate::git::Error::Log(_)) => {
                     return Err(anyhow::Error::new(e).context(format!("searching {rekor}")))
                 }
-            };
-            crate::git::verify::verify_online(&check, sig, &found).map_err(reject)?
+                Err(e) => return Err(reject(e)),
+            }
         }
     };
     Ok(Outcome { verdict, mode })
