@@ -69,7 +69,9 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             }
             if gpg.verify {
                 let [sig, payload] = gpg.files.as_slice() else {
-                    return Err(Usage("--verify needs SIGFILE and - (payload on stdin)".into()).into());
+                    return Err(
+                        Usage("--verify needs SIGFILE and - (payload on stdin)".into()).into()
+                    );
                 };
                 return verify::run_gpg(gpg.status_fd, sig, payload);
             }
@@ -88,9 +90,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
 fn version() -> anyhow::Result<ExitCode> {
     super::output::line(format!("gitsign (sigbox) {}", env!("CARGO_PKG_VERSION")))?;
-    super::output::line(
-        "parameters: gpg.format=x509, rekor modes online (default) and offline".to_string(),
-    )?;
+    super::output::line("parameters: gpg.format=x509, rekor modes online (default) and offline")?;
     Ok(Code::Success.into())
 }
 

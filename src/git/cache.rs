@@ -303,8 +303,8 @@ impl Client {
         let pkcs8 = Zeroizing::new(
             crate::encoding::b64_decode(&key).ok_or(CacheError::Malformed("key base64"))?,
         );
-        let signer = EcdsaP256Signer::from_pkcs8_der(&pkcs8)
-            .map_err(|_| CacheError::Malformed("key"))?;
+        let signer =
+            EcdsaP256Signer::from_pkcs8_der(&pkcs8).map_err(|_| CacheError::Malformed("key"))?;
         let chain =
             Certificate::from_pem_chain(&chain).map_err(|_| CacheError::Malformed("chain"))?;
         let certificate = chain.first().cloned().ok_or(CacheError::Malformed("empty chain"))?;

@@ -53,14 +53,19 @@ pub fn resolve(
 ) -> Result<Settings, String> {
     let get = |k: Knob| -> Option<String> {
         let from_env = env(k.env).or_else(|| {
-            k.sigstore.then(|| k.env.strip_prefix("GITSIGN_").and_then(|rest| env(&format!("SIGSTORE_{rest}")))).flatten()
+            k.sigstore
+                .then(|| {
+                    k.env.strip_prefix("GITSIGN_").and_then(|rest| env(&format!("SIGSTORE_{rest}")))
+                })
+                .flatten()
         });
         from_env.or_else(|| git.get(k.git).cloned()).filter(|v| !v.is_empty())
     };
     let rekor_mode = match get(knob("gitsign.rekormode", "GITSIGN_REKOR_MODE", false)) {
         None => RekorMode::Online,
-        Some(v) => RekorMode::parse(&v)
-            .ok_or_else(|| format!("gitsign.rekorMode / GITSIGN_REKOR_MODE: {v:?} is not online or offline"))?,
+        Some(v) => RekorMode::parse(&v).ok_or_else(|| {
+            format!("gitsign.rekorMode / GITSIGN_REKOR_MODE: {v:?} is not online or offline")
+        })?,
     };
     let match_committer = match git.get("gitsign.matchcommitter").map(|v| v.to_ascii_lowercase()) {
         None => false,

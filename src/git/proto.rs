@@ -309,8 +309,14 @@ mod tests {
             }
         }
         // Field 1 as a length-delimited value.
-        assert_eq!(decode(&[0x0a, 0x01, 0x00]), Err(ProtoError::WireType { field: 1, wire_type: 2 }));
+        assert_eq!(
+            decode(&[0x0a, 0x01, 0x00]),
+            Err(ProtoError::WireType { field: 1, wire_type: 2 })
+        );
         assert_eq!(decode(&[0x08; 11]), Err(ProtoError::Truncated));
-        assert_eq!(decode(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), Err(ProtoError::Varint));
+        assert_eq!(
+            decode(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            Err(ProtoError::Varint)
+        );
     }
 }

@@ -59,15 +59,21 @@ pub fn sign_payload(
             let value = der::asn1::OctetString::new(proto::encode(&entry))
                 .and_then(|o| o.to_der())
                 .map_err(|_| Error::Encode("the log entry attribute"))?;
-            let unsigned = UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
-            (cms::detached_signed_data(leaf, &attrs, &logged.blob.signature, &[unsigned])?, entry.log_index)
+            let unsigned =
+                UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
+            (
+                cms::detached_signed_data(leaf, &attrs, &logged.blob.signature, &[unsigned])?,
+                entry.log_index,
+            )
         }
         RekorMode::Online => {
             let signature = certified.signer.sign_prehashed(attrs_digest.as_bytes())?;
             let der = cms::detached_signed_data(leaf, &attrs, &signature, &[])?;
             let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
-            let id = object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
-            let logged = sign_digest(http, config, certified, digest(HashAlgorithm::Sha256, id.as_bytes()))?;
+            let id =
+                object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+            let logged =
+                sign_digest(http, config, certified, digest(HashAlgorithm::Sha256, id.as_bytes()))?;
             let index = logged
                 .blob
                 .bundle
@@ -80,7 +86,8 @@ pub fn sign_payload(
         }
     };
     let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
-    let object_id = object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+    let object_id =
+        object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
     Ok(Signed { armored, certificate: leaf.clone(), object_id, log_index })
 }
 

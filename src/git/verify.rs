@@ -109,11 +109,8 @@ pub fn verify_offline(check: &Check<'_>, sig: &Signature) -> Result<Verdict, Err
     let leaf = sig.leaf()?;
     let attrs_digest = digest(HashAlgorithm::Sha256, &sig.cms.signed_attrs);
     if entry.canonicalized_body.is_empty() {
-        entry.canonicalized_body = wire::Base64Bytes(hashedrekord_body(
-            &attrs_digest,
-            &sig.cms.signature,
-            leaf,
-        )?);
+        entry.canonicalized_body =
+            wire::Base64Bytes(hashedrekord_body(&attrs_digest, &sig.cms.signature, leaf)?);
     }
     let bundle = bundle(leaf, attrs_digest, sig.cms.signature.clone(), entry);
     run(check, bundle, &Artifact::Bytes(&sig.cms.signed_attrs))

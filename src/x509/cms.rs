@@ -9,8 +9,7 @@
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use const_oid::ObjectIdentifier as Oid;
 use der::asn1::{OctetString, SetOfVec, UtcTime};
@@ -83,7 +82,10 @@ pub fn signed_attributes(message_digest: &[u8], signing_time: i64) -> Result<Vec
     attribute_set(message_digest, signing_time)?.to_der().map_err(der_err("signed attributes"))
 }
 
-fn attribute_set(message_digest: &[u8], signing_time: i64) -> Result<SetOfVec<Attribute>, CmsError> {
+fn attribute_set(
+    message_digest: &[u8],
+    signing_time: i64,
+) -> Result<SetOfVec<Attribute>, CmsError> {
     let seconds = u64::try_from(signing_time).map_err(|_| CmsError::Malformed("signing time"))?;
     let time = UtcTime::from_unix_duration(std::time::Duration::from_secs(seconds))
         .map_err(der_err("signingTime"))?;
@@ -96,10 +98,8 @@ fn attribute_set(message_digest: &[u8], signing_time: i64) -> Result<SetOfVec<At
         one(ATTR_SIGNING_TIME, Any::encode_from(&time).map_err(der_err("signingTime"))?)?,
         one(
             oids::ATTR_MESSAGE_DIGEST,
-            Any::encode_from(
-                &OctetString::new(message_digest).map_err(der_err("messageDigest"))?,
-            )
-            .map_err(der_err("messageDigest"))?,
+            Any::encode_from(&OctetString::new(message_digest).map_err(der_err("messageDigest"))?)
+                .map_err(der_err("messageDigest"))?,
         )?,
     ];
     // try_from sorts the attributes into DER SET order.

@@ -51,7 +51,8 @@ fn leaves(repo: &Repo, revs: &[String]) -> Vec<Vec<u8>> {
     revs.iter()
         .map(|rev| {
             let (_, sig) = split_commit(&repo.cat("commit", rev));
-            let sig = sigbox::git::verify::Signature::from_armored(sig.as_bytes()).expect("signature");
+            let sig =
+                sigbox::git::verify::Signature::from_armored(sig.as_bytes()).expect("signature");
             sig.leaf().expect("leaf").der().to_vec()
         })
         .collect()
@@ -76,18 +77,14 @@ fn twenty_commit_rebase_with_gpgsign_logs_in_once_through_the_cache() {
 
     let socket = repo.sb.join("cache.sock");
     let _daemon = Daemon::start(&socket, None);
-    let mode = std::fs::metadata(&socket).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+    let mode = std::fs::metadata(&socket)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
     assert_eq!(mode.expect("socket metadata"), 0o600);
     repo.env.push(("GITSIGN_CREDENTIAL_CACHE".into(), socket.display().to_string()));
     repo.git(&["config", "commit.gpgsign", "true"]).succeeds();
     repo.git(&["rebase", "-q", "--force-rebase", "--root", "--exec", "true"]).succeeds();
-    let revs: Vec<String> = repo
-        .git(&["log", "--format=%H"])
-        .succeeds()
-        .stdout()
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let revs: Vec<String> =
+        repo.git(&["log", "--format=%H"]).succeeds().stdout().lines().map(str::to_string).collect();
     assert_eq!(revs.len(), 20);
     for rev in &revs {
         assert_eq!(repo.g(rev), "G", "{rev} is signed and verifies");

@@ -46,7 +46,11 @@ fn altered_copies_of_the_public_good_commit_fail() {
         repo.git(&["verify-commit", &id]).fails_with(1);
     }
     // A damaged signature (one base64 character of the CMS signature value changed).
-    let damaged = COMMIT.replacen("MvJRYH8YjGI6aKjuj2BIvKtXauKmmfnTw6ftFHKHd7IC", "MvJRYH8YjGI6aKjuj2BIvKtXauKmmfnTw6ftFHKHd7JC", 1);
+    let damaged = COMMIT.replacen(
+        "MvJRYH8YjGI6aKjuj2BIvKtXauKmmfnTw6ftFHKHd7IC",
+        "MvJRYH8YjGI6aKjuj2BIvKtXauKmmfnTw6ftFHKHd7JC",
+        1,
+    );
     assert_ne!(damaged, COMMIT);
     let id = repo.write_commit(&damaged);
     verify(&repo, &id).code(1);

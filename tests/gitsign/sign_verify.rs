@@ -30,7 +30,11 @@ fn online_commit_tag_and_merge_verify_with_git_and_gitsign_while_the_log_runs() 
     let letters = repo.git(&["log", "--format=%G?", "--show-signature"]).succeeds().stdout();
     let letters: Vec<&str> = letters.lines().filter(|l| l.len() == 1).collect();
     assert_eq!(letters, ["G"; 4], "every commit shows a good signature: {letters:?}");
-    assert!(repo.git(&["log", "--show-signature", "-1"]).succeeds().stdout().contains("Good signature"));
+    assert!(repo
+        .git(&["log", "--show-signature", "-1"])
+        .succeeds()
+        .stdout()
+        .contains("Good signature"));
 }
 
 #[test]
@@ -73,7 +77,11 @@ fn openssl_cms_accepts_both_modes_and_shows_three_signed_attributes() {
             .arg(&content)
             .output()
             .expect("openssl");
-        assert!(out.status.success(), "openssl rejects the {name} signature: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl rejects the {name} signature: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(out.stdout, payload.as_bytes(), "openssl checked the payload itself");
         let tampered = repo.sb.write("tampered.payload", format!("{payload}x"));
         let bad = std::process::Command::new("openssl")
@@ -91,7 +99,10 @@ fn openssl_cms_accepts_both_modes_and_shows_three_signed_attributes() {
             .expect("openssl");
         let text = String::from_utf8_lossy(&print.stdout);
         for attribute in ["contentType", "signingTime", "messageDigest"] {
-            assert!(text.contains(&format!("object: {attribute}")), "{name}: no {attribute} in\n{text}");
+            assert!(
+                text.contains(&format!("object: {attribute}")),
+                "{name}: no {attribute} in\n{text}"
+            );
         }
         let embedded = text.contains("1.3.6.1.4.1.57264.3.1");
         assert_eq!(embedded, name == "offline", "{name}: log entry attribute present = {embedded}");

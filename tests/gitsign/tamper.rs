@@ -37,10 +37,10 @@ fn altered_message_tree_author_and_copied_signature_fail_in_both_modes() {
         for (what, text) in cases {
             let id = repo.write_commit(&text);
             assert_ne!(id, signed);
-            repo.git(&["verify-commit", &id]).fails_with(1).stderr_has("does not match this object");
-            repo.verify(&up.oidc_url, &id)
-                .code(1)
-                .stderr_has("signed content does not match");
+            repo.git(&["verify-commit", &id])
+                .fails_with(1)
+                .stderr_has("does not match this object");
+            repo.verify(&up.oidc_url, &id).code(1).stderr_has("signed content does not match");
             assert_eq!(repo.g(&id), "B", "{mode}/{what}: git shows a bad signature");
         }
     }

@@ -13,7 +13,10 @@ use crate::git::cache::{default_socket, Daemon};
 
 /// Flags of the cache daemon.
 #[derive(Debug, Parser)]
-#[command(name = "gitsign-credential-cache", about = "Keeps gitsign's key and certificate for one login per burst of commits")]
+#[command(
+    name = "gitsign-credential-cache",
+    about = "Keeps gitsign's key and certificate for one login per burst of commits"
+)]
 struct Args {
     /// The socket (default: $GITSIGN_CREDENTIAL_CACHE, else in $XDG_RUNTIME_DIR or the temp dir).
     #[arg(long, env = "GITSIGN_CREDENTIAL_CACHE")]

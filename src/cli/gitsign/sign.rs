@@ -37,9 +37,8 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         oidc_issuer: settings.issuer.clone(),
         oidc_client_id: settings.client_id.clone(),
     };
-    let services = instance
-        .services(now, &overrides)
-        .context("choosing the CA and the transparency log")?;
+    let services =
+        instance.services(now, &overrides).context("choosing the CA and the transparency log")?;
     let http = crate::http::blocking_client(HTTP_TIMEOUT).context("building the HTTP client")?;
     let certified = obtain(&http, &instance, &services, &settings)?;
     let config = KeylessConfig {

@@ -40,8 +40,9 @@ fn verify(
 ) -> anyhow::Result<Outcome> {
     let settings = settings()?;
     let policy = if settings.match_committer {
-        let email = object::signer_email(payload)
-            .ok_or_else(|| Rejected("gitsign.matchCommitter: the object has no committer".into()))?;
+        let email = object::signer_email(payload).ok_or_else(|| {
+            Rejected("gitsign.matchCommitter: the object has no committer".into())
+        })?;
         policy.with_identity(Matcher::exact(email))
     } else {
         policy
@@ -78,16 +79,19 @@ fn reject(e: crate::git::Error) -> anyhow::Error {
 
 fn who(verdict: &Verdict) -> (String, String) {
     match &verdict.signer {
-        SignerInfo::Certificate { identity, issuer, .. } => (
-            identity.clone().unwrap_or_default(),
-            issuer.clone().unwrap_or_default(),
-        ),
+        SignerInfo::Certificate { identity, issuer, .. } => {
+            (identity.clone().unwrap_or_default(), issuer.clone().unwrap_or_default())
+        }
         SignerInfo::Key { key_id } => (key_id.clone(), String::new()),
     }
 }
 
 /// git's `gitsign --status-fd=1 --verify SIGFILE -`.
-pub(super) fn run_gpg(status_fd: Option<i32>, sig_path: &str, payload_path: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn run_gpg(
+    status_fd: Option<i32>,
+    sig_path: &str,
+    payload_path: &str,
+) -> anyhow::Result<ExitCode> {
     let mut status = Status::open(status_fd)?;
     let armored =
         std::fs::read(sig_path).with_context(|| format!("reading signature {sig_path}"))?;
@@ -185,8 +189,8 @@ pub(super) fn run_verify(args: Vec<OsString>, kind: Kind) -> anyhow::Result<Exit
     };
     let raw = cat_file(kind, &rev)?;
     let (payload, armored) = object::split(kind, &raw)?;
-    let armored = armored
-        .ok_or_else(|| Rejected(format!("{} {rev} is not signed", kind.name())))?;
+    let armored =
+        armored.ok_or_else(|| Rejected(format!("{} {rev} is not signed", kind.name())))?;
     let sig = Signature::from_armored(&armored).map_err(reject)?;
     let fpr = sig.leaf().map(crate::git::sign::fingerprint).unwrap_or_default();
     let outcome = verify(&payload, &sig, policy, &instance()?)?;
