@@ -94,20 +94,32 @@ fn version() -> anyhow::Result<ExitCode> {
     Ok(Code::Success.into())
 }
 
-/// Settings from `git config --get-regexp ^gitsign\.` and the environment. Outside a
-/// repository (or without git) only global config and the environment count.
+/// Settings from git config `gitsign.*` and the environment. The config files are read
+/// directly when they are plain (the common case: no spawn per verified commit); anything
+/// else goes through `git config --get-regexp`. Outside a repository (or without git) only
+/// global config and the environment count.
 fn settings() -> anyhow::Result<Settings> {
-    let output = std::process::Command::new("git")
-        .args(["config", "--get-regexp", r"^gitsign\."])
-        .stderr(std::process::Stdio::null())
-        .output();
-    let text = match output {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        _ => String::new(),
+    let env = |name: &str| std::env::var(name).ok();
+    let direct = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| config::config_files(&env, &cwd))
+        .and_then(|files| config::read_files(&files));
+    let git = match direct {
+        Some(map) => map,
+        None => {
+            let output = std::process::Command::new("git")
+                .args(["config", "--get-regexp", r"^gitsign\."])
+                .stderr(std::process::Stdio::null())
+                .output();
+            match output {
+                Ok(out) if out.status.success() => {
+                    config::parse_git_config(&String::from_utf8_lossy(&out.stdout))
+                }
+                _ => Default::default(),
+            }
+        }
     };
-    let git = config::parse_git_config(&text);
-    config::resolve(&git, &|name| std::env::var(name).ok())
-        .map_err(|e| anyhow::Error::new(Usage(e)))
+    config::resolve(&git, &env).map_err(|e| anyhow::Error::new(Usage(e)))
 }
 
 /// Where `[GNUPG:]` status lines go.

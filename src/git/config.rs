@@ -99,6 +99,148 @@ pub fn parse_git_config(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The `[gitsign]` keys of one git config file (lower-case names), or `None` when the
+/// file uses something this small reader does not follow (includes, continuation lines,
+/// keys after a section header on the same line): the caller then asks git itself.
+///
+/// Why: git runs gitsign once per commit in `git log --show-signature`; spawning
+/// `git config` costs about as much as the whole verification, and most config files
+/// have no `[gitsign]` section at all.
+pub fn gitsign_section(text: &str) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let mut in_gitsign = false;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.ends_with('\\') {
+            return None;
+        }
+        if let Some(header) = line.strip_prefix('[') {
+            let (name, rest) = header.split_once(']')?;
+            let rest = rest.trim();
+            if !(rest.is_empty() || rest.starts_with('#') || rest.starts_with(';')) {
+                return None;
+            }
+            let name = name.trim().to_ascii_lowercase();
+            if name.starts_with("include") {
+                return None;
+            }
+            in_gitsign = name == "gitsign";
+            continue;
+        }
+        if !in_gitsign {
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k.trim(), config_value(v)?),
+            None => (line, "true".to_string()),
+        };
+        out.insert(format!("gitsign.{}", key.to_ascii_lowercase()), value);
+    }
+    Some(out)
+}
+
+/// A git config value: quotes removed, `\"` `\\` `\n` `\t` unescaped, a trailing
+/// comment dropped.
+fn config_value(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut chars = raw.trim().chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'b' => {
+                    out.pop();
+                }
+                other @ ('"' | '\\') => out.push(other),
+                _ => return None,
+            },
+            '#' | ';' if !quoted => break,
+            c => out.push(c),
+        }
+    }
+    if quoted {
+        return None;
+    }
+    Some(out.trim_end().to_string())
+}
+
+/// The config files git would read for `cwd`, lowest priority first, or `None` when git's
+/// own answer is needed (config passed through the environment, a linked worktree, no
+/// `.git` directory found, per-worktree config). `env` reads the environment.
+pub fn config_files(
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &std::path::Path,
+) -> Option<Vec<std::path::PathBuf>> {
+    use std::path::PathBuf;
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    if set("GIT_CONFIG_PARAMETERS") || set("GIT_CONFIG_COUNT") || set("GIT_CONFIG") {
+        return None;
+    }
+    let mut files = Vec::new();
+    if !set("GIT_CONFIG_NOSYSTEM") {
+        match env("GIT_CONFIG_SYSTEM") {
+            Some(path) => files.push(PathBuf::from(path)),
+            None => {
+                files.push(PathBuf::from("/etc/gitconfig"));
+                files.push(PathBuf::from("/usr/local/etc/gitconfig"));
+            }
+        }
+    }
+    match env("GIT_CONFIG_GLOBAL") {
+        Some(path) => files.push(PathBuf::from(path)),
+        None => {
+            let home = env("HOME").map(PathBuf::from);
+            match env("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+                Some(xdg) => files.push(PathBuf::from(xdg).join("git/config")),
+                None => files.extend(home.as_ref().map(|h| h.join(".config/git/config"))),
+            }
+            files.extend(home.map(|h| h.join(".gitconfig")));
+        }
+    }
+    let git_dir = match env("GIT_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => cwd.join(dir),
+        None => {
+            let mut found = None;
+            for dir in cwd.ancestors() {
+                let dot_git = dir.join(".git");
+                if dot_git.is_dir() {
+                    found = Some(dot_git);
+                    break;
+                }
+                if dot_git.exists() {
+                    return None;
+                }
+            }
+            found?
+        }
+    };
+    files.push(git_dir.join("config"));
+    if git_dir.join("config.worktree").exists() {
+        return None;
+    }
+    Some(files)
+}
+
+/// The `[gitsign]` keys of `files` (later files win), or `None` when one of them needs
+/// git's own reader (see [`gitsign_section`]) or cannot be read. Missing files are skipped.
+pub fn read_files(files: &[std::path::PathBuf]) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => out.extend(gitsign_section(&text)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +266,32 @@ mod tests {
         let s = resolve(&HashMap::new(), &|_| None).unwrap();
         assert_eq!(s.rekor_mode, RekorMode::Online);
         assert!(!s.match_committer);
+    }
+
+    #[test]
+    fn reads_the_gitsign_section_and_defers_what_it_cannot_follow() {
+        let text = "[core]\n\tbare = false\n[gitsign]\n\trekorMode = offline # mode\n\
+                    \tmatchCommitter\n\tfulcio = \"https://f.example\" ; ca\n\
+                    [gitsign \"sub\"]\n\trekor = nope\n";
+        let map = gitsign_section(text).unwrap();
+        assert_eq!(map.get("gitsign.rekormode").map(String::as_str), Some("offline"));
+        assert_eq!(map.get("gitsign.matchcommitter").map(String::as_str), Some("true"));
+        assert_eq!(map.get("gitsign.fulcio").map(String::as_str), Some("https://f.example"));
+        assert_eq!(map.get("gitsign.rekor"), None);
+        assert_eq!(gitsign_section("[include]\n\tpath = x\n"), None);
+        assert_eq!(gitsign_section("[includeIf \"gitdir:~/\"]\n\tpath = x\n"), None);
+        assert_eq!(gitsign_section("[gitsign]\n\tfulcio = a\\\n  b\n"), None);
+        assert_eq!(gitsign_section("[gitsign] rekor = x\n"), None);
+        assert!(gitsign_section("[user]\nname = \"unterminated\n").is_some());
+    }
+
+    #[test]
+    fn config_files_defer_to_git_for_environment_config() {
+        let dir = std::env::temp_dir();
+        let env = |k: &str| {
+            (k == "GIT_CONFIG_PARAMETERS").then(|| "'gitsign.rekormode'='offline'".into())
+        };
+        assert_eq!(config_files(&env, &dir), None);
     }
 
     #[test]
