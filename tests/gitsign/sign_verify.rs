@@ -35,6 +35,19 @@ fn online_commit_tag_and_merge_verify_with_git_and_gitsign_while_the_log_runs() 
         .succeeds()
         .stdout()
         .contains("Good signature"));
+    // `git -c` reaches gitsign through the environment (README's offline line).
+    repo.git(&[
+        "-c",
+        "gitsign.rekorMode=offline",
+        "commit",
+        "-S",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "x",
+    ])
+    .succeeds();
+    repo.verify(&up.oidc_url, "HEAD").code(0).stderr_has("offline mode");
 }
 
 #[test]
