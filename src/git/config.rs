@@ -25,6 +25,9 @@ pub struct Settings {
     pub rekor_mode: RekorMode,
     /// Require the committer email to be the certificate identity.
     pub match_committer: bool,
+    /// Put the CA intermediates into the signature (`gitsign.includeChain` /
+    /// `GITSIGN_INCLUDE_CHAIN`, a sigbox extension).
+    pub include_chain: bool,
     /// Credential cache socket.
     pub credential_cache: Option<String>,
     /// A file to append log lines to.
@@ -67,12 +70,18 @@ pub fn resolve(
             format!("gitsign.rekorMode / GITSIGN_REKOR_MODE: {v:?} is not online or offline")
         })?,
     };
-    let match_committer = match git.get("gitsign.matchcommitter").map(|v| v.to_ascii_lowercase()) {
-        None => false,
-        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => true,
-        Some(v) if ["false", "no", "off", "0", ""].contains(&v.as_str()) => false,
-        Some(v) => return Err(format!("gitsign.matchCommitter: {v:?} is not a boolean")),
+    let boolean = |name: &str, value: Option<String>| match value.map(|v| v.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["false", "no", "off", "0", ""].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(format!("{name}: {v:?} is not a boolean")),
     };
+    let match_committer =
+        boolean("gitsign.matchCommitter", git.get("gitsign.matchcommitter").cloned())?;
+    let include_chain = boolean(
+        "gitsign.includeChain / GITSIGN_INCLUDE_CHAIN",
+        get(knob("gitsign.includechain", "GITSIGN_INCLUDE_CHAIN", false)),
+    )?;
     let fulcio_root = get(knob("gitsign.fulcioroot", "GITSIGN_FULCIO_ROOT", true))
         .or_else(|| env("SIGSTORE_ROOT_FILE"));
     Ok(Settings {
@@ -83,6 +92,7 @@ pub fn resolve(
         token_provider: get(knob("gitsign.tokenprovider", "GITSIGN_TOKEN_PROVIDER", true)),
         rekor_mode,
         match_committer,
+        include_chain,
         credential_cache: env("GITSIGN_CREDENTIAL_CACHE").filter(|v| !v.is_empty()),
         log_path: get(knob("gitsign.logpath", "GITSIGN_LOG", false)),
         fulcio_root,

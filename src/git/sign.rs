@@ -17,6 +17,16 @@ use crate::sign::keyless::{sign_digest, Certified, KeylessConfig};
 use crate::x509::cms::{self, UnsignedAttribute, OID_GITSIGN_TLOG_ENTRY};
 use crate::x509::Certificate;
 
+/// How to sign.
+#[derive(Debug, Clone, Copy)]
+pub struct SignOptions {
+    /// Online or offline Rekor mode.
+    pub mode: RekorMode,
+    /// Put the rest of the CA's chain in the CMS too (`gitsign.includeChain`, a sigbox
+    /// extension; gitsign itself writes only the leaf).
+    pub include_chain: bool,
+}
+
 /// A finished signature.
 #[derive(Debug, Clone)]
 pub struct Signed {
@@ -36,24 +46,25 @@ pub fn sign_payload(
     config: &KeylessConfig<'_>,
     certified: &Certified,
     payload: &[u8],
-    mode: RekorMode,
+    options: &SignOptions,
     now: i64,
 ) -> Result<Signed, Error> {
     let leaf = &certified.certificate;
+    // gitsign writes only the leaf; the chain comes from the trusted root.
+    let chain =
+        if options.include_chain { certified.chain.get(1..).unwrap_or_default() } else { &[] };
     let payload_digest = digest(HashAlgorithm::Sha256, payload);
     let attrs = cms::signed_attributes(payload_digest.as_bytes(), now)?;
     let attrs_digest = digest(HashAlgorithm::Sha256, &attrs);
     let kind = Kind::of_payload(payload);
-    let (der, log_index) = match mode {
+    let armor = |der: &[u8]| crate::encoding::pem_encode("SIGNED MESSAGE", der);
+    let object_id_with = |armored: &str| {
+        object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()))
+    };
+    let (armored, object_id, logged) = match options.mode {
         RekorMode::Offline => {
             let logged = sign_digest(http, config, certified, attrs_digest)?;
-            let mut entry = logged
-                .blob
-                .bundle
-                .verification_material
-                .as_ref()
-                .and_then(|m| m.tlog_entries.first().cloned())
-                .ok_or(Error::NoLogEntry)?;
+            let mut entry = first_entry(&logged)?;
             // gitsign leaves the body out; verifiers rebuild it from the signature.
             entry.canonicalized_body = Default::default();
             let value = der::asn1::OctetString::new(proto::encode(&entry))
@@ -61,34 +72,36 @@ pub fn sign_payload(
                 .map_err(|_| Error::Encode("the log entry attribute"))?;
             let unsigned =
                 UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
-            (
-                cms::detached_signed_data(leaf, &attrs, &logged.blob.signature, &[unsigned])?,
-                entry.log_index,
-            )
+            let signature = &logged.blob.signature;
+            let armored =
+                armor(&cms::detached_signed_data(leaf, chain, &attrs, signature, &[unsigned])?);
+            let id = object_id_with(&armored);
+            (armored, id, logged)
         }
         RekorMode::Online => {
             let signature = certified.signer.sign_prehashed(attrs_digest.as_bytes())?;
-            let der = cms::detached_signed_data(leaf, &attrs, &signature, &[])?;
-            let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
-            let id =
-                object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+            let armored = armor(&cms::detached_signed_data(leaf, chain, &attrs, &signature, &[])?);
+            // The object ID git will compute once the signature is in the object.
+            let id = object_id_with(&armored);
             let logged =
                 sign_digest(http, config, certified, digest(HashAlgorithm::Sha256, id.as_bytes()))?;
-            let index = logged
-                .blob
-                .bundle
-                .verification_material
-                .as_ref()
-                .and_then(|m| m.tlog_entries.first())
-                .map(|e| e.log_index)
-                .ok_or(Error::NoLogEntry)?;
-            (der, index)
+            (armored, id, logged)
         }
     };
-    let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
-    let object_id =
-        object::object_id(kind, &object::with_signature(kind, payload, armored.as_bytes()));
+    let log_index = first_entry(&logged)?.log_index;
     Ok(Signed { armored, certificate: leaf.clone(), object_id, log_index })
+}
+
+fn first_entry(
+    logged: &crate::sign::keyless::KeylessSigned,
+) -> Result<crate::bundle::wire::TransparencyLogEntry, Error> {
+    logged
+        .blob
+        .bundle
+        .verification_material
+        .as_ref()
+        .and_then(|m| m.tlog_entries.first().cloned())
+        .ok_or(Error::NoLogEntry)
 }
 
 /// The `SIG_CREATED` status line git waits for (PROTOCOLS §7.1): detached, pkalgo and

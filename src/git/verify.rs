@@ -112,7 +112,20 @@ pub fn verify_offline(check: &Check<'_>, sig: &Signature) -> Result<Verdict, Err
         entry.canonicalized_body =
             wire::Base64Bytes(hashedrekord_body(&attrs_digest, &sig.cms.signature, leaf)?);
     }
-    let bundle = bundle(leaf, attrs_digest, sig.cms.signature.clone(), entry);
+    let mut bundle = bundle(leaf, attrs_digest, sig.cms.signature.clone(), entry);
+    // RFC 3161 tokens over the CMS signature (the bundle's signature here) are checked by
+    // the verifier against the trusted root's timestamp authorities.
+    let tokens = sig.cms.unsigned_values(cms::OID_TIMESTAMP_TOKEN);
+    if let (false, Some(material)) = (tokens.is_empty(), bundle.verification_material.as_mut()) {
+        material.timestamp_verification_data = Some(wire::TimestampVerificationData {
+            rfc3161_timestamps: tokens
+                .iter()
+                .map(|t| wire::Rfc3161SignedTimestamp {
+                    signed_timestamp: wire::Base64Bytes(t.clone()),
+                })
+                .collect(),
+        });
+    }
     run(check, bundle, &Artifact::Bytes(&sig.cms.signed_attrs))
 }
 
@@ -254,6 +267,20 @@ mod tests {
         let check = Check { payload: &payload, root: &root, policy: &other, now: 1_767_225_600 };
         let err = verify_offline(&check, &sig).unwrap_err();
         assert!(format!("{:#}", anyhow::Error::new(err)).contains("identity"));
+    }
+
+    #[test]
+    fn embedded_timestamp_tokens_are_checked_not_ignored() {
+        let (payload, mut sig) = vector();
+        sig.cms
+            .unsigned
+            .push((cms::OID_TIMESTAMP_TOKEN.into(), vec![vec![0x30, 0x03, 0x02, 0x01, 0x00]]));
+        let root = TrustedRoot::public_good().unwrap();
+        let any = Policy::any();
+        let check = Check { payload: &payload, root: &root, policy: &any, now: 1_767_225_600 };
+        let err = verify_offline(&check, &sig).unwrap_err();
+        let text = format!("{:#}", anyhow::Error::new(err));
+        assert!(text.contains("timestamp"), "{text}");
     }
 
     #[test]

@@ -106,17 +106,25 @@ fn attribute_set(
     SetOfVec::try_from(attrs).map_err(der_err("signed attributes"))
 }
 
-/// Builds the DER `ContentInfo` of a detached SignedData: sha256, no eContent, only the
-/// `leaf` certificate, one SignerInfo (issuerAndSerialNumber) with `signed_attrs_der` (as
-/// returned by [`signed_attributes`]), the ECDSA-SHA256 `signature` over them, and the
-/// `unsigned` attributes.
+/// Builds the DER `ContentInfo` of a detached SignedData: sha256, no eContent, the `leaf`
+/// certificate (plus `chain`, the intermediates, when asked to include them), one
+/// SignerInfo (issuerAndSerialNumber) with `signed_attrs_der` (as returned by
+/// [`signed_attributes`]), the ECDSA-SHA256 `signature` over them, and the `unsigned`
+/// attributes.
 pub fn detached_signed_data(
     leaf: &Certificate,
+    chain: &[Certificate],
     signed_attrs_der: &[u8],
     signature: &[u8],
     unsigned: &[UnsignedAttribute],
 ) -> Result<Vec<u8>, CmsError> {
     let cert = x509_cert::Certificate::from_der(leaf.der()).map_err(der_err("certificate"))?;
+    let mut certificates = vec![CertificateChoices::Certificate(cert.clone())];
+    for extra in chain {
+        certificates.push(CertificateChoices::Certificate(
+            x509_cert::Certificate::from_der(extra.der()).map_err(der_err("chain certificate"))?,
+        ));
+    }
     let signed_attrs =
         SetOfVec::<Attribute>::from_der(signed_attrs_der).map_err(der_err("signed attributes"))?;
     let unsigned_attrs = if unsigned.is_empty() {
@@ -149,8 +157,7 @@ pub fn detached_signed_data(
         digest_algorithms: SetOfVec::try_from(vec![sha256]).map_err(der_err("digests"))?,
         encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
         certificates: Some(CertificateSet(
-            SetOfVec::try_from(vec![CertificateChoices::Certificate(cert)])
-                .map_err(der_err("certificates"))?,
+            SetOfVec::try_from(certificates).map_err(der_err("certificates"))?,
         )),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer]).map_err(der_err("signer"))?),
@@ -369,13 +376,20 @@ mod tests {
             oid: OID_GITSIGN_TLOG_ENTRY.into(),
             value_der: vec![0x04, 0x02, 0x08, 0x01],
         };
-        let der = detached_signed_data(&leaf, &attrs, &signature, &[extra]).unwrap();
+        let der = detached_signed_data(&leaf, &[], &attrs, &signature, &[extra]).unwrap();
         let parsed = parse_detached(&der).unwrap();
         assert_eq!(parsed.signed_attrs, attrs);
         assert_eq!(parsed.message_digest, vec![7u8; 32]);
         assert_eq!(parsed.signing_time, Some(1_700_000_000));
         assert_eq!(parsed.signature, signature);
         assert_eq!(parsed.unsigned_values(OID_GITSIGN_TLOG_ENTRY), &[vec![0x04, 0x02, 0x08, 0x01]]);
+        assert_eq!(parsed.signer_certificate().unwrap().der(), leaf.der());
+        // With the chain: the signer is still found by issuer and serial.
+        let root = crate::trust::TrustedRoot::public_good().unwrap();
+        let intermediate = root.certificate_authorities()[0].chain[0].clone();
+        let der = detached_signed_data(&leaf, &[intermediate], &attrs, &signature, &[]).unwrap();
+        let parsed = parse_detached(&der).unwrap();
+        assert_eq!(parsed.certificates.len(), 2);
         assert_eq!(parsed.signer_certificate().unwrap().der(), leaf.der());
     }
 

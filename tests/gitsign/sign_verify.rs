@@ -79,7 +79,20 @@ fn openssl_cms_accepts_both_modes_and_shows_three_signed_attributes() {
     let online = repo.commit("a.txt", "1\n", "online");
     repo.git(&["config", "gitsign.rekorMode", "offline"]).succeeds();
     let offline = repo.commit("a.txt", "2\n", "offline");
-    for (name, rev) in [("online", &online), ("offline", &offline)] {
+    repo.git(&[
+        "-c",
+        "gitsign.includeChain=true",
+        "commit",
+        "-S",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "c",
+    ])
+    .succeeds();
+    let chain = repo.rev("HEAD");
+    repo.verify(&up.oidc_url, &chain).code(0);
+    for (name, rev) in [("online", &online), ("offline", &offline), ("chain", &chain)] {
         let (payload, sig) = split_commit(&repo.cat("commit", rev));
         let der = repo.sb.write(&format!("{name}.der"), armor_to_der(&sig));
         let content = repo.sb.write(&format!("{name}.payload"), &payload);
@@ -118,7 +131,10 @@ fn openssl_cms_accepts_both_modes_and_shows_three_signed_attributes() {
             );
         }
         let embedded = text.contains("1.3.6.1.4.1.57264.3.1");
-        assert_eq!(embedded, name == "offline", "{name}: log entry attribute present = {embedded}");
+        assert_eq!(embedded, name != "online", "{name}: log entry attribute present = {embedded}");
+        let certificates = text.matches("d.certificate:").count();
+        // With the chain: leaf, intermediate and root, as the CA returned them.
+        assert_eq!(certificates, if name == "chain" { 3 } else { 1 }, "{name}: certificates");
     }
 }
 

@@ -53,7 +53,10 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         &config,
         &certified,
         &payload,
-        settings.rekor_mode,
+        &crate::git::sign::SignOptions {
+            mode: settings.rekor_mode,
+            include_chain: settings.include_chain,
+        },
         now,
     )
     .context("signing the git object")?;
