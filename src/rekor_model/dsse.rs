@@ -26,10 +26,18 @@ pub struct DsseV001 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DsseSignatureV001 {
-    /// The envelope signature (same base64 text as in the envelope).
-    pub signature: Base64Bytes,
+    /// The envelope signature: the base64 text exactly as in the envelope (kept as text,
+    /// so a body the log writes holds what the client sent, alphabet and padding included).
+    pub signature: String,
     /// base64 of the canonical PEM of the certificate or key.
     pub verifier: Base64Bytes,
+}
+
+impl DsseSignatureV001 {
+    /// The raw signature bytes.
+    pub fn raw_signature(&self) -> Option<Vec<u8>> {
+        crate::encoding::b64_decode(&self.signature)
+    }
 }
 
 /// `dsse` 0.0.2 spec (the content of `spec.dsseV002`).

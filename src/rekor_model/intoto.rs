@@ -49,13 +49,14 @@ pub struct IntotoSignatureV002 {
     /// The PEM as submitted.
     #[serde(rename = "publicKey")]
     pub public_key: Base64Bytes,
-    /// base64 of base64 of the raw signature: this holds the inner base64 text.
-    pub sig: Base64Bytes,
+    /// base64 of base64 of the raw signature, as the client sent it.
+    pub sig: String,
 }
 
 impl IntotoSignatureV002 {
     /// The raw signature bytes (the stored text decoded a second time).
     pub fn raw_signature(&self) -> Option<Vec<u8>> {
-        std::str::from_utf8(&self.sig).ok().and_then(crate::encoding::b64_decode)
+        let once = crate::encoding::b64_decode(&self.sig)?;
+        crate::encoding::b64_decode(std::str::from_utf8(&once).ok()?)
     }
 }

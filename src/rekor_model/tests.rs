@@ -68,7 +68,7 @@ fn unknown_fields_kinds_and_shapes_are_refused() {
     );
     assert_eq!(Body::parse(b"[1]"), Err(Error::Envelope));
     assert_eq!(Body::parse(br#"{"kind":"dsse","spec":{}}"#), Err(Error::Envelope));
-    let not_b64 = br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"00"},"payloadHash":{"algorithm":"sha256","value":"00"},"signatures":[{"signature":"!!","verifier":"AA=="}]}}"#;
+    let not_b64 = br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":"00"},"payloadHash":{"algorithm":"sha256","value":"00"},"signatures":[{"signature":"AA==","verifier":"!!"}]}}"#;
     assert!(matches!(Body::parse(not_b64), Err(Error::Spec { kind: "dsse", .. })));
 }
 
