@@ -122,6 +122,19 @@ fn settings() -> anyhow::Result<Settings> {
     config::resolve(&git, &env).map_err(|e| anyhow::Error::new(Usage(e)))
 }
 
+/// Appends one timestamped line to `gitsign.logPath` / `GITSIGN_LOG`, if set. Logging is
+/// best effort: a log file that cannot be written never fails a signature.
+fn log_line(settings: &Settings, text: &str) {
+    if let Some(path) = &settings.log_path {
+        let line = format!("{} {text}\n", super::lifecycle::unix_now());
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
 /// Where `[GNUPG:]` status lines go.
 struct Status(Option<Box<dyn Write>>);
 

@@ -16,7 +16,7 @@ mod public_key;
 mod secret_file;
 mod signer;
 
-pub use digest::{digest, digest_reader, key_identifier, Digest, HashAlgorithm};
+pub use digest::{digest, digest_reader, key_identifier, sha1_identifier, Digest, HashAlgorithm};
 pub use error::{Error, Result};
 pub use jwk::{public_key_from_jwk, public_key_to_jwk};
 pub use public_key::{
@@ -27,6 +27,8 @@ pub use signer::{
     signer_from_pem, signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer,
     Ed25519Signer, Signer,
 };
+/// Secrets held in memory are wrapped in this (wiped on drop).
+pub use zeroize::Zeroizing;
 
 /// Fills `buf` from the operating system's random number generator.
 ///

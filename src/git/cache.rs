@@ -6,7 +6,7 @@
 //! `{"op":"get","id":ID}` → `{"ok":true,"key":b64(PKCS#8),"chain":PEM}` or
 //! `{"ok":true,"missing":true}`; `{"op":"store","id":ID,"key":..,"chain":..}` → `{"ok":true}`.
 //! The daemon answers only peers whose SO_PEERCRED uid is its own (the socket is also
-//! mode 0600), and forgets an entry once its certificate expires (checked on every
+//! mode 0600), the client talks only to a daemon of its own uid, and the daemon forgets an entry once its certificate expires (checked on every
 //! request and by a sweeper once a second). Keys never leave memory and are zeroized.
 
 use std::collections::HashMap;
@@ -18,9 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use crate::crypto::{EcdsaP256Signer, Signer};
+use crate::crypto::{EcdsaP256Signer, Signer, Zeroizing};
 use crate::sign::keyless::Certified;
 use crate::x509::Certificate;
 
@@ -202,9 +201,11 @@ fn handle(
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
     let mut writer = stream.try_clone()?;
+    // The request is read either way (bounded, with a timeout), so a refused peer gets
+    // the refusal instead of a reset connection.
+    let mut line = String::new();
+    BufReader::new(&stream).take_line(&mut line)?;
     let answer = if allowed {
-        let mut line = String::new();
-        BufReader::new(&stream).take_line(&mut line)?;
         answer(&line, store, clock())
     } else {
         Answer {
@@ -275,6 +276,17 @@ impl Client {
     fn call(&self, request: &Request) -> Result<Answer, CacheError> {
         let io = |source| CacheError::Io { path: self.path.clone(), source };
         let mut stream = UnixStream::connect(&self.path).map_err(io)?;
+        // The key goes only to a daemon run by this user (not to whoever created the path).
+        let daemon_uid = rustix::net::sockopt::socket_peercred(&stream)
+            .map_err(|e| io(std::io::Error::from(e)))?
+            .uid;
+        if daemon_uid != rustix::process::getuid() {
+            return Err(CacheError::Refused(format!(
+                "the daemon on {} runs as uid {}, not as this user",
+                self.path.display(),
+                daemon_uid.as_raw()
+            )));
+        }
         stream.set_read_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;
         let mut text = serde_json::to_string(request)
             .map_err(|_| CacheError::Malformed("request encoding"))?;

@@ -32,8 +32,12 @@ pub struct Settings {
     pub credential_cache: Option<String>,
     /// A file to append log lines to.
     pub log_path: Option<String>,
-    /// A PEM file of extra Fulcio roots (`gitsign.fulcioRoot`).
+    /// A PEM file of extra Fulcio roots (`gitsign.fulcioRoot`): not supported here (the
+    /// trusted root decides), read so the front end can say so.
     pub fulcio_root: Option<String>,
+    /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): not supported yet,
+    /// read so the front end can say so.
+    pub timestamp_server: Option<String>,
 }
 
 /// One knob: git config key (lower case, as git prints it), env name, whether a
@@ -96,6 +100,11 @@ pub fn resolve(
         credential_cache: env("GITSIGN_CREDENTIAL_CACHE").filter(|v| !v.is_empty()),
         log_path: get(knob("gitsign.logpath", "GITSIGN_LOG", false)),
         fulcio_root,
+        timestamp_server: get(knob(
+            "gitsign.timestampserverurl",
+            "GITSIGN_TIMESTAMP_SERVER_URL",
+            true,
+        )),
     })
 }
 

@@ -2,8 +2,6 @@
 //! its signature), the signature inside a stored object, and the object ID git will give
 //! the object once the signature is in it (online Rekor mode logs that ID, PROTOCOLS §7.3).
 
-use sha1::{Digest as _, Sha1};
-
 use super::Error;
 
 /// The armor header git looks for to recognise an x509 signature.
@@ -117,10 +115,8 @@ pub fn with_signature(kind: Kind, payload: &[u8], signature: &[u8]) -> Vec<u8> {
 
 /// The SHA-1 object ID (hex) git gives `object` of `kind`.
 pub fn object_id(kind: Kind, object: &[u8]) -> String {
-    let mut hasher = Sha1::new();
-    hasher.update(format!("{} {}\0", kind.name(), object.len()).as_bytes());
-    hasher.update(object);
-    crate::encoding::hex_encode(hasher.finalize())
+    let header = format!("{} {}\0", kind.name(), object.len());
+    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&[header.as_bytes(), object]))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

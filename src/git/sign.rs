@@ -7,8 +7,6 @@
 //! SHA-256(signedAttrs) (so the CMS signature *is* the logged signature) and embeds the
 //! entry; online mode signs the final commit ID and leaves the entry in the log.
 
-use der::Encode;
-
 use super::object::{self, Kind};
 use super::{proto, Error, RekorMode};
 use crate::crypto::{digest, HashAlgorithm, Signer};
@@ -67,9 +65,7 @@ pub fn sign_payload(
             let mut entry = first_entry(&logged)?;
             // gitsign leaves the body out; verifiers rebuild it from the signature.
             entry.canonicalized_body = Default::default();
-            let value = der::asn1::OctetString::new(proto::encode(&entry))
-                .and_then(|o| o.to_der())
-                .map_err(|_| Error::Encode("the log entry attribute"))?;
+            let value = cms::octet_string(&proto::encode(&entry))?;
             let unsigned =
                 UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
             let signature = &logged.blob.signature;
@@ -128,6 +124,5 @@ fn hash_algo_number(leaf: &Certificate) -> u8 {
 
 /// The upper-case hex SHA-1 of the certificate DER (what gpgsm and gitsign print).
 pub fn fingerprint(leaf: &Certificate) -> String {
-    use sha1::Digest as _;
-    crate::encoding::hex_encode(sha1::Sha1::digest(leaf.der())).to_uppercase()
+    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&[leaf.der()])).to_uppercase()
 }

@@ -54,10 +54,9 @@ impl Signature {
             [] => Ok(None),
             [value] => match value.first() {
                 Some(0x04) => {
-                    use der::Decode;
-                    let octets = der::asn1::OctetString::from_der(value)
+                    let octets = cms::octet_string_contents(value)
                         .map_err(|_| Error::UnsupportedLayout("a malformed OCTET STRING"))?;
-                    Ok(Some(proto::decode(octets.as_bytes())?))
+                    Ok(Some(proto::decode(&octets)?))
                 }
                 Some(0x02) => Err(Error::UnsupportedLayout(
                     "an INTEGER (gitsign's early experimental per-field layout)",

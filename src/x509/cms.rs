@@ -169,6 +169,16 @@ pub fn detached_signed_data(
     info.to_der().map_err(der_err("ContentInfo"))
 }
 
+/// The DER of an OCTET STRING holding `bytes` (an attribute value).
+pub fn octet_string(bytes: &[u8]) -> Result<Vec<u8>, CmsError> {
+    OctetString::new(bytes).and_then(|o| o.to_der()).map_err(der_err("OCTET STRING"))
+}
+
+/// The contents of a DER OCTET STRING (an attribute value).
+pub fn octet_string_contents(value_der: &[u8]) -> Result<Vec<u8>, CmsError> {
+    Ok(OctetString::from_der(value_der).map_err(der_err("OCTET STRING"))?.as_bytes().to_vec())
+}
+
 /// A parsed detached signature. Nothing in it is verified yet.
 #[derive(Debug, Clone)]
 pub struct DetachedSignature {

@@ -98,7 +98,7 @@ fn twenty_commit_rebase_with_gpgsign_logs_in_once_through_the_cache() {
 #[test]
 fn the_cache_refuses_another_users_connection() {
     assert!(
-        rustix_uid() == 0,
+        current_uid() == 0,
         "this test starts the cache as another user (uid 65534) and needs to run as root"
     );
     let state = tempfile::tempdir().expect("temp dir");
@@ -115,13 +115,22 @@ fn the_cache_refuses_another_users_connection() {
     repo.env.push(("GITSIGN_CREDENTIAL_CACHE".into(), socket.display().to_string()));
     let payload = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
                    author A <a@b.c> 1700000000 +0000\ncommitter A <a@b.c> 1700000000 +0000\n\nm\n";
+    // The daemon checks its peer: a raw request from root gets the refusal.
+    let mut stream = std::os::unix::net::UnixStream::connect(&socket).expect("connect as root");
+    std::io::Write::write_all(&mut stream, b"{\"op\":\"get\",\"id\":\"x\"}\n").expect("write");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+    assert!(answer.contains("connection from another user refused"), "{answer}");
+    assert!(!answer.contains("\"key\""), "{answer}");
+    // gitsign checks the daemon too: it will not hand a key to another user's daemon, and
+    // signs with a fresh login instead.
     repo.gitsign(&["--status-fd=2", "-bsau", "A"])
         .stdin(payload)
         .succeeds()
-        .stderr_has("connection from another user refused");
+        .stderr_has("runs as uid 65534, not as this user");
 }
 
-fn rustix_uid() -> u32 {
+fn current_uid() -> u32 {
     let out = Command::new("id").arg("-u").output().expect("id -u");
     String::from_utf8_lossy(&out.stdout).trim().parse().expect("uid")
 }

@@ -57,6 +57,8 @@ fn offline_mode_commits_and_tags_verify_after_the_instance_is_stopped() {
     let issuer = up.oidc_url.clone();
     let repo = Repo::for_up(&up);
     repo.git(&["config", "gitsign.rekorMode", "offline"]).succeeds();
+    let log = repo.sb.join("gitsign.log");
+    repo.git(&["config", "gitsign.logPath", log.to_str().expect("utf-8")]).succeeds();
     let commit = repo.commit("a.txt", "offline\n", "offline commit");
     repo.git(&["tag", "-s", "v2", "-m", "offline tag"]).succeeds();
     up.stop();
@@ -65,6 +67,9 @@ fn offline_mode_commits_and_tags_verify_after_the_instance_is_stopped() {
     repo.git(&["verify-tag", "v2"]).succeeds();
     repo.verify(&issuer, &commit).code(0).stderr_has("Validated Certificate claims: true");
     assert_eq!(repo.g(&commit), "G");
+    let log = std::fs::read_to_string(&log).expect("gitsign.logPath written");
+    assert!(log.contains(&format!("for object {commit}")), "{log}");
+    assert!(log.contains(&format!("verified object {commit} (offline mode)")), "{log}");
     // The same history in online mode would need the log: the mode is in the signature.
     let (_, sig) = split_commit(&repo.cat("commit", &commit));
     assert!(!sig.is_empty());

@@ -29,6 +29,18 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
     // Older git looks for "\n[GNUPG:] SIG_CREATED", so something must come first.
     status.line("[GNUPG:] BEGIN_SIGNING")?;
     let settings = settings()?;
+    if settings.timestamp_server.is_some() {
+        eprintln!(
+            "gitsign: warning: gitsign.timestampServerURL is not supported by sigbox yet; \
+             the signature carries no RFC 3161 timestamp (the log entry gives the time)"
+        );
+    }
+    if settings.fulcio_root.is_some() {
+        eprintln!(
+            "gitsign: warning: gitsign.fulcioRoot is ignored; the trusted root \
+             (SIGBOX_TRUST_CONFIG, else public good) decides which CAs are trusted"
+        );
+    }
     let instance = super::verify::instance()?;
     let now = unix_now();
     let overrides = Overrides {
@@ -64,12 +76,15 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
     stdout.write_all(signed.armored.as_bytes())?;
     stdout.flush()?;
     status.line(&crate::git::sign::sig_created_line(&signed.certificate, now))?;
-    eprintln!(
-        "tlog entry created with index: {} ({} mode, {})",
+    let note = format!(
+        "tlog entry created with index: {} ({} mode, {}) for object {}",
         signed.log_index,
         settings.rekor_mode.name(),
-        services.rekor
+        services.rekor,
+        signed.object_id
     );
+    eprintln!("{note}");
+    super::log_line(&settings, &note);
     Ok(Code::Success.into())
 }
 

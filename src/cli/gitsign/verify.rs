@@ -47,13 +47,32 @@ fn verify(
     } else {
         policy
     };
+    let result = verify_with(payload, sig, &policy, instance, settings.rekor.clone());
+    let id = crate::git::verify::object_id(payload, sig);
+    match &result {
+        Ok(outcome) => super::log_line(
+            &settings,
+            &format!("verified object {id} ({} mode)", outcome.mode.name()),
+        ),
+        Err(e) => super::log_line(&settings, &format!("object {id} failed: {e:#}")),
+    }
+    result
+}
+
+fn verify_with(
+    payload: &[u8],
+    sig: &Signature,
+    policy: &Policy,
+    instance: &Instance,
+    rekor: Option<String>,
+) -> anyhow::Result<Outcome> {
     let now = unix_now();
-    let check = Check { payload, root: &instance.root, policy: &policy, now };
+    let check = Check { payload, root: &instance.root, policy, now };
     let mode = sig.mode().map_err(reject)?;
     let verdict = match mode {
         RekorMode::Offline => crate::git::verify::verify_offline(&check, sig).map_err(reject)?,
         RekorMode::Online => {
-            let rekor = match settings.rekor {
+            let rekor = match rekor {
                 Some(url) => url,
                 None => instance.rekor_v1(now).context("choosing the transparency log")?,
             };
