@@ -319,4 +319,19 @@ mod tests {
             Err(ProtoError::Varint)
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn mutated_entries_never_panic(at in 0usize..4096, byte in proptest::num::u8::ANY) {
+            let mut bytes = encode(&sample());
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            let _ = decode(&bytes);
+        }
+    }
 }

@@ -293,4 +293,24 @@ mod tests {
         let err = sig.embedded_entry().unwrap_err();
         assert!(err.to_string().contains("unsupported"), "{err}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A damaged signature (any byte of the DER) is an error, never a panic or a pass.
+        #[test]
+        fn damaged_signatures_are_rejected_without_panic(at in 0usize..8192, flip in 1u8..=255) {
+            let (payload, armored) = object::split(Kind::Commit, COMMIT).unwrap();
+            let text = String::from_utf8(armored.unwrap()).unwrap();
+            let (_, mut der) = crate::encoding::pem_decode(&text).unwrap();
+            let i = at % der.len();
+            der[i] ^= flip;
+            let armored = crate::encoding::pem_encode("SIGNED MESSAGE", &der);
+            let root = TrustedRoot::public_good().unwrap();
+            let any = Policy::any();
+            let check = Check { payload: &payload, root: &root, policy: &any, now: 1_767_225_600 };
+            if let Ok(sig) = Signature::from_armored(armored.as_bytes()) {
+                proptest::prop_assert!(verify_offline(&check, &sig).is_err(), "byte {i} flipped");
+            }
+        }
+    }
 }

@@ -240,9 +240,28 @@ pub fn parse_detached(der_bytes: &[u8]) -> Result<DetachedSignature, CmsError> {
         .get(2)
         .filter(|t| t.tag == 0x30)
         .ok_or(CmsError::Malformed("no encapContentInfo"))?;
+    // The fields outside the signed attributes are not covered by the signature, so they
+    // must be exactly what a gitsign signature holds.
+    if fields.first().map(|t| (t.tag, t.value)) != Some((0x02, &[1u8][..])) {
+        return Err(CmsError::Malformed("SignedData version is not 1"));
+    }
+    let digests = fields
+        .get(1)
+        .filter(|t| t.tag == 0x31)
+        .ok_or(CmsError::Malformed("no digestAlgorithms"))?;
+    for algorithm in children(digests.value).map_err(tlv_err)? {
+        let id = AlgorithmIdentifierOwned::from_der(algorithm.whole)
+            .map_err(der_err("digestAlgorithms"))?;
+        if id.oid != oids::SHA256 {
+            return Err(CmsError::Malformed("digestAlgorithms holds a digest other than SHA-256"));
+        }
+    }
     let encap_parts = children(encap.value).map_err(tlv_err)?;
-    if encap_parts.len() != 1 {
+    let [econtent_type] = encap_parts.as_slice() else {
         return Err(CmsError::Malformed("not a detached signature (eContent present)"));
+    };
+    if oid_of(econtent_type)? != ID_DATA {
+        return Err(CmsError::Malformed("eContentType is not id-data"));
     }
     let mut certificates = Vec::new();
     let mut signer_infos = None;
@@ -268,6 +287,15 @@ pub fn parse_detached(der_bytes: &[u8]) -> Result<DetachedSignature, CmsError> {
         return Err(CmsError::SignerCount(signers.len()));
     };
     let info = SignerInfo::from_der(signer.whole).map_err(der_err("SignerInfo"))?;
+    if info.version != CmsVersion::V1 {
+        return Err(CmsError::Malformed("SignerInfo version is not 1"));
+    }
+    if info.digest_alg.oid != oids::SHA256 {
+        return Err(CmsError::Malformed("the signer's digest algorithm is not SHA-256"));
+    }
+    if info.signature_algorithm.oid != ECDSA_WITH_SHA256 {
+        return Err(CmsError::Malformed("the signature algorithm is not ecdsa-with-SHA256"));
+    }
     let SignerIdentifier::IssuerAndSerialNumber(sid) = &info.sid else {
         return Err(CmsError::Malformed("signer identified by key ID, not issuer and serial"));
     };
