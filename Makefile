@@ -21,7 +21,12 @@ tests/js/node_modules/.stamp: tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund
 	touch $@
 
-tools: $(VENV)/.stamp tests/js/node_modules/.stamp
+## cargo-deny (licences, bans, sources), built once into .tools/ inside the clone.
+CARGO_DENY := .tools/bin/cargo-deny
+$(CARGO_DENY):
+	$(CARGO) install --quiet --locked --root .tools cargo-deny@0.20.2
+
+tools: $(VENV)/.stamp tests/js/node_modules/.stamp $(CARGO_DENY)
 
 build: release
 
@@ -30,9 +35,10 @@ release:
 	RUSTFLAGS="$(STATIC_FLAGS)" $(CARGO) build --release --target $(TRIPLE)
 	@file $(RELEASE_BIN)
 
-lint:
+lint: $(CARGO_DENY)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO_DENY) check bans licenses sources
 
 ## fmt check + clippy -D warnings + every test (unit + end-to-end), against the release
 ## binary for the static-linking test.

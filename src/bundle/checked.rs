@@ -200,6 +200,25 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// A key bundle holding nothing but a bare signature (cosign's pre-bundle form:
+    /// `verify-blob --key K --signature S FILE`), so the one verifier checks it too.
+    ///
+    /// Errors: as [`Checked::try_from`] (an empty signature).
+    pub fn from_detached_signature(signature: Vec<u8>) -> Result<Self> {
+        Checked::try_from(wire::Bundle {
+            media_type: wire::MEDIA_TYPE_V03.into(),
+            verification_material: Some(wire::VerificationMaterial {
+                public_key: Some(wire::PublicKeyIdentifier { hint: String::new() }),
+                ..Default::default()
+            }),
+            message_signature: Some(wire::MessageSignature {
+                message_digest: None,
+                signature: wire::Base64Bytes(signature),
+            }),
+            dsse_envelope: None,
+        })
+    }
+
     /// Parses and checks bundle JSON in one step.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let bundle = wire::Bundle::from_json(bytes).map_err(Error::Json)?;

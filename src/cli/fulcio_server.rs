@@ -48,6 +48,8 @@ struct Args {
     max_body: usize,
     #[command(flatten)]
     tls: super::lifecycle::TlsArgs,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -50,3 +50,61 @@ impl TlsArgs {
         Ok(Some(crate::http::tls_config(&read(cert)?, &read(key)?).context("setting up TLS")?))
     }
 }
+
+/// `--log-format text|json`, shared by every long-running server front end. The logger is
+/// installed before arguments are parsed (so parse errors are logged too); it reads the
+/// flag from argv through [`log_format_from_args`], and clap only checks and documents it.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LogArgs {
+    /// Log line format on stderr: `text` for people, `json` (one object a line) for log
+    /// collectors. The level comes from SIGBOX_LOG (default `warn`; servers say `info`).
+    #[arg(long = "log-format", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The `--log-format` in raw argv (`--log-format json` or `--log-format=json`), or
+/// `SIGBOX_LOG_FORMAT`; text when neither says json.
+pub(crate) fn log_format_from_args(args: &[std::ffi::OsString]) -> LogFormat {
+    let mut value = std::env::var("SIGBOX_LOG_FORMAT").ok();
+    let mut args = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--log-format" {
+            value = args.next().map(str::to_string);
+        } else if let Some(v) = arg.strip_prefix("--log-format=") {
+            value = Some(v.to_string());
+        }
+    }
+    match value.as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_is_read_from_either_spelling() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let json = log_format_from_args(&args(&["rekor-server", "--log-format", "json"]));
+        assert_eq!(json, LogFormat::Json);
+        let json = log_format_from_args(&args(&["sigbox", "up", "--log-format=json"]));
+        assert_eq!(json, LogFormat::Json);
+        let after = log_format_from_args(&args(&["sigbox", "--", "--log-format=json"]));
+        assert_eq!(after, LogFormat::Text);
+        assert_eq!(log_format_from_args(&args(&["sigbox", "up"])), LogFormat::Text);
+    }
+}

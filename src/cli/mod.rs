@@ -36,8 +36,8 @@ use exit::Code;
 /// Runs the process: picks the persona from argv[0] (or, for `sigbox`, from the first
 /// argument), runs it, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    init_logging();
     let mut args: Vec<OsString> = std::env::args_os().collect();
+    init_logging(lifecycle::log_format_from_args(&args));
     let argv0 = args.first().cloned().unwrap_or_else(|| OsString::from("sigbox"));
     let Some(mut persona) = dispatch::persona_for_program(&argv0) else {
         eprintln!(
@@ -111,10 +111,14 @@ fn finish(persona: &Persona, result: anyhow::Result<ExitCode>) -> ExitCode {
     }
 }
 
-/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (default `warn`).
-fn init_logging() {
+/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (default `warn`),
+/// text or JSON lines (`--log-format`, `SIGBOX_LOG_FORMAT`).
+fn init_logging(format: lifecycle::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIGBOX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        lifecycle::LogFormat::Json => builder.json().try_init(),
+        lifecycle::LogFormat::Text => builder.try_init(),
+    };
 }

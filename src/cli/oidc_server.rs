@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::fulcio_server::serve_until_signal;
 use super::lifecycle::unix_now;
 use crate::http::{Handler, Limits};
-use crate::issuer::TestIssuer;
+use crate::test_issuer::TestIssuer;
 
 /// Flags of `sigbox oidc-server`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,8 @@ pub struct Args {
     /// Issuer URL written into tokens (default: http://<bound address>).
     #[arg(long)]
     issuer_url: Option<String>,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
 }
 
 /// Runs `sigbox oidc-server`.

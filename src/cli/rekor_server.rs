@@ -44,6 +44,8 @@ struct Args {
     no_genesis: bool,
     #[command(flatten)]
     tls: super::lifecycle::TlsArgs,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
     /// Run a Rekor v2 log instead: `POST /api/v2/log/entries` (hashedrekord 0.0.2), tiles
     /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
     #[arg(long)]
@@ -84,11 +86,13 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
         let shutdown = super::lifecycle::shutdown_signal();
         match tls {
-            Some(tls) => rekor::serve_tls(listener, log, limits, tls, shutdown).await,
-            None => rekor::serve(listener, log, limits, shutdown).await,
+            Some(tls) => rekor::serve_tls(listener, log.clone(), limits, tls, shutdown).await,
+            None => rekor::serve(listener, log.clone(), limits, shutdown).await,
         }
         .context("serving")?;
         tracing::info!("shutting down");
+        // Integrate what was accepted, flush and release the store before exiting.
+        log.close().context("closing the log")?;
         anyhow::Ok(())
     })?;
     Ok(exit::Code::Success.into())

@@ -29,7 +29,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Sign an artifact (key-based; keyless once the instance exists).
+    /// Sign an artifact: keyless (OIDC login, short-lived certificate, log entry) or --key.
     Sign(super::sign::Args),
     /// Verify a Sigstore bundle offline.
     Verify(super::verify::Args),
@@ -43,6 +43,11 @@ enum Command {
     Up(super::up::Args),
     /// Talk to a Rekor log: upload, get, search, loginfo (a monitor), verify.
     Rekor(super::rekor::Args),
+    /// Print a shell completion script for `sigbox` (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs `sigbox ARGS...`.
@@ -67,5 +72,12 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Token(args)) => super::token::run(args),
         Some(Command::Up(args)) => super::up::run(args),
         Some(Command::Rekor(args)) => super::rekor::run(args),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory as _;
+            let mut command = Cli::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "sigbox", &mut out);
+            Ok(exit::Code::Success.into())
+        }
     }
 }

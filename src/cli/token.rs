@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::{exit, output};
-use crate::issuer::client::{request_token, TokenSubject};
+use crate::test_issuer::client::{request_token, TokenSubject};
 
 /// Flags of `sigbox token`.
 #[derive(Debug, clap::Args)]

@@ -86,8 +86,5 @@ fn period(valid: &ValidFor) -> String {
 }
 
 fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| t.to_string())
+    crate::encoding::rfc3339(t).unwrap_or_else(|| t.to_string())
 }

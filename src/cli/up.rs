@@ -27,6 +27,8 @@ pub struct Args {
     /// Test OIDC issuer port.
     #[arg(long, default_value_t = 3002)]
     oidc_port: u16,
+    #[command(flatten)]
+    log: super::lifecycle::LogArgs,
 }
 
 /// Runs the instance.

@@ -136,15 +136,11 @@ pub fn key_identifier(subject_public_key: &[u8]) -> [u8; 20] {
     sha1::Sha1::digest(subject_public_key).into()
 }
 
-/// SHA-1 over the concatenation of `parts`: for identifiers that are defined as SHA-1
-/// (git object IDs, certificate fingerprints in gpg status lines), never for signatures.
-pub fn sha1_identifier(parts: &[&[u8]]) -> [u8; 20] {
+/// SHA-1 of `data`, for identifiers that legacy formats name by it (ESSCertID v1 in RFC
+/// 3161 tokens, the fingerprint in gitsign's status lines). Never for a signature.
+pub fn sha1_identifier(data: &[u8]) -> [u8; 20] {
     use sha1::Digest as _;
-    let mut hasher = sha1::Sha1::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    hasher.finalize().into()
+    sha1::Sha1::digest(data).into()
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! L0 encodings: base64 (both alphabets, with or without padding), hex, PEM, and RFC 8785
-//! canonical JSON.
+//! L0 encodings: base64 (both alphabets, with or without padding), hex, PEM, RFC 8785
+//! canonical JSON and RFC 3339 times.
 
 mod base64_bytes;
 mod canonical_json;
@@ -55,6 +55,23 @@ pub fn hex_encode(data: impl AsRef<[u8]>) -> String {
 /// Decodes hex in either case.
 pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
     hex::decode(text).ok()
+}
+
+/// RFC 3339 UTC with `Z` and whole seconds (`2026-01-02T03:04:05Z`), as trust files and
+/// people read times; `None` for a time `time` cannot represent.
+pub fn rfc3339(unix: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+/// Parses an RFC 3339 time (`Z` or offset, 0–9 fractional digits) into Unix seconds,
+/// dropping the fraction.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let parsed =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(parsed.unix_timestamp())
 }
 
 #[cfg(test)]

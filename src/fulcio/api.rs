@@ -16,6 +16,7 @@ use super::ct::CtLog;
 use super::ct_api;
 use super::error_chain;
 use super::issuers::IssuerKeys;
+use super::responses::{bad_request, unauthenticated};
 use crate::crypto::{KeyKind, PublicKey};
 use crate::http::{Handler, Method, Request, Response, StatusCode};
 use crate::oidc::{self, ClaimChecks, OidcConfig};
@@ -286,22 +287,6 @@ fn check_key_policy(key: &PublicKey) -> Result<(), String> {
             }
         }
     }
-}
-
-pub(super) fn bad_request(message: impl Into<String>) -> Response {
-    Response::json(StatusCode::BAD_REQUEST, &json!({"code": 3, "message": message.into()}))
-}
-
-fn unauthenticated(message: impl Into<String>) -> Response {
-    Response::json(StatusCode::UNAUTHORIZED, &json!({"code": 16, "message": message.into()}))
-}
-
-pub(super) fn internal(error: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %error, "CA storage error");
-    Response::json(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &json!({"code": 13, "message": "internal error"}),
-    )
 }
 
 #[cfg(test)]

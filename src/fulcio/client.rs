@@ -35,6 +35,9 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The answer could not be read (connection lost, or larger than the cap).
+    #[error("reading the CA's answer")]
+    Read(#[source] crate::http::ReadError),
     /// Fulcio answered with an error.
     #[error("{url} refused the certificate request ({status}): {message}")]
     Refused {
@@ -96,17 +99,13 @@ pub fn request_certificate(
     let url = format!("{}/api/v2/signingCert", base_url.trim_end_matches('/'));
     let request_error = |source| ClientError::Request { url: url.clone(), source };
     let response = http.post(&url).bearer_auth(token).json(&body).send().map_err(request_error)?;
-    let status = response.status().as_u16();
-    let text = response.text().map_err(request_error)?;
-    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    if status != 200 {
-        let message = answer
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        return Err(ClientError::Refused { url, status, message });
+    let read = crate::http::Answer::read(response, &url, crate::http::MAX_RESPONSE_BYTES)
+        .map_err(ClientError::Read)?;
+    if read.status != 200 {
+        let message = read.error_message();
+        return Err(ClientError::Refused { url, status: read.status, message });
     }
+    let answer = read.json().unwrap_or_default();
     let pems = answer
         .pointer("/signedCertificateEmbeddedSct/chain/certificates")
         .and_then(|c| c.as_array())

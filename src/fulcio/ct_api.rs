@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use super::api::{bad_request, internal};
 use super::ct::CtLog;
+use super::responses::{bad_request, internal};
 use crate::http::{Method, Request, Response, StatusCode};
 use crate::tlog;
 use crate::x509::Certificate;

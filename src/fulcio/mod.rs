@@ -8,6 +8,7 @@ pub mod client;
 pub mod ct;
 mod ct_api;
 pub mod issuers;
+mod responses;
 pub mod service;
 
 /// An error and its causes on one line (`a: b: c`), for messages to clients and for logs.

@@ -115,8 +115,9 @@ pub fn with_signature(kind: Kind, payload: &[u8], signature: &[u8]) -> Vec<u8> {
 
 /// The SHA-1 object ID (hex) git gives `object` of `kind`.
 pub fn object_id(kind: Kind, object: &[u8]) -> String {
-    let header = format!("{} {}\0", kind.name(), object.len());
-    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&[header.as_bytes(), object]))
+    let mut framed = format!("{} {}\0", kind.name(), object.len()).into_bytes();
+    framed.extend_from_slice(object);
+    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&framed))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

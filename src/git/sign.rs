@@ -124,5 +124,5 @@ fn hash_algo_number(leaf: &Certificate) -> u8 {
 
 /// The upper-case hex SHA-1 of the certificate DER (what gpgsm and gitsign print).
 pub fn fingerprint(leaf: &Certificate) -> String {
-    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&[leaf.der()])).to_uppercase()
+    crate::encoding::hex_encode(crate::crypto::sha1_identifier(leaf.der())).to_uppercase()
 }

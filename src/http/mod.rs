@@ -6,12 +6,14 @@
 //! Services (`rekor::api`, `fulcio::api`) see only [`Request`] and [`Response`], so they are
 //! plain functions of bytes that unit tests can call without a socket.
 
+mod answer;
 mod client;
 mod error;
 mod message;
 mod server;
 mod tls;
 
+pub use answer::{Answer, ReadError, MAX_RESPONSE_BYTES};
 pub use client::{
     blocking_builder, blocking_client, blocking_client_with_ca, builder, BlockingClient,
 };

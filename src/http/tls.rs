@@ -21,15 +21,18 @@ impl std::fmt::Debug for TlsConfig {
 /// Errors: [`Error::Tls`] naming the problem: no certificate, no key, a key that does not
 /// match the certificate or that rustls cannot use.
 pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<TlsConfig> {
-    let certs = rustls_pemfile::certs(&mut &cert_pem[..])
+    use rustls::pki_types::pem::{self, PemObject as _};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::Tls(format!("reading the certificate PEM: {e}")))?;
     if certs.is_empty() {
         return Err(Error::Tls("the certificate file holds no CERTIFICATE block".into()));
     }
-    let key = rustls_pemfile::private_key(&mut &key_pem[..])
-        .map_err(|e| Error::Tls(format!("reading the private key PEM: {e}")))?
-        .ok_or_else(|| Error::Tls("the key file holds no private key block".into()))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| match e {
+        pem::Error::NoItemsFound => Error::Tls("the key file holds no private key block".into()),
+        other => Error::Tls(format!("reading the private key PEM: {other}")),
+    })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -50,6 +50,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// An answer could not be read (connection lost, or larger than the cap).
+    #[error("reading an answer")]
+    Read(#[source] crate::http::ReadError),
     /// The issuer answered with an error.
     #[error("{url} refused: {message}")]
     Refused {
@@ -174,20 +177,12 @@ fn get_json(
     url: &str,
 ) -> Result<serde_json::Value, Error> {
     let response = request.send().map_err(|source| Error::Request { url: url.into(), source })?;
-    let status = response.status();
-    let text = response.text().map_err(|source| Error::Request { url: url.into(), source })?;
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    if !status.is_success() {
-        let message = value
-            .get("error_description")
-            .or_else(|| value.get("error"))
-            .or_else(|| value.get("message"))
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("HTTP {status}"));
-        return Err(Error::Refused { url: url.into(), message });
+    let answer = crate::http::Answer::read(response, url, crate::http::MAX_RESPONSE_BYTES)
+        .map_err(Error::Read)?;
+    if !answer.is_success() {
+        return Err(Error::Refused { url: url.into(), message: answer.error_message() });
     }
-    Ok(value)
+    Ok(answer.json().unwrap_or_default())
 }
 
 /// `id_token` (or, failing that, `access_token`) of a token endpoint answer.

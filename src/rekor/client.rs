@@ -161,16 +161,67 @@ impl Client {
             .ok_or(Error::MalformedResponse("search result holds a non-string"))
     }
 
+    /// The entry map of the hashedrekord entry for `signature` over `digest` by the key or
+    /// certificate `verifier_pem`, found by its UUID: the log stores the canonical form, so
+    /// computing that form here gives the leaf hash without a search.
+    ///
+    /// Errors: the entry kind's own errors for a bad signature; client errors.
+    pub fn entry_map_for_signature(
+        &self,
+        digest: &Digest,
+        signature: &[u8],
+        verifier_pem: &str,
+    ) -> Result<Value> {
+        let proposal = hashedrekord_proposal(digest, signature, verifier_pem);
+        let entry = super::canonicalize_proposed(&proposal)?;
+        self.entry_map_by_uuid(&crate::encoding::hex_encode(crate::tlog::hash_leaf(&entry.body)))
+    }
+
     /// `GET /api/v1/log/publicKey`: the log key PEM.
     pub fn public_key_pem(&self) -> Result<String> {
         let url = format!("{}/api/v1/log/publicKey", self.base);
         let resp = self.http.get(&url).send().map_err(transport(&url))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().map_err(transport(&url))?;
-        if !(200..300).contains(&status) {
-            return Err(Error::Rejected { status, message: text });
+        let answer = read(resp, &url)?;
+        String::from_utf8(answer.body).map_err(|_| Error::MalformedResponse("key is not text"))
+    }
+}
+
+/// A `POST /api/v1/index/retrieve` query: entries by artifact hash, by signer key or
+/// certificate, or by email, combined with `and` or `or`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// `sha256:<hex>` of an artifact.
+    pub hash: Option<String>,
+    /// A PEM public key or certificate.
+    pub public_key_pem: Option<String>,
+    /// A certificate email identity.
+    pub email: Option<String>,
+    /// `and` or `or` (Rekor's default is `and`).
+    pub operator: String,
+}
+
+impl SearchQuery {
+    /// True when it names nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.hash.is_none() && self.public_key_pem.is_none() && self.email.is_none()
+    }
+
+    /// The query JSON Rekor takes.
+    pub fn to_value(&self) -> Value {
+        let mut query = serde_json::Map::new();
+        if let Some(hash) = &self.hash {
+            query.insert("hash".into(), hash.clone().into());
         }
-        Ok(text)
+        if let Some(pem) = &self.public_key_pem {
+            let key = json!({"format": "x509", "content": crate::encoding::b64_encode(pem)});
+            query.insert("publicKey".into(), key);
+        }
+        if let Some(email) = &self.email {
+            query.insert("email".into(), email.clone().into());
+        }
+        let operator = if self.operator.is_empty() { "and" } else { self.operator.as_str() };
+        query.insert("operator".into(), operator.into());
+        Value::Object(query)
     }
 }
 
@@ -322,16 +373,18 @@ pub fn log_entry_from_map(map: &Value) -> Result<LoggedEntry> {
 }
 
 fn read_json(resp: reqwest::blocking::Response, url: &str) -> Result<Value> {
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().map_err(transport(url))?;
-    if !(200..300).contains(&status) {
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        return Err(Error::Rejected { status, message });
+    let answer = read(resp, url)?;
+    answer.json().ok_or(Error::MalformedResponse("response is not JSON"))
+}
+
+/// The answer whole (capped), or [`Error::Rejected`] with its message for a non-2xx.
+fn read(resp: reqwest::blocking::Response, url: &str) -> Result<crate::http::Answer> {
+    let answer = crate::http::Answer::read(resp, url, crate::http::MAX_RESPONSE_BYTES)
+        .map_err(Error::Read)?;
+    if !answer.is_success() {
+        return Err(Error::Rejected { status: answer.status, message: answer.error_message() });
     }
-    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedResponse("response is not JSON"))
+    Ok(answer)
 }
 
 fn transport(url: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {

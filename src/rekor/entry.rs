@@ -63,7 +63,7 @@ impl Record {
                 let (set, body) = rest.split_at_checked(set_len).ok_or_else(corrupt)?;
                 let expanded;
                 let body = if bytes[0] == RECORD_V3 {
-                    expanded = super::compact::decode(body).ok_or_else(corrupt)?;
+                    expanded = super::body_codec::decode(body).ok_or_else(corrupt)?;
                     &expanded[..]
                 } else {
                     body
@@ -91,7 +91,7 @@ impl Record {
         let body = b64_decode(&self.body).ok_or_else(corrupt)?;
         let set = b64_decode(&self.set).ok_or_else(corrupt)?;
         let set_len = u16::try_from(set.len()).map_err(|_| corrupt())?;
-        let (version, body) = match super::compact::encode(&body) {
+        let (version, body) = match super::body_codec::encode(&body) {
             Some(compact) => (RECORD_V3, compact),
             None => (RECORD_V2, body),
         };

@@ -73,6 +73,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// Client: the answer could not be read (connection lost, or larger than the cap).
+    #[error("reading the rekor answer")]
+    Read(#[source] crate::http::ReadError),
     /// Client: the server answered with an error status (its message quoted).
     #[error("rekor answered {status}: {message}")]
     Rejected {
@@ -119,6 +122,7 @@ impl Error {
             | Error::DataDir { .. }
             | Error::LogKey { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Transport { .. }
+            | Error::Read(_)
             | Error::Rejected { .. }
             | Error::MalformedResponse(_)
             | Error::EntryCheck(_)

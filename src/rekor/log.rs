@@ -46,11 +46,13 @@ pub struct Head {
     pub checkpoint: String,
 }
 
-/// A handle to the running log. Cheap to clone; the sequencer stops when every handle is gone.
+/// A handle to the running log. Cheap to clone; the sequencer stops when every handle is
+/// gone, or at once with [`Log::close`] on the last handle.
 #[derive(Clone)]
 pub struct Log {
     shared: Arc<Shared>,
     queue: mpsc::SyncSender<Pending>,
+    sequencer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 struct Shared {
@@ -133,12 +135,35 @@ impl Log {
         });
         let (queue, rx) = mpsc::sync_channel(4 * MAX_BATCH);
         let worker = shared.clone();
-        std::thread::Builder::new()
+        let sequencer = std::thread::Builder::new()
             .name("rekor-sequencer".into())
             .spawn(move || sequence(&worker, rx, range, clock))
             .map_err(|_| Error::Unavailable)?;
         tracing::info!(size = shared.head().size, tree_id, "log opened");
-        Ok(Log { shared, queue })
+        Ok(Log { shared, queue, sequencer: Arc::new(std::sync::Mutex::new(Some(sequencer))) })
+    }
+
+    /// Closes the log: stops the sequencer once it has integrated what it was given, waits
+    /// for it, and flushes and closes the store, so that the database is released when this
+    /// returns (a restart in the same process opens it at once). On a handle that is not
+    /// the last one it only drops this handle: the log runs on for the others.
+    ///
+    /// Errors: [`Error::Unavailable`] if the sequencer thread panicked; store errors.
+    pub fn close(self) -> Result<()> {
+        let Log { shared, queue, sequencer } = self;
+        drop(queue);
+        // The sequencer thread holds one more reference to `shared`.
+        if Arc::strong_count(&sequencer) > 1 {
+            return Ok(());
+        }
+        let handle = sequencer.lock().map_err(|_| Error::Unavailable)?.take();
+        if let Some(handle) = handle {
+            handle.join().map_err(|_| Error::Unavailable)?;
+        }
+        match Arc::try_unwrap(shared) {
+            Ok(shared) => Ok(shared.store.close()?),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Submits a verified entry and waits until it is durable. Returns its view with an
@@ -583,21 +608,11 @@ mod tests {
             assert!(log.seed_genesis().await.unwrap().is_some());
             assert!(log.seed_genesis().await.unwrap().is_none(), "only on an empty log");
             log.submit(proposal(&EcdsaP256Signer::generate(), b"x")).await.unwrap();
-            (log.tree_id(), log.head().root)
+            let kept = (log.tree_id(), log.head().root);
+            log.close().unwrap();
+            kept
         };
-        // The sequencer thread holds the database lock until it sees every handle gone.
-        let mut tries = 0;
-        let store = loop {
-            match LogStore::open(dir.path()) {
-                Ok(s) => break s,
-                Err(e) if tries < 100 => {
-                    tries += 1;
-                    let _ = e;
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => panic!("reopening: {e}"),
-            }
-        };
+        let store = LogStore::open(dir.path()).expect("a closed log releases its store at once");
         let log = Log::open(store, key.clone(), "renamed", Arc::new(|| 0)).unwrap();
         assert_eq!(log.tree_id(), tree_id);
         assert_eq!(log.head().root, root);

@@ -9,9 +9,9 @@
 //! SETs, entry IDs, the search index) lives here; `tlog` only sees leaf bytes.
 
 mod api;
+mod body_codec;
 mod check;
 pub mod client;
-mod compact;
 mod entry;
 mod error;
 mod index;

@@ -8,9 +8,9 @@
 //! returns (flush-before-ack). The store knows nothing about Rekor: records are opaque bytes.
 
 mod error;
+mod hash_tiles;
 mod index;
 mod log_store;
-mod tile;
 
 pub use error::{Error, Result};
 pub use log_store::{Commit, CommittedEntry, LogStore};

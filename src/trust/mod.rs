@@ -131,9 +131,7 @@ pub fn client_trust_config_from_json(bytes: &[u8]) -> Result<(TrustedRoot, Signi
 /// Parses an RFC 3339 time (`Z` or offset, 0–9 fractional digits) into Unix seconds,
 /// dropping the fraction.
 pub fn parse_time(text: &str) -> Option<i64> {
-    let parsed =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    Some(parsed.unix_timestamp())
+    crate::encoding::parse_rfc3339(text)
 }
 
 /// Fuzz entry point: arbitrary bytes as a trusted root or client trust config. Must never

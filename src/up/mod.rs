@@ -15,9 +15,9 @@ pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescri
 use crate::fulcio::ca::CaCurve;
 use crate::fulcio::service::{self as fulcio_service, CaSource, ServiceConfig as FulcioConfig};
 use crate::http::{Handler, Limits};
-use crate::issuer::TestIssuer;
 use crate::oidc::OidcConfig;
 use crate::rekor::{self, LogVersion};
+use crate::test_issuer::TestIssuer;
 
 /// Why the instance could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ pub enum Error {
     Fulcio(#[source] fulcio_service::Error),
     /// The test issuer could not start.
     #[error("test OIDC issuer")]
-    Issuer(#[source] crate::issuer::Error),
+    Issuer(#[source] crate::test_issuer::Error),
     /// A trust file could not be written.
     #[error("writing {path}")]
     Write {
@@ -210,8 +210,5 @@ fn write_trust_files(dir: &Path, description: InstanceDescription) -> Result<Sta
 
 /// RFC 3339 UTC with `Z`, seconds precision.
 fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    crate::encoding::rfc3339(unix).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }

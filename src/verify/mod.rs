@@ -14,8 +14,6 @@
 mod body;
 mod error;
 #[cfg(test)]
-mod fixture_gen;
-#[cfg(test)]
 mod negative_tests;
 #[cfg(test)]
 mod tests;

@@ -384,7 +384,8 @@ mod tests {
         assert!(matches!(err, Error::SctOutsideLogValidity { .. }), "{err}");
         let mut log = ctfe_2022();
         log.valid_from = 1710888076;
-        assert!(verify_embedded_scts(&github_leaf(), &intermediate(), &[log]).is_err());
+        let err = verify_embedded_scts(&github_leaf(), &intermediate(), &[log]).unwrap_err();
+        assert!(matches!(err, Error::SctOutsideLogValidity { .. }), "{err}");
     }
 
     #[test]
@@ -399,7 +400,8 @@ mod tests {
         let mut bad = sct.signature.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(key.verify(SignatureScheme::EcdsaSha256, &message, &bad).is_err());
+        let err = key.verify(SignatureScheme::EcdsaSha256, &message, &bad).unwrap_err();
+        assert!(matches!(err, crate::crypto::Error::BadSignature), "{err:?}");
         // Tampering inside the certificate extension itself.
         let der = include_bytes!("../../fixtures/x509/github-leaf.der");
         let sig_pos = der.windows(sct.signature.len()).position(|w| w == &sct.signature[..]);
@@ -444,7 +446,8 @@ mod tests {
         assert_eq!(&data[12..44], digest(HashAlgorithm::Sha256, b"spki").as_bytes());
         assert_eq!(&data[44..50], &[0, 0, 3, b'T', b'B', b'S']);
         assert_eq!(&data[50..], &[0, 2, b'e', b'x']);
-        assert!(sct_signed_data(b"", b"", 0, &vec![0; 70000]).is_err());
+        let err = sct_signed_data(b"", b"", 0, &vec![0; 70000]).unwrap_err();
+        assert!(matches!(err, Error::FieldTooLong("extensions")), "{err:?}");
     }
 
     #[test]
@@ -479,14 +482,16 @@ mod tests {
         log.key.verify(SignatureScheme::EcdsaSha256, &message2, &parsed[0].signature).unwrap();
         // Dropping the extensions breaks the signature.
         let message3 = sct_signed_data(&tbs, &spki, ts, b"").unwrap();
-        assert!(log.key.verify(SignatureScheme::EcdsaSha256, &message3, &signature).is_err());
+        let err = log.key.verify(SignatureScheme::EcdsaSha256, &message3, &signature).unwrap_err();
+        assert!(matches!(err, crate::crypto::Error::BadSignature), "{err:?}");
     }
 
     #[test]
     fn sct_list_with_bad_lengths_is_rejected() {
-        assert!(parse_sct_list(&[]).is_err());
-        assert!(parse_sct_list(&[0, 5, 0, 3, 0]).is_err());
-        assert!(parse_sct_list(&[0, 0, 1]).is_err());
+        for bad in [&[][..], &[0, 5, 0, 3, 0], &[0, 0, 1]] {
+            let err = parse_sct_list(bad).unwrap_err();
+            assert!(matches!(err, Error::MalformedSctList(_)), "{bad:?}: {err:?}");
+        }
         assert!(parse_sct_list(&[0, 0]).unwrap().is_empty());
         // A v2 SCT (version byte 1) is skipped, not misread.
         assert!(parse_sct_list(&[0, 3, 0, 1, 1]).unwrap().is_empty());

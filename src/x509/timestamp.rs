@@ -301,48 +301,36 @@ fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo> {
 
 /// Parses `YYYYMMDDHHMMSS[.f*]Z` (RFC 3161 §2.4.2 allows fractions) to unix seconds.
 fn parse_generalized_time(text: &[u8]) -> Result<i64> {
-    let bad = Error::MalformedTimestamp("genTime");
+    let bad = || Error::MalformedTimestamp("genTime");
     let text = text.strip_suffix(b"Z").ok_or(Error::MalformedTimestamp("genTime"))?;
     let (main, fraction) = match text.iter().position(|b| *b == b'.') {
         Some(dot) => (text.get(..dot).unwrap_or_default(), text.get(dot + 1..)),
         None => (text, None),
     };
     if main.len() != 14 || !main.iter().all(u8::is_ascii_digit) {
-        return Err(bad);
+        return Err(bad());
     }
     if let Some(f) = fraction {
         if f.is_empty() || !f.iter().all(u8::is_ascii_digit) {
-            return Err(bad);
+            return Err(bad());
         }
     }
-    let num = |range: std::ops::Range<usize>| -> i64 {
+    let num = |range: std::ops::Range<usize>| -> u16 {
         main.get(range)
             .unwrap_or_default()
             .iter()
-            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
     };
-    let (year, month, day) = (num(0..4), num(4..6), num(6..8));
-    let (hour, minute, second) = (num(8..10), num(10..12), num(12..14));
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return Err(bad);
-    }
-    Ok(days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    let byte = |range| u8::try_from(num(range)).map_err(|_| Error::MalformedTimestamp("genTime"));
+    let month = time::Month::try_from(byte(4..6)?).map_err(|_| bad())?;
+    let date = time::Date::from_calendar_date(i32::from(num(0..4)), month, byte(6..8)?)
+        .map_err(|_| bad())?;
+    // A leap second (:60) is read as the second after :59.
+    let second = byte(12..14)?;
+    let leap = i64::from(second == 60);
+    let clock =
+        time::Time::from_hms(byte(8..10)?, byte(10..12)?, second.min(59)).map_err(|_| bad())?;
+    Ok(date.with_time(clock).assume_utc().unix_timestamp() + leap)
 }
 
 fn attribute(attrs: &[Attribute], oid: const_oid::ObjectIdentifier) -> Option<&der::Any> {
@@ -388,8 +376,7 @@ fn check_signing_certificate(attrs: &[Attribute], leaf: &Certificate) -> Result<
         .filter(|t| t.tag == 0x04)
         .ok_or(Error::MalformedTimestamp("ESSCertID without certHash"))?;
     let expected = if hash_alg == oids::SHA1 {
-        use sha1::Digest as _;
-        sha1::Sha1::digest(leaf.der()).to_vec()
+        crate::crypto::sha1_identifier(leaf.der()).to_vec()
     } else {
         let alg = hash_from_oid(&hash_alg)
             .ok_or_else(|| Error::UnsupportedImprintHash(hash_alg.to_string()))?;
@@ -643,7 +630,8 @@ mod tests {
         assert!(matches!(err, Error::GenTimeOutsideAuthority { .. }), "{err}");
         let mut tsa = staging_tsa();
         tsa.valid_until = Some(GEN_TIME - 1);
-        assert!(verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).is_err());
+        let err = verify_timestamp(RESPONSE, SIGNATURE, &[tsa]).unwrap_err();
+        assert!(matches!(err, Error::GenTimeOutsideAuthority { .. }), "{err}");
         let mut tsa = staging_tsa();
         tsa.valid_from = GEN_TIME;
         tsa.valid_until = Some(GEN_TIME);
@@ -671,14 +659,16 @@ mod tests {
     fn granted_status_without_token_is_rejected() {
         let status = encode_tlv(0x30, &encode_tlv(0x02, &[0]));
         let response = encode_tlv(0x30, &status);
-        assert!(verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).is_err());
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::MalformedTimestamp(_)), "{err:?}");
     }
 
     #[test]
     fn trailing_garbage_is_rejected() {
         let mut response = RESPONSE.to_vec();
         response.push(0);
-        assert!(verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).is_err());
+        let err = verify_timestamp(&response, SIGNATURE, &[staging_tsa()]).unwrap_err();
+        assert!(matches!(err, Error::Tlv("trailing data")), "{err:?}");
     }
 
     #[test]
@@ -688,8 +678,14 @@ mod tests {
         assert_eq!(parse_generalized_time(b"19700101000000Z").unwrap(), 0);
         assert_eq!(parse_generalized_time(b"20000301000000Z").unwrap(), 951868800);
         for bad in [&b"20250609115738"[..], b"2025060911573Z", b"20251309115738Z", b"2025.Z", b""] {
-            assert!(parse_generalized_time(bad).is_err(), "{:?}", bad);
+            let err = parse_generalized_time(bad).unwrap_err();
+            assert!(matches!(err, Error::MalformedTimestamp("genTime")), "{bad:?}: {err:?}");
         }
-        assert!(parse_generalized_time(b"20250609115738.Z").is_err());
+        let err = parse_generalized_time(b"20250609115738.Z").unwrap_err();
+        assert!(matches!(err, Error::MalformedTimestamp("genTime")), "{err:?}");
+        // The calendar is checked (no 30 February), and a leap second is the next second.
+        let err = parse_generalized_time(b"20250230000000Z").unwrap_err();
+        assert!(matches!(err, Error::MalformedTimestamp("genTime")), "{err:?}");
+        assert_eq!(parse_generalized_time(b"20161231235960Z").unwrap(), 1483228800);
     }
 }

@@ -267,12 +267,7 @@ fn static_jwks_issuer_works_with_the_issuer_stopped() {
     let key = EcdsaP256Signer::generate();
     let (status, answer) =
         setup.sign_cert(&offline, &public_key_request(&token, &key, EMAIL), None);
-    assert_eq!(
-        status,
-        200,
-        "{answer}\n{}",
-        std::fs::read_to_string(&offline.stderr).unwrap_or_default()
-    );
+    assert_eq!(status, 200, "{answer}\n{}", offline.log());
     openssl_verifies(setup.dir.path(), &chain_of(&answer));
 
     // The CA that uses discovery cannot reach the stopped issuer: refused, not issued.
@@ -352,11 +347,7 @@ fn sigterm_stops_the_ca_cleanly_and_a_restart_keeps_its_chain_and_log() {
     let bundle = setup.get(&setup.fulcio.url, "/api/v2/trustBundle");
     let sth = setup.get(&setup.fulcio.url, "/ct/v1/get-sth");
 
-    let pid = setup.fulcio.child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-    assert!(killed.success());
-    let status = setup.fulcio.child.wait().expect("waits");
-    assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
+    assert!(setup.fulcio.process.terminate(), "SIGTERM is a clean stop");
 
     let config = email_config(&setup.issuer.url, json!({}));
     setup.fulcio = start_fulcio(setup.dir.path(), "ca", &config, &["--ca-curve", "p384"], &[]);

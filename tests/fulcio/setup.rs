@@ -2,9 +2,8 @@
 //! pair, request bodies in both shapes, the `openssl` CLI, and the SCT/CT-log checks.
 
 use std::ffi::OsString;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,55 +11,38 @@ use sigbox::crypto::{self, KeyKind, PublicKey, Signer};
 use sigbox::encoding::{b64_decode, b64_encode, b64url_encode};
 use sigbox::x509::{self, Certificate};
 
+use crate::harness::process::Process;
 use crate::harness::sigbox_bin;
 
 pub(super) const EMAIL: &str = "alice@example.com";
 
-/// A server process, killed on drop.
+/// A server process (the shared harness's [`Process`]), killed on drop.
 pub(super) struct Instance {
-    pub(super) child: Child,
+    pub(super) process: Process,
     pub(super) url: String,
-    pub(super) stderr: PathBuf,
 }
 
 impl Instance {
     /// Starts `sigbox ARGS` and waits for its `listening on http://ADDR` line.
     pub(super) fn start(args: &[OsString], env: &[(&str, &str)], stderr: PathBuf) -> Instance {
         let mut command = Command::new(sigbox_bin());
-        command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).env_remove("SIGBOX_LOG");
-        command.stderr(std::fs::File::create(&stderr).expect("stderr file"));
+        command.args(args);
         for (k, v) in env {
             command.env(k, v);
         }
-        let mut child = command.spawn().expect("spawning sigbox");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{args:?} did not start: {line:?}\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        };
-        Instance { child, url: url.to_string(), stderr }
+        let mut process = Process::spawn(command, Some(stderr));
+        let lines = process.wait_for(|line| line.starts_with("listening on "));
+        let url = lines.last().and_then(|l| l.strip_prefix("listening on ")).unwrap_or_default();
+        Instance { url: url.trim().to_string(), process }
+    }
+
+    /// What the server logged on stderr so far.
+    pub(super) fn log(&self) -> String {
+        self.process.log()
     }
 
     pub(super) fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.kill();
     }
 }
 

@@ -54,8 +54,11 @@ fn install_links_creates_working_links() {
     let sandbox = Sandbox::new();
     let dir = sandbox.join("bin");
     let run = sandbox.sigbox().arg("install-links").arg(&dir).succeeds();
-    assert_eq!(run.stdout().lines().count(), 6, "{}", run.stdout());
+    let personas = sandbox.sigbox().arg("--list").succeeds().stdout().lines().count();
+    // One link per persona, `sigbox` itself included (README's quick start needs it on PATH).
+    assert_eq!(run.stdout().lines().count(), personas, "{}", run.stdout());
     Cmd::new(dir.join("cosign")).arg("version").succeeds().stdout_has("cosign persona");
+    Cmd::new(dir.join("sigbox")).arg("--version").succeeds().stdout_has("sigbox");
     // Running it again replaces the links instead of failing.
     sandbox.sigbox().arg("install-links").arg(&dir).succeeds();
 }
@@ -69,4 +72,14 @@ fn unknown_cosign_flag_is_an_error_not_ignored() {
         .args(["sign-blob", "--no-such-flag", "a.txt"])
         .fails_with(1)
         .stderr_has("--no-such-flag");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let sandbox = Sandbox::new();
+    let bash = sandbox.sigbox().args(["completions", "bash"]).succeeds();
+    bash.stdout_has("_sigbox()").stdout_has("install-links");
+    sandbox.sigbox().args(["completions", "zsh"]).succeeds().stdout_has("#compdef sigbox");
+    sandbox.sigbox().args(["completions", "fish"]).succeeds().stdout_has("complete -c sigbox");
+    sandbox.sigbox().args(["completions", "tcsh"]).fails_with(2).stderr_has("tcsh");
 }

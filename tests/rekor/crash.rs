@@ -39,7 +39,12 @@ fn rekor_kill_9_under_load_loses_no_acknowledged_entry() {
             }
         }));
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // Kill once the writers have had entries acknowledged (a condition, not a fixed sleep),
+    // while they are still writing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().len() < 50 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     server.kill_9();
     for w in workers {
         w.join().unwrap();

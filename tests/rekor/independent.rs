@@ -10,23 +10,11 @@ use serde_json::{json, Value};
 
 use super::server::{client, hashedrekord, signer, RekorServer};
 
-/// The clone's `.venv/bin/python` (from `make tools`), created here if missing.
+/// The clone's `.venv/bin/python`, installed by `make tools` (never from a test: two tests
+/// installing at once would race on `.venv`).
 fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".venv/bin/python");
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv", ".venv"])
-            .current_dir(root)
-            .status()
-            .is_ok_and(|s| s.success())
-            && Command::new(root.join(".venv/bin/pip"))
-                .args(["install", "-q", "sigstore==4.5.1"])
-                .current_dir(root)
-                .status()
-                .is_ok_and(|s| s.success());
-        assert!(ok, "could not create .venv with sigstore==4.5.1 (run `make tools`)");
-    }
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(python.exists(), "{} is missing: run `make tools` (make test does)", python.display());
     python
 }
 

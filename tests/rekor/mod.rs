@@ -6,5 +6,5 @@ mod cli;
 mod crash;
 mod independent;
 mod interop;
-mod server;
+pub(crate) mod server;
 mod v2;

@@ -3,9 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -13,9 +12,11 @@ use sigbox::crypto::{digest, EcdsaP256Signer, HashAlgorithm, PublicKey, Signer};
 use sigbox::encoding::{b64_decode, b64_encode, hex_decode};
 use sigbox::tlog::{self, Hash, NoteVerifier};
 
+use crate::harness::process::Process;
+
 /// A running server.
 pub struct RekorServer {
-    child: Child,
+    process: Process,
     /// `http://127.0.0.1:PORT` (`https://` with `--tls-cert`).
     pub url: String,
     /// `127.0.0.1:PORT`, the checkpoint key name.
@@ -30,32 +31,25 @@ impl RekorServer {
 
     /// Starts on a given address (restarts reuse the old port so the key name stays).
     pub fn start_on(data_dir: &Path, listen: &str, extra: &[&str]) -> RekorServer {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sigbox"))
-            .arg("rekor-server")
-            .args(["--listen", listen, "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env_remove("SIGBOX_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting sigbox rekor-server");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("reading the listen line");
-        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| {
-            let _ = child.kill();
-            panic!("rekor-server did not start: {line:?}")
-        });
-        let url = url.to_string();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
+        command.arg("rekor-server").args(["--listen", listen, "--data-dir"]).arg(data_dir);
+        command.args(extra);
+        let mut process = Process::spawn(command, None);
+        let lines = process.wait_for(|line| line.starts_with("listening on "));
+        let url = lines.last().and_then(|l| l.strip_prefix("listening on ")).unwrap_or_default();
+        let url = url.trim().to_string();
         let name = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).to_string();
-        RekorServer { child, url, name }
+        RekorServer { process, url, name }
     }
 
     /// Kills the process with SIGKILL (no shutdown path runs).
     pub fn kill_9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
+    }
+
+    /// What the server logged on stderr so far.
+    pub fn log(&self) -> String {
+        self.process.log()
     }
 
     /// `url + path`.
@@ -67,13 +61,6 @@ impl RekorServer {
     pub fn public_key(&self, client: &reqwest::blocking::Client) -> PublicKey {
         let pem = client.get(self.at("/api/v1/log/publicKey")).send().unwrap().text().unwrap();
         PublicKey::from_pem(&pem).unwrap()
-    }
-}
-
-impl Drop for RekorServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -3,13 +3,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use crate::harness::process::Process;
 
 /// A running local instance.
 pub struct Up {
-    child: Child,
+    process: Process,
     /// State directory.
     pub data_dir: PathBuf,
     /// CA URL.
@@ -28,39 +29,31 @@ impl Up {
 
     /// Starts on the given ports (fulcio, rekor, oidc); a restart reuses the old ones.
     pub fn start_on(data_dir: &Path, ports: [u16; 3]) -> Up {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sigbox"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
+        command
             .arg("up")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--fulcio-port", &ports[0].to_string()])
             .args(["--rekor-port", &ports[1].to_string()])
-            .args(["--oidc-port", &ports[2].to_string()])
-            .env_remove("SIGBOX_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting sigbox up");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut reader = BufReader::new(stdout);
-        let (mut ca_url, mut rekor_url, mut oidc_url) =
-            (String::new(), String::new(), String::new());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).expect("reading sigbox up output");
-            assert!(n > 0, "sigbox up exited before it was ready");
-            let last = line.split_whitespace().last().unwrap_or_default().to_string();
-            if line.contains("CA (Fulcio)") {
-                ca_url = last;
-            } else if line.contains("log (Rekor)") {
-                rekor_url = last;
-            } else if line.trim_start().starts_with("OIDC issuer") {
-                oidc_url = last;
-            } else if line.trim() == "ready" {
-                break;
-            }
+            .args(["--oidc-port", &ports[2].to_string()]);
+        let mut process = Process::spawn(command, None);
+        let lines = process.wait_for(|line| line.trim() == "ready");
+        let url_of = |label: &str| {
+            lines
+                .iter()
+                .find(|l| l.trim_start().starts_with(label))
+                .and_then(|l| l.split_whitespace().last())
+                .unwrap_or_default()
+                .to_string()
+        };
+        Up {
+            ca_url: url_of("CA (Fulcio)"),
+            rekor_url: url_of("log (Rekor)"),
+            oidc_url: url_of("OIDC issuer"),
+            process,
+            data_dir: data_dir.to_path_buf(),
         }
-        Up { child, data_dir: data_dir.to_path_buf(), ca_url, rekor_url, oidc_url }
     }
 
     /// The ports in use, for a restart.
@@ -74,12 +67,15 @@ impl Up {
         self.data_dir.join("trust_config.json")
     }
 
+    /// What the instance logged on stderr so far.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+
     /// Stops with SIGTERM and waits: the clean shutdown path.
     pub fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let status = self.child.wait().expect("waiting for sigbox up");
-        assert!(status.success(), "sigbox up did not stop cleanly: {status:?}");
+        let clean = self.process.terminate();
+        assert!(clean, "sigbox up did not stop cleanly:\n{}", self.process.log());
     }
 
     /// A token from the instance's test issuer.
@@ -93,21 +89,10 @@ impl Up {
     }
 }
 
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The clone's sigstore-python (`make tools`); created here if a test runs without it.
+/// The clone's sigstore-python, installed by `make tools` (tests never install it
+/// themselves: two tests doing so at once would race on `.venv`).
 pub fn sigstore_python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bin = root.join(".venv/bin/sigstore");
-    if !bin.exists() {
-        let status =
-            Command::new("make").arg("tools").current_dir(root).status().expect("make tools");
-        assert!(status.success(), "make tools failed");
-    }
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore");
+    assert!(bin.exists(), "{} is missing: run `make tools` (make test does)", bin.display());
     bin
 }

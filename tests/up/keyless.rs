@@ -204,26 +204,14 @@ fn unreachable_ca_and_untrusted_log_fail_clearly_and_write_no_bundle() {
     // A log that answers, but is not the one the trusted root names: its SET and
     // checkpoint cannot verify, so no bundle may be written.
     let other = sb.join("other-log");
-    let mut rogue = Command::new(env!("CARGO_BIN_EXE_sigbox"))
-        .args(["rekor-server", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&other)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("rogue log");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(rogue.stdout.take().expect("stdout")),
-        &mut line,
-    )
-    .expect("listen line");
-    let rogue_url = line.trim().strip_prefix("listening on ").expect("url").to_string();
+    let rogue = crate::rekor::server::RekorServer::start(&other, &[]);
+    let rogue_url = rogue.url.clone();
     cosign(&sb, &up)
         .args(["sign-blob", "--rekor-url", &rogue_url, "--bundle", "a.sigstore.json", "a.txt"])
         .fails_with(1)
         .stderr_has("does not verify");
     assert!(!sb.join("a.sigstore.json").exists());
-    let _ = rogue.kill();
-    let _ = rogue.wait();
+    drop(rogue);
 }
 
 #[test]

@@ -2,32 +2,23 @@
 //! authorization code flow with PKCE and a loopback redirect (a thread plays the browser),
 //! and the device flow.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::harness::process::Process;
 use sigbox::login::{authorization_code_flow, device_flow, discover, Discovery, LoginConfig};
 
-struct Issuer(std::process::Child, String);
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A running test issuer (the process is held so it stops on drop) and its URL.
+struct Issuer(#[allow(dead_code)] Process, String);
 
 fn issuer(dir: &std::path::Path) -> Issuer {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sigbox"))
-        .args(["oidc-server", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("oidc-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("line");
-    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-    Issuer(child, url)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
+    command.args(["oidc-server", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir);
+    let mut process = Process::spawn(command, None);
+    let lines = process.wait_for(|line| line.starts_with("listening on "));
+    let url = lines.last().and_then(|l| l.strip_prefix("listening on ")).unwrap_or_default();
+    let url = url.trim().to_string();
+    Issuer(process, url)
 }
 
 fn claims(token: &str) -> serde_json::Value {

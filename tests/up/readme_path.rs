@@ -18,6 +18,8 @@ fn readme_quick_start_make_up_then_cosign_sign_and_verify() {
         "cosign sign-blob --bundle file.txt.sigstore.json file.txt",
         "--certificate-identity test-user@sigbox.local",
         "--certificate-oidc-issuer http://127.0.0.1:3002 file.txt",
+        "export PATH=\"$PWD/bin:$PATH\"",
+        "sigbox token --issuer http://127.0.0.1:3002 --email you@example.com",
     ] {
         assert!(readme.contains(line), "README no longer says {line:?}");
     }
@@ -42,20 +44,21 @@ fn readme_quick_start_make_up_then_cosign_sign_and_verify() {
             break;
         }
     }
-    // Shell 2: README's commands.
-    let path =
-        format!("{}:{}", root.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    // Shell 2: README's commands, with nothing on PATH but the bin/ that `make up` filled
+    // (so every command README names there must be one of its links).
+    let path = root.join("bin").display().to_string();
     let trust = state.join("trust_config.json");
     sb.write("file.txt", "hello\n");
-    let run = |args: &[&str]| {
-        Command::new("cosign")
+    let run_as = |program: &str, args: &[&str]| {
+        Command::new(program)
             .args(args)
             .env("PATH", &path)
             .env("SIGBOX_TRUST_CONFIG", &trust)
             .current_dir(sb.path())
             .output()
-            .expect("cosign from bin/")
+            .unwrap_or_else(|e| panic!("{program} from bin/ only: {e}"))
     };
+    let run = |args: &[&str]| run_as("cosign", args);
     let signed = run(&["sign-blob", "--bundle", "file.txt.sigstore.json", "file.txt"]);
     let verified = run(&[
         "verify-blob",
@@ -69,9 +72,15 @@ fn readme_quick_start_make_up_then_cosign_sign_and_verify() {
         "http://127.0.0.1:3002",
         "file.txt",
     ]);
+    let token = run_as(
+        "sigbox",
+        &["token", "--issuer", "http://127.0.0.1:3002", "--email", "you@example.com"],
+    );
     let pgid = make.id().to_string();
     let _ = Command::new("kill").args(["-s", "TERM", "--", &format!("-{pgid}")]).status();
     let _ = make.wait();
+    assert!(token.status.success(), "sigbox token: {}", String::from_utf8_lossy(&token.stderr));
+    assert_eq!(String::from_utf8_lossy(&token.stdout).trim().split('.').count(), 3, "not a JWT");
     assert!(signed.status.success(), "sign-blob: {}", String::from_utf8_lossy(&signed.stderr));
     assert!(
         verified.status.success(),

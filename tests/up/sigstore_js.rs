@@ -10,11 +10,8 @@ use crate::harness::Sandbox;
 
 fn script() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !root.join("tests/js/node_modules/@sigstore/verify").exists() {
-        let status =
-            Command::new("make").arg("tools").current_dir(root).status().expect("make tools");
-        assert!(status.success(), "make tools failed");
-    }
+    let module = root.join("tests/js/node_modules/@sigstore/verify");
+    assert!(module.exists(), "{} is missing: run `make tools` (make test does)", module.display());
     root.join("tests/js/sigstore-js.js")
 }
 

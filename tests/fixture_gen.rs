@@ -5,14 +5,15 @@
 //! time or certificate no real vector has (signing time outside the certificate, missing
 //! SCT) come from a private instance built here: its own CA, CT log and Rekor-style log
 //! keys, a single-leaf tree, a real SET and a real checkpoint. Regenerate with
-//! `cargo test --lib verify::fixture_gen -- --ignored`.
+//! `cargo test --test tests fixture_gen -- --ignored`. It lives with the tests, not in
+//! `src/`: it makes fixtures and is no part of the product.
 
 use serde_json::{json, Value};
 
-use crate::crypto::{digest, EcdsaP256Signer, HashAlgorithm, Signer};
-use crate::encoding::{b64_decode, b64_encode, hex_encode, to_canonical_vec};
-use crate::tlog::{self, Checkpoint};
-use crate::x509::{self, Certificate, LeafName, LeafProfile, LeafTbs};
+use sigbox::crypto::{digest, EcdsaP256Signer, HashAlgorithm, Signer};
+use sigbox::encoding::{b64_decode, b64_encode};
+use sigbox::tlog::{self, Checkpoint};
+use sigbox::x509::{self, Certificate, LeafName, LeafProfile, LeafTbs};
 
 const GITHUB_ID: &str =
     "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
@@ -371,7 +372,7 @@ impl PrivateInstance {
             })
         };
         json!({
-            "mediaType": crate::trust::TRUSTED_ROOT_V01,
+            "mediaType": sigbox::trust::TRUSTED_ROOT_V01,
             "tlogs": [log_key(&self.log, PRIVATE_LOG_URL)],
             "certificateAuthorities": [{
                 "subject": {"organization": "sigbox-test", "commonName": "sigbox-test-root"},
@@ -436,12 +437,12 @@ impl PrivateInstance {
         .unwrap();
         let log_key = self.log.public_key();
         let log_index = 7u64;
-        let set_payload = to_canonical_vec(&json!({
-            "body": b64_encode(&body),
-            "integratedTime": integrated_time,
-            "logID": hex_encode(log_key.key_id()),
-            "logIndex": log_index,
-        }))
+        let set_payload = sigbox::rekor_model::set::payload(
+            &b64_encode(&body),
+            integrated_time,
+            &log_key.key_id(),
+            log_index,
+        )
         .unwrap();
         let set = self.log.sign(&set_payload).unwrap();
         let root_hash = tlog::hash_leaf(&body);
@@ -457,7 +458,7 @@ impl PrivateInstance {
         )
         .unwrap();
         let bundle = json!({
-            "mediaType": crate::bundle::wire::MEDIA_TYPE_V03,
+            "mediaType": sigbox::bundle::wire::MEDIA_TYPE_V03,
             "verificationMaterial": {
                 "certificate": {"rawBytes": b64_encode(cert.der())},
                 "tlogEntries": [{

@@ -11,14 +11,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{exit, output};
+
+mod show;
 use crate::bundle::wire::Bundle;
 use crate::crypto::{digest_reader, HashAlgorithm, PublicKey};
-use crate::encoding::{b64_decode, b64_encode, hex_encode};
+use crate::encoding::b64_decode;
 use crate::rekor::client::{self, Client};
 use crate::rekor::{self, monitor};
+use show::{show_entry, show_loginfo};
 
 /// Flags of `sigbox rekor`.
 #[derive(Debug, clap::Args)]
@@ -145,27 +148,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             show_entry(&args, &client::log_entry_from_map(&map)?, None)
         }
         Command::Search { sha, artifact, public_key, email, operator } => {
-            let mut query = serde_json::Map::new();
-            if let Some(sha) = sha {
-                query.insert("hash".into(), normalize_sha(sha)?.into());
-            } else if let Some(a) = artifact {
-                query.insert("hash".into(), format!("sha256:{}", hash_file(a)?.to_hex()).into());
-            }
-            if let Some(k) = public_key {
-                let pem = read_verifier_pem(k)?;
-                query.insert(
-                    "publicKey".into(),
-                    json!({"format": "x509", "content": b64_encode(pem)}),
-                );
-            }
-            if let Some(e) = email {
-                query.insert("email".into(), e.clone().into());
-            }
+            let hash = match (sha, artifact) {
+                (Some(sha), _) => Some(normalize_sha(sha)?),
+                (None, Some(a)) => Some(format!("sha256:{}", hash_file(a)?.to_hex())),
+                (None, None) => None,
+            };
+            let query = client::SearchQuery {
+                hash,
+                public_key_pem: public_key.as_deref().map(read_verifier_pem).transpose()?,
+                email: email.clone(),
+                operator: operator.clone(),
+            };
             if query.is_empty() {
                 return Err(usage("give --sha, --artifact, --public-key or --email").into());
             }
-            query.insert("operator".into(), operator.clone().into());
-            let ids = client.search(&Value::Object(query))?;
+            let ids = client.search(&query.to_value())?;
             if args.json {
                 output::json(&ids)?;
             } else if ids.is_empty() {
@@ -200,14 +197,19 @@ fn fetch_map(client: &Client, select: &Select) -> anyhow::Result<Value> {
             let (Some(sig), Some(key)) = (&select.signature, &select.public_key) else {
                 return Err(usage("--artifact needs --signature and --public-key").into());
             };
-            let proposal = client::hashedrekord_proposal(
-                &hash_file(a)?,
-                &read_signature(sig)?,
-                &read_verifier_pem(key)?,
-            );
-            // The server stores the canonical form; computing it here gives the UUID.
-            let entry = rekor::canonicalize_proposed(&proposal).map_err(rejected_if_refused)?;
-            client.entry_map_by_uuid(&hex_encode(crate::tlog::hash_leaf(&entry.body)))?
+            client
+                .entry_map_for_signature(
+                    &hash_file(a)?,
+                    &read_signature(sig)?,
+                    &read_verifier_pem(key)?,
+                )
+                .map_err(|err| match err {
+                    // A signature the log would refuse is a "no"; a missing entry is not.
+                    rekor::Error::EntrySignature { .. } | rekor::Error::InvalidEntry(_) => {
+                        anyhow::Error::new(exit::Rejected(err.to_string()))
+                    }
+                    other => other.into(),
+                })?
         }
         (None, None, None) => return Err(usage("give --log-index, --uuid or --artifact").into()),
     })
@@ -219,90 +221,6 @@ fn log_key(args: &Args, client: &Client) -> anyhow::Result<PublicKey> {
         None => client.public_key_pem().context("fetching the log's public key")?,
     };
     PublicKey::from_pem(&pem).context("reading the log's public key")
-}
-
-fn show_entry(
-    args: &Args,
-    logged: &client::LoggedEntry,
-    verified: Option<&rekor::VerifiedEntry>,
-) -> anyhow::Result<ExitCode> {
-    let e = &logged.entry;
-    let body: Value = serde_json::from_slice(&e.canonicalized_body).unwrap_or(Value::Null);
-    if args.json {
-        let mut out = json!({
-            "entryID": logged.entry_id,
-            "logIndex": e.log_index,
-            "integratedTime": e.integrated_time,
-            "logID": hex_encode(e.log_id.key_id.as_slice()),
-            "kind": e.kind_version.kind,
-            "apiVersion": e.kind_version.version,
-            "body": body,
-        });
-        if let Some(v) = verified {
-            out["verified"] = json!({
-                "treeSize": v.checkpoint().checkpoint().size,
-                "rootHash": hex_encode(v.checkpoint().checkpoint().root_hash),
-                "origin": v.checkpoint().checkpoint().origin,
-                "proofHashes": v.proof_len(),
-            });
-        }
-        output::json(&out)?;
-        return Ok(exit::Code::Success.into());
-    }
-    output::line(format!("Entry ID: {}", logged.entry_id))?;
-    output::line(format!("Log index: {}", e.log_index))?;
-    output::line(format!("Integrated time: {}", time_text(e.integrated_time)))?;
-    output::line(format!("Kind: {} {}", e.kind_version.kind, e.kind_version.version))?;
-    match verified {
-        Some(v) => {
-            let cp = v.checkpoint().checkpoint();
-            output::line(format!(
-                "Verified: SET, inclusion proof ({} hashes) to checkpoint {} size {} root {}",
-                v.proof_len(),
-                cp.origin,
-                cp.size,
-                hex_encode(cp.root_hash)
-            ))?;
-        }
-        None => output::line(format!("Body: {body}"))?,
-    }
-    Ok(exit::Code::Success.into())
-}
-
-fn show_loginfo(
-    args: &Args,
-    url: &str,
-    report: &monitor::MonitorReport,
-) -> anyhow::Result<ExitCode> {
-    let cp = report.checkpoint.checkpoint();
-    if args.json {
-        output::json(&json!({
-            "url": url,
-            "logID": hex_encode(report.log_id),
-            "origin": cp.origin,
-            "treeSize": cp.size,
-            "rootHash": hex_encode(cp.root_hash),
-            "previousTreeSize": report.previous.map(|p| p.0),
-            "previousRootHash": report.previous.map(|p| hex_encode(p.1)),
-            "consistencyProofHashes": report.proof_len,
-            "stateFile": report.state_file,
-        }))?;
-        return Ok(exit::Code::Success.into());
-    }
-    output::line(format!("Log: {url}"))?;
-    output::line(format!("Log ID: {}", hex_encode(report.log_id)))?;
-    output::line(format!("Origin: {}", cp.origin))?;
-    output::line(format!("Tree size: {}", cp.size))?;
-    output::line(format!("Root hash: {}", hex_encode(cp.root_hash)))?;
-    match report.previous {
-        Some((size, _)) => output::line(format!(
-            "Consistent with the checkpoint seen before at size {size} ({} proof hashes)",
-            report.proof_len
-        ))?,
-        None => output::line("First visit: checkpoint verified and remembered")?,
-    }
-    output::line(format!("State: {}", report.state_file.display()))?;
-    Ok(exit::Code::Success.into())
 }
 
 /// `$XDG_STATE_HOME/sigbox/rekor`, or `~/.local/state/sigbox/rekor`.
@@ -356,13 +274,6 @@ fn normalize_sha(sha: &str) -> anyhow::Result<String> {
         return Err(usage(format!("--sha {sha:?} is not sha256:<64 hex>")).into());
     }
     Ok(format!("sha256:{hex}"))
-}
-
-fn time_text(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .map_or_else(|| unix.to_string(), |t| format!("{t} ({unix})"))
 }
 
 fn usage(message: impl Into<String>) -> exit::Usage {

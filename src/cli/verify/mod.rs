@@ -10,13 +10,16 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::bundle::{Checked, Content};
+use crate::bundle::Checked;
 use crate::cli::exit::{Code, Rejected, Usage};
 use crate::cli::output;
-use crate::crypto::{digest_reader, Digest, HashAlgorithm, PublicKey};
+use crate::crypto::PublicKey;
 use crate::policy::{Extension, Matcher, Policy};
 use crate::trust::TrustedRoot;
+
+mod input;
 use crate::verify::{self, Artifact, Options, Verdict};
+use input::{check_detached_signature, detached_signature_bundle, load_input, Input};
 
 /// Flags of `sigbox verify` (native spellings).
 #[derive(Debug, clap::Args)]
@@ -160,10 +163,7 @@ pub(crate) fn execute(request: Request) -> anyhow::Result<ExitCode> {
     if let (Some(path), Some(_)) = (&request.signature, &request.bundle) {
         check_detached_signature(path, &bundle)?;
     }
-    #[allow(clippy::disallowed_methods)] // the edge reads the clock and passes it down
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::cli::lifecycle::unix_now();
     let options = Options {
         key,
         predicate_type: request.predicate_type.clone(),
@@ -248,87 +248,6 @@ fn load_key(path: &Path) -> anyhow::Result<PublicKey> {
         std::fs::read(path).with_context(|| format!("reading public key {}", path.display()))?;
     crate::crypto::PublicKey::from_pem_or_der(&bytes)
         .with_context(|| format!("reading public key {}", path.display()))
-}
-
-/// A key bundle holding just the signature of `--signature FILE` (cosign's pre-bundle
-/// form: `verify-blob --key K --signature S FILE`), so the one verifier checks it.
-fn detached_signature_bundle(path: &Path) -> anyhow::Result<Checked> {
-    use crate::bundle::wire;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading signature {}", path.display()))?;
-    let signature = crate::encoding::b64_decode(text.trim())
-        .ok_or_else(|| Usage(format!("signature {} is not base64", path.display())))?;
-    let bundle = wire::Bundle {
-        media_type: wire::MEDIA_TYPE_V03.into(),
-        verification_material: Some(wire::VerificationMaterial {
-            public_key: Some(wire::PublicKeyIdentifier { hint: String::new() }),
-            ..Default::default()
-        }),
-        message_signature: Some(wire::MessageSignature {
-            message_digest: None,
-            signature: wire::Base64Bytes(signature),
-        }),
-        dsse_envelope: None,
-    };
-    Checked::try_from(bundle)
-        .map_err(|e| rejected(anyhow::Error::new(e), &format!("signature {}", path.display())))
-}
-
-/// `--signature FILE`: the (base64) signature must be the bundle's own.
-fn check_detached_signature(path: &Path, bundle: &Checked) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading signature {}", path.display()))?;
-    let given = crate::encoding::b64_decode(text.trim())
-        .ok_or_else(|| Usage(format!("signature {} is not base64", path.display())))?;
-    if given != bundle.signature() {
-        return Err(anyhow::Error::new(Rejected(format!(
-            "signature {} differs from the bundle's signature",
-            path.display()
-        ))));
-    }
-    Ok(())
-}
-
-/// The artifact as read from INPUT.
-enum Input {
-    None,
-    Bytes(Vec<u8>),
-    Digest(Digest),
-}
-
-/// Files up to this size are read whole (one-pass signature check); larger ones are
-/// streamed into a digest.
-const READ_WHOLE_LIMIT: u64 = 256 * 1024 * 1024;
-
-fn load_input(input: Option<&str>, bundle: &Checked) -> anyhow::Result<Input> {
-    let Some(input) = input else { return Ok(Input::None) };
-    let path = Path::new(input);
-    if path.exists() {
-        let meta = std::fs::metadata(path).with_context(|| format!("reading {input}"))?;
-        if meta.len() <= READ_WHOLE_LIMIT {
-            return Ok(Input::Bytes(
-                std::fs::read(path).with_context(|| format!("reading {input}"))?,
-            ));
-        }
-        let algorithm = match bundle.content() {
-            Content::MessageSignature { digest: Some(d), .. } => d.algorithm(),
-            _ => HashAlgorithm::Sha256,
-        };
-        let file = output::open_artifact(path).with_context(|| format!("reading {input}"))?;
-        return Ok(Input::Digest(
-            digest_reader(algorithm, file).with_context(|| format!("reading {input}"))?,
-        ));
-    }
-    if let Some(hex) = input.strip_prefix("sha256:") {
-        let bytes = crate::encoding::hex_decode(hex)
-            .and_then(|b| Digest::from_bytes(HashAlgorithm::Sha256, b))
-            .ok_or_else(|| Usage(format!("{input:?} is not sha256:<64 hex digits>")))?;
-        return Ok(Input::Digest(bytes));
-    }
-    Err(anyhow::Error::new(std::io::Error::new(
-        std::io::ErrorKind::NotFound,
-        format!("{input}: no such file (and not a sha256:<hex> digest)"),
-    )))
 }
 
 /// Wraps a core rejection so the edge exits with 1, keeping the whole cause chain.
