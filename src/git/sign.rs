@@ -111,18 +111,36 @@ pub fn sig_created_line(leaf: &Certificate, now: i64) -> String {
     )
 }
 
-/// gpg's hash algorithm number for the leaf's signatureAlgorithm (8 SHA-256, 9 SHA-384).
+/// gpg's hash algorithm number for the leaf's signatureAlgorithm: 8 SHA-256, 9 SHA-384
+/// (public-good leaves), 10 SHA-512.
 fn hash_algo_number(leaf: &Certificate) -> u8 {
-    // ecdsa-with-SHA384 is 1.2.840.10045.4.3.3; its DER tail is 04 03 03.
-    let der = leaf.der();
-    if der.windows(10).any(|w| w == [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]) {
-        9
-    } else {
-        8
+    match cms::certificate_signature_algorithm(leaf).as_deref() {
+        Some("1.2.840.10045.4.3.3") => 9,
+        Some("1.2.840.10045.4.3.4") => 10,
+        _ => 8,
     }
 }
 
 /// The upper-case hex SHA-1 of the certificate DER (what gpgsm and gitsign print).
 pub fn fingerprint(leaf: &Certificate) -> String {
     crate::encoding::hex_encode(crate::crypto::sha1_identifier(leaf.der())).to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sig_created_names_the_leaf_hash_and_fingerprint() {
+        let commit = include_bytes!("../../fixtures/gitsign/offline.commit");
+        let (_, armored) = object::split(Kind::Commit, commit).unwrap();
+        let sig = super::super::verify::Signature::from_armored(&armored.unwrap()).unwrap();
+        let leaf = sig.leaf().unwrap();
+        let line = sig_created_line(leaf, 1_685_981_477);
+        // Public-good leaves are signed ecdsa-with-SHA384: pkalgo 19, hashalgo 9.
+        assert!(line.starts_with("[GNUPG:] SIG_CREATED D 19 9 00 1685981477 "), "{line}");
+        let fpr = line.rsplit(' ').next().unwrap();
+        assert_eq!(fpr.len(), 40);
+        assert!(fpr.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+    }
 }

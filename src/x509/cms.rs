@@ -179,6 +179,12 @@ pub fn octet_string_contents(value_der: &[u8]) -> Result<Vec<u8>, CmsError> {
     Ok(OctetString::from_der(value_der).map_err(der_err("OCTET STRING"))?.as_bytes().to_vec())
 }
 
+/// The dotted OID of `cert`'s signatureAlgorithm (gpg status lines derive their hash
+/// algorithm number from it).
+pub fn certificate_signature_algorithm(cert: &Certificate) -> Option<String> {
+    x509_cert::Certificate::from_der(cert.der()).ok().map(|c| c.signature_algorithm.oid.to_string())
+}
+
 /// A parsed detached signature. Nothing in it is verified yet.
 #[derive(Debug, Clone)]
 pub struct DetachedSignature {
