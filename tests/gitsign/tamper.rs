@@ -96,6 +96,11 @@ fn untrusted_ca_fails_naming_the_chain() {
     untrusting.verify(&up.oidc_url, &id).code(1).stderr_has("chain to a trusted CA");
     untrusting.git(&["verify-commit", &id]).fails_with(1);
     repo.verify(&up.oidc_url, &id).code(0);
+    // The same through --trusted-root, as cosign's verifiers take it.
+    repo.gitsign(&["verify", "--trusted-root", mixed_path.to_str().expect("utf-8")])
+        .args(["--certificate-identity", IDENTITY, "--certificate-oidc-issuer", &up.oidc_url, &id])
+        .fails_with(1)
+        .stderr_has("chain to a trusted CA");
 }
 
 #[test]

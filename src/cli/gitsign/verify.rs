@@ -19,9 +19,15 @@ use crate::instance::Instance;
 use crate::policy::{Matcher, Policy};
 use crate::verify::{SignerInfo, Verdict};
 
-/// The instance to trust: `SIGBOX_TRUST_CONFIG` if set, else public good.
+/// The instance to trust, as `cosign verify-blob` picks it: `--trusted-root FILE` (a
+/// trusted root or a ClientTrustConfig), else `SIGBOX_TRUST_CONFIG`, else public good.
+pub(super) fn instance_from(trusted_root: Option<&std::path::Path>) -> anyhow::Result<Instance> {
+    crate::cli::instance::load(&crate::cli::instance::verify_source(trusted_root))
+}
+
+/// The instance git's calls use (no flags): `SIGBOX_TRUST_CONFIG`, else public good.
 pub(super) fn instance() -> anyhow::Result<Instance> {
-    crate::cli::instance::load(&crate::cli::instance::verify_source(None))
+    instance_from(None)
 }
 
 /// What a verification established, for the output.
@@ -181,6 +187,10 @@ struct VerifyArgs {
     /// Expected OIDC issuer, whole-string regex.
     #[arg(long = "certificate-oidc-issuer-regexp")]
     issuer_regexp: Option<String>,
+    /// Trusted root or ClientTrustConfig JSON (default: SIGBOX_TRUST_CONFIG, else the
+    /// embedded public-good root).
+    #[arg(long = "trusted-root")]
+    trusted_root: Option<std::path::PathBuf>,
     /// The commit (default HEAD) or tag.
     rev: Option<String>,
 }
@@ -212,7 +222,7 @@ pub(super) fn run_verify(args: Vec<OsString>, kind: Kind) -> anyhow::Result<Exit
         armored.ok_or_else(|| Rejected(format!("{} {rev} is not signed", kind.name())))?;
     let sig = Signature::from_armored(&armored).map_err(reject)?;
     let fpr = sig.leaf().map(crate::git::sign::fingerprint).unwrap_or_default();
-    let outcome = verify(&payload, &sig, policy, &instance()?)?;
+    let outcome = verify(&payload, &sig, policy, &instance_from(args.trusted_root.as_deref())?)?;
     print_good(&outcome, &fpr);
     eprintln!("Validated Certificate claims: true");
     Ok(Code::Success.into())
