@@ -163,7 +163,8 @@ pub struct FoundEntry {
 }
 
 /// Finds the online-mode entry for `payload` + `sig` in the log at `client`: searches by
-/// the certificate, then picks the entry whose body hash is SHA-256 of the object ID.
+/// the certificate and SHA-256 of the object ID, then picks the entry whose body carries
+/// that hash.
 /// Nothing is trusted here; [`verify_online`] checks the entry.
 pub fn find_entry(
     client: &crate::rekor::client::Client,
@@ -173,8 +174,13 @@ pub fn find_entry(
     let leaf = sig.leaf()?;
     let id = object_id(payload, sig);
     let want = digest(HashAlgorithm::Sha256, id.as_bytes()).to_hex();
-    let query = serde_json::json!({"publicKey": {"format": "x509",
-        "content": crate::encoding::b64_encode(leaf.to_pem())}});
+    // By certificate AND hash: with the credential cache one certificate signs many
+    // commits, and this keeps the answer to the one entry instead of all of them.
+    let query = serde_json::json!({
+        "publicKey": {"format": "x509", "content": crate::encoding::b64_encode(leaf.to_pem())},
+        "hash": format!("sha256:{want}"),
+        "operator": "and",
+    });
     for uuid in client.search(&query).map_err(Error::Log)? {
         let logged = client.entry_by_uuid(&uuid).map_err(Error::Log)?;
         let body: Value = serde_json::from_slice(&logged.entry.canonicalized_body)
