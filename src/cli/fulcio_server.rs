@@ -114,10 +114,10 @@ pub(crate) fn serve_until_signal(
         // block_on runs this future on the main thread, not on a worker, so the blocking
         // start-up work (key generation, opening storage) stalls no other task.
         let handler = make_handler(addr)?;
+        let shutdown = super::lifecycle::shutdown_signal();
         let scheme = if tls.is_some() { "https" } else { "http" };
         output::line(format!("listening on {scheme}://{addr}"))?;
         tracing::info!(%addr, "listening");
-        let shutdown = super::lifecycle::shutdown_signal();
         match tls {
             Some(tls) => crate::http::serve_tls(listener, handler, limits, tls, shutdown).await,
             None => crate::http::serve(listener, handler, limits, shutdown).await,

@@ -81,10 +81,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
+        let shutdown = super::lifecycle::shutdown_signal();
         let scheme = if tls.is_some() { "https" } else { "http" };
         output::line(format!("listening on {scheme}://{bound}"))?;
         let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
-        let shutdown = super::lifecycle::shutdown_signal();
         match tls {
             Some(tls) => rekor::serve_tls(listener, log.clone(), limits, tls, shutdown).await,
             None => rekor::serve(listener, log.clone(), limits, shutdown).await,

@@ -49,6 +49,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .thread_name("sigbox-up")
         .build()
         .context("starting the async runtime")?;
+    // The signal handlers are installed inside the runtime, before anything is served.
+    let shutdown = {
+        let _inside = runtime.enter();
+        super::lifecycle::shutdown_signal()
+    };
     runtime.block_on(up::run(
         config,
         super::lifecycle::unix_now,
@@ -78,7 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             let _ = output::line(text);
         },
-        super::lifecycle::shutdown_signal(),
+        shutdown,
     ))
     .context("running the local instance")?;
     output::status("sigbox up: stopped");

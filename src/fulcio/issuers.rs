@@ -45,6 +45,9 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The discovery document or key set could not be read (cut off, or too large).
+    #[error("reading an issuer document")]
+    Read(#[source] crate::http::ReadError),
     /// The discovery document has no `jwks_uri`.
     #[error("discovery document of {0} has no jwks_uri")]
     NoJwksUri(String),
@@ -170,9 +173,17 @@ impl IssuerKeys {
         let fetch = |source| Error::Fetch { url: url.to_string(), source };
         let response = self.client.get(url).send().await.map_err(fetch)?;
         let response = response.error_for_status().map_err(fetch)?;
-        Ok(response.bytes().await.map_err(fetch)?.to_vec())
+        // Discovery documents and key sets are a few KiB; an issuer that streams forever
+        // must not fill the CA's memory.
+        let answer = crate::http::Answer::read_async(response, url, MAX_DOCUMENT_BYTES)
+            .await
+            .map_err(Error::Read)?;
+        Ok(answer.body)
     }
 }
+
+/// The largest discovery document or key set the CA reads.
+const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
 
 /// The cached set, if it is within `lifetime` and has `kid` (or the token names none).
 fn usable(entry: &Entry, kid: Option<&str>, lifetime: Duration) -> Option<Arc<JwkSet>> {

@@ -66,6 +66,33 @@ impl Answer {
         Ok(Answer { status, body })
     }
 
+    /// [`Answer::read`] for an async response: chunks are counted as they arrive, so a
+    /// server that streams forever is cut off at `limit`.
+    ///
+    /// Errors: [`ReadError::Transport`], [`ReadError::TooLarge`].
+    pub async fn read_async(
+        mut response: reqwest::Response,
+        url: &str,
+        limit: u64,
+    ) -> Result<Answer, ReadError> {
+        let status = response.status().as_u16();
+        let too_large = || ReadError::TooLarge { url: url.into(), limit };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| ReadError::Transport {
+            url: url.into(),
+            source: std::io::Error::other(e),
+        })? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { status, body })
+    }
+
     /// A 2xx status.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -101,6 +128,49 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer { status, body: body.as_bytes().to_vec() }
+    }
+
+    /// A loopback server that answers one request with a close-delimited body of `size`
+    /// bytes (no Content-Length), as a server that streams forever would start.
+    fn streaming_server(size: usize) -> String {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/stream", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request);
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut sent = 0;
+            while sent < size && socket.write_all(&chunk).is_ok() {
+                sent += chunk.len();
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_body_past_the_cap_is_refused_by_both_readers() {
+        let limit = 256 * 1024;
+        let url = streaming_server(4 * 1024 * 1024);
+        let client = crate::http::blocking_client(std::time::Duration::from_secs(10)).unwrap();
+        let response = client.get(&url).send().unwrap();
+        let err = Answer::read(response, &url, limit).unwrap_err();
+        assert!(matches!(err, ReadError::TooLarge { limit: 262_144, .. }), "{err}");
+
+        let url = streaming_server(4 * 1024 * 1024);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let err = runtime.block_on(async {
+            let client = crate::http::builder().build().unwrap();
+            let response = client.get(&url).send().await.unwrap();
+            Answer::read_async(response, &url, limit).await.unwrap_err()
+        });
+        assert!(matches!(err, ReadError::TooLarge { limit: 262_144, .. }), "{err}");
+
+        let url = streaming_server(100);
+        let response = client.get(&url).send().unwrap();
+        assert_eq!(Answer::read(response, &url, limit).unwrap().body.len(), 64 * 1024);
     }
 
     #[test]

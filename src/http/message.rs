@@ -78,29 +78,20 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// Decodes one query component: `+` is a space, then percent-decoding by the
+/// `percent-encoding` crate (rust-url's). Stricter than that crate alone: a `%` not followed
+/// by two hex digits (`%zz`, `%+1`) or bytes that are not UTF-8 make the whole value
+/// invalid rather than passing through.
 fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let s = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(s, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%' || bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 #[cfg(test)]
@@ -112,6 +103,11 @@ mod tests {
         assert_eq!(query_param("a=1&logIndex=42", "logIndex").as_deref(), Some("42"));
         assert_eq!(query_param("x=a%2Bb+c", "x").as_deref(), Some("a+b c"));
         assert_eq!(query_param("x=%zz", "x"), None);
+        // u8::from_str_radix took a sign: "%+1" decoded to 0x01.
+        assert_eq!(query_param("x=%+1", "x"), None);
+        assert_eq!(query_param("x=%4", "x"), None);
+        assert_eq!(query_param("x=%ff", "x"), None, "not UTF-8");
+        assert_eq!(query_param("x=%E2%9C%93", "x").as_deref(), Some("✓"));
         assert_eq!(query_param("y=1", "x"), None);
     }
 

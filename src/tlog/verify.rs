@@ -111,7 +111,9 @@ pub fn verify_consistency(
 /// the paths to `index` and to the last leaf meet (`inner`), and the right-border part above.
 fn decompose_inclusion(index: u64, size: u64) -> (usize, usize) {
     let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
-    let border = (index >> inner).count_ones() as usize;
+    // `inner` is 64 when the paths part at the top bit (sizes past 2^63, reachable from a
+    // signed checkpoint): a plain shift by 64 would overflow.
+    let border = index.checked_shr(inner as u32).unwrap_or(0).count_ones() as usize;
     (inner, border)
 }
 
@@ -119,7 +121,7 @@ fn decompose_inclusion(index: u64, size: u64) -> (usize, usize) {
 fn chain_inner(seed: Hash, proof: &[Hash], index: u64) -> Hash {
     let mut acc = seed;
     for (i, h) in proof.iter().enumerate() {
-        acc = if (index >> i) & 1 == 0 { hash_children(&acc, h) } else { hash_children(h, &acc) };
+        acc = if bit(index, i) { hash_children(h, &acc) } else { hash_children(&acc, h) };
     }
     acc
 }
@@ -128,11 +130,16 @@ fn chain_inner(seed: Hash, proof: &[Hash], index: u64) -> Hash {
 fn chain_inner_right(seed: Hash, proof: &[Hash], index: u64) -> Hash {
     let mut acc = seed;
     for (i, h) in proof.iter().enumerate() {
-        if (index >> i) & 1 == 1 {
+        if bit(index, i) {
             acc = hash_children(h, &acc);
         }
     }
     acc
+}
+
+/// Bit `i` of `index`; bits past 63 are 0.
+fn bit(index: u64, i: usize) -> bool {
+    u32::try_from(i).ok().and_then(|i| index.checked_shr(i)).is_some_and(|v| v & 1 == 1)
 }
 
 /// Hashes up the right border, where every sibling is on the left.
@@ -162,6 +169,21 @@ mod tests {
             verify_inclusion(1, 1, &leaf, &[], &leaf),
             Err(Error::IndexOutOfRange { index: 1, size: 1 })
         ));
+    }
+
+    /// Sizes past 2^63 come from signed checkpoints a monitor reads; the arithmetic must not
+    /// overflow (it panicked in debug builds and shifted by 0 in release ones).
+    #[test]
+    fn huge_tree_sizes_are_answered_without_overflow() {
+        let leaf = hash_leaf(b"x");
+        for (index, size) in [(0, u64::MAX), ((1 << 63) - 1, 1 << 63), (1 << 63, (1 << 63) + 1)] {
+            let err = verify_inclusion(index, size, &leaf, &[], &leaf).unwrap_err();
+            assert!(matches!(err, Error::ProofLength { got: 0, .. }), "{index}/{size}: {err}");
+        }
+        let err = verify_consistency(1 << 63, u64::MAX, &[], &leaf, &leaf).unwrap_err();
+        assert!(matches!(err, Error::ProofLength { got: 0, .. }), "{err}");
+        let err = verify_consistency(3, u64::MAX, &[leaf; 3], &leaf, &leaf).unwrap_err();
+        assert!(matches!(err, Error::ProofLength { .. } | Error::RootMismatch { .. }), "{err}");
     }
 
     #[test]

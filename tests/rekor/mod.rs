@@ -6,5 +6,6 @@ mod cli;
 mod crash;
 mod independent;
 mod interop;
+mod logging;
 pub(crate) mod server;
 mod v2;

@@ -391,3 +391,40 @@ fn key_signature_logged_in_the_instance_verifies_with_its_log_entry() {
         .succeeds();
     verify("other.pub").code(1);
 }
+
+/// Issue #18: signing processes draw keys and nonces from the OS (aws-lc without its
+/// jitter collector). Three runs must give three different ephemeral keys and three
+/// different signatures over the same artifact, each verified by sigstore-python.
+#[test]
+fn each_signing_process_has_its_own_ephemeral_key_and_sigstore_python_verifies_it() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("same.txt", "the same artifact every time\n");
+    let mut keys = std::collections::BTreeSet::new();
+    let mut signatures = std::collections::BTreeSet::new();
+    for run in 0..3 {
+        let bundle = format!("same-{run}.sigstore.json");
+        let token = up.token("entropy@example.com");
+        cosign(&sb, &up)
+            .args(["sign-blob", "--identity-token", &token, "--bundle", &bundle, "same.txt"])
+            .succeeds();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sb.join(&bundle)).expect("bundle"))
+                .expect("bundle JSON");
+        let der = sigbox::encoding::b64_decode(
+            json["verificationMaterial"]["certificate"]["rawBytes"].as_str().expect("leaf"),
+        )
+        .expect("base64");
+        let leaf = sigbox::x509::Certificate::from_der(&der).expect("leaf certificate");
+        keys.insert(leaf.public_key().spki_der().to_vec());
+        signatures.insert(json["messageSignature"]["signature"].as_str().expect("sig").to_owned());
+        let verified = python_verify(&up, sb.path(), &bundle, "same.txt", "entropy@example.com");
+        assert!(
+            verified.status.success(),
+            "sigstore-python rejected run {run}: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+    assert_eq!(keys.len(), 3, "an ephemeral key was reused across processes");
+    assert_eq!(signatures.len(), 3, "a signature repeated across processes");
+}
