@@ -18,6 +18,7 @@ pub mod encoding;
 pub mod fulcio;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod http;
 pub mod instance;
 pub mod login;

@@ -3,6 +3,7 @@
 
 mod fixture_gen;
 mod fulcio;
+mod gitsign;
 mod harness;
 mod personas;
 mod rekor;
