@@ -19,6 +19,7 @@ pub mod fulcio;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod humbly;
 pub mod instance;
 pub mod issuer;
 pub mod login;

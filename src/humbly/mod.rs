@@ -1,0 +1,1 @@
+//! L3 humbly batch verifier (in progress).
