@@ -169,9 +169,9 @@ impl Compiled {
         self.rules
             .iter()
             .find(|rule| {
-                rule.glob.as_ref().is_none_or(|g| path.is_some_and(|p| g.is_match(p)))
-                    && rule.digest.as_ref().is_none_or(|d| digest_hex == Some(d.as_str()))
-                    && rule.image.as_ref().is_none_or(|i| image == Some(i.as_str()))
+                rule.glob.as_ref().map_or(true, |g| path.is_some_and(|p| g.is_match(p)))
+                    && rule.digest.as_ref().map_or(true, |d| digest_hex == Some(d.as_str()))
+                    && rule.image.as_ref().map_or(true, |i| image == Some(i.as_str()))
             })
             .or(self.default.as_ref())
     }

@@ -1,0 +1,285 @@
+//! Finding signatures in the transparency log when a target has no bundle: search each
+//! Rekor v1 log by `sha256:<hex>` (`/api/v1/index/retrieve`), fetch each entry, and turn a
+//! `hashedrekord` entry into a bundle for THE verifier (SET, inclusion proof, checkpoint,
+//! chain at the integrated time, all checked there against the trusted root).
+//!
+//! Before the first search of a log in a run, its signed tree head is checked for
+//! consistency with the last one this user saw (`rekor::monitor`, the state `sigbox rekor
+//! loginfo` keeps), so a log that rewrote its history behind the same URL is reported
+//! instead of searched. Rekor v2 logs have no search API; they are named in the verdict.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use super::verdict::Failure;
+use super::PreparedRoot;
+use crate::bundle::{wire, Checked};
+use crate::crypto::Digest;
+use crate::encoding::{b64_decode, pem_decode};
+use crate::http::BlockingClient;
+use crate::instance::Instance;
+use crate::rekor::client::{self, Client, LoggedEntry};
+use crate::rekor::monitor;
+
+/// How lookups reach the logs.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The HTTP client (timeouts, extra CAs) from `http::blocking_client`.
+    pub http: BlockingClient,
+    /// Where the monitor keeps the last verified checkpoint of each log.
+    pub state_dir: PathBuf,
+}
+
+/// A log to search, and its API generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTarget {
+    /// Base URL.
+    pub url: String,
+    /// 1 (searchable) or 2 (no search API).
+    pub major_api_version: u32,
+}
+
+/// The logs an instance offers: `urls` when the policy lists them, else the signing
+/// config's Rekor URLs, else the trusted root's logs that are still open.
+pub fn log_targets(instance: &Instance, urls: Option<&[String]>) -> Vec<LogTarget> {
+    let configured: Vec<LogTarget> = instance
+        .signing
+        .as_ref()
+        .map(|s| {
+            s.wire()
+                .rekor_tlog_urls
+                .iter()
+                .map(|svc| LogTarget {
+                    url: trim(&svc.url),
+                    major_api_version: svc.major_api_version.max(1),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let version_of = |url: &str| {
+        configured.iter().find(|t| t.url == url).map_or(1, |t| t.major_api_version)
+    };
+    let mut out: Vec<LogTarget> = match urls {
+        Some(urls) => urls
+            .iter()
+            .map(|u| LogTarget { url: trim(u), major_api_version: version_of(&trim(u)) })
+            .collect(),
+        None if !configured.is_empty() => configured.clone(),
+        None => instance
+            .root
+            .tlogs()
+            .iter()
+            .filter(|t| t.valid_for.end.is_none())
+            .map(|t| LogTarget { url: trim(&t.base_url), major_api_version: 1 })
+            .collect(),
+    };
+    out.dedup_by(|a, b| a.url == b.url);
+    out
+}
+
+/// A bundle rebuilt from a log entry, and where it came from.
+pub(super) struct FoundEntry {
+    /// `rekor:<url>#<log index>`.
+    pub source: String,
+    /// The root (index into the engine's roots) whose log it is.
+    pub root: usize,
+    /// The bundle.
+    pub bundle: Checked,
+}
+
+/// What a lookup found, and what it could not do.
+pub(super) struct Found {
+    pub entries: Vec<FoundEntry>,
+    /// Problems that make "not found" a definite no (`lookup`, `log_consistency`).
+    pub notes: Vec<Failure>,
+    /// A log could not be reached: the answer is not known.
+    pub unreachable: bool,
+}
+
+/// The logs of every root, each checked by the monitor at most once per run.
+pub(super) struct Logs<'a> {
+    lookup: Option<&'a Lookup>,
+    logs: Vec<LogState>,
+    roots: &'a [PreparedRoot],
+}
+
+struct LogState {
+    root: usize,
+    target: LogTarget,
+    client: Option<Client>,
+    /// The monitor's outcome: Ok, or why this log may not be used.
+    consistency: OnceLock<Result<(), String>>,
+}
+
+impl<'a> Logs<'a> {
+    pub(super) fn new(roots: &'a [PreparedRoot], lookup: Option<&'a Lookup>) -> Logs<'a> {
+        let mut logs = Vec::new();
+        for (root, prepared) in roots.iter().enumerate() {
+            for target in &prepared.logs {
+                let client = lookup.map(|l| Client::new(l.http.clone(), &target.url));
+                logs.push(LogState {
+                    root,
+                    target: target.clone(),
+                    client,
+                    consistency: OnceLock::new(),
+                });
+            }
+        }
+        Logs { lookup, logs, roots }
+    }
+
+    /// Whether lookups are enabled.
+    pub(super) fn enabled(&self) -> bool {
+        self.lookup.is_some()
+    }
+
+    /// Searches every log for `digest` and rebuilds a bundle from each entry found.
+    pub(super) fn find(&self, digest: &Digest) -> Found {
+        let mut found = Found { entries: Vec::new(), notes: Vec::new(), unreachable: false };
+        if self.logs.is_empty() {
+            found.notes.push(note("lookup", "the trusted roots name no transparency log".into()));
+        }
+        let query = json!({"hash": format!("sha256:{}", digest.to_hex())});
+        for log in &self.logs {
+            let url = &log.target.url;
+            if log.target.major_api_version >= 2 {
+                found.notes.push(note(
+                    "lookup",
+                    format!(
+                        "{url} is a Rekor v2 log, which has no search by digest: give the bundle"
+                    ),
+                ));
+                continue;
+            }
+            let (Some(client), Some(lookup)) = (&log.client, self.lookup) else { continue };
+            if let Err(problem) = log.consistency.get_or_init(|| self.check(log, client, lookup)) {
+                found.notes.push(note("log_consistency", problem.clone()));
+                continue;
+            }
+            let ids = match client.search(&query) {
+                Ok(ids) => ids,
+                Err(crate::rekor::Error::Rejected { status: 404, .. }) => {
+                    found.notes.push(note(
+                        "lookup",
+                        format!("{url} has no search API (a Rekor v2 log?): give the bundle"),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    found.unreachable = true;
+                    found.notes.push(note("lookup", format!("searching {url}: {}", chain(&e))));
+                    continue;
+                }
+            };
+            for id in ids {
+                let entry = client.entry_map_by_uuid(&id).and_then(|m| client::log_entry_from_map(&m));
+                match entry {
+                    Ok(logged) => match bundle_from_entry(&logged) {
+                        Ok(bundle) => found.entries.push(FoundEntry {
+                            source: format!("rekor:{url}#{}", logged.entry.log_index),
+                            root: log.root,
+                            bundle,
+                        }),
+                        Err(why) => found.notes.push(note(
+                            "lookup",
+                            format!("{url} entry {id}: {why}"),
+                        )),
+                    },
+                    Err(e) => {
+                        found.unreachable = true;
+                        found.notes.push(note("lookup", format!("fetching {url} entry {id}: {}", chain(&e))));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The monitor check of one log against the remembered checkpoint.
+    fn check(&self, log: &LogState, client: &Client, lookup: &Lookup) -> Result<(), String> {
+        let url = &log.target.url;
+        let root = self.roots.get(log.root).map(|r| &r.root);
+        let Some(tlog) = root.and_then(|r| r.tlogs().iter().find(|t| trim(&t.base_url) == *url))
+        else {
+            return Err(format!(
+                "{url} is not a log of the trusted root, so its entries cannot verify"
+            ));
+        };
+        monitor::check_log(client, url, &tlog.key, &lookup.state_dir)
+            .map(|_| ())
+            .map_err(|e| format!("{url} failed the consistency check: {}", chain(&e)))
+    }
+}
+
+/// Rebuilds a v0.3 bundle from a `hashedrekord` 0.0.1 entry: the signature, the digest and
+/// the certificate (or key) come from the logged body, the tlog entry is the log's answer.
+///
+/// Errors: a message naming what the entry lacks or why its kind cannot be checked.
+pub(super) fn bundle_from_entry(logged: &LoggedEntry) -> Result<Checked, String> {
+    let body: Value = serde_json::from_slice(&logged.entry.canonicalized_body)
+        .map_err(|_| "the entry body is not JSON".to_string())?;
+    let kind = (body.get("kind").and_then(Value::as_str), body.get("apiVersion").and_then(Value::as_str));
+    if kind != (Some("hashedrekord"), Some("0.0.1")) {
+        return Err(format!(
+            "a {} {} entry cannot be checked by artifact digest",
+            kind.0.unwrap_or("?"),
+            kind.1.unwrap_or("?")
+        ));
+    }
+    let text = |pointer: &str| {
+        body.pointer(pointer).and_then(Value::as_str).ok_or(format!("the body lacks {pointer}"))
+    };
+    let algorithm = crate::crypto::HashAlgorithm::from_name(text("/spec/data/hash/algorithm")?)
+        .ok_or("unknown digest algorithm")?;
+    let digest = crate::encoding::hex_decode(text("/spec/data/hash/value")?)
+        .and_then(|b| Digest::from_bytes(algorithm, b))
+        .ok_or("bad digest in the body")?;
+    let signature = b64_decode(text("/spec/signature/content")?).ok_or("bad signature base64")?;
+    let pem = b64_decode(text("/spec/signature/publicKey/content")?)
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or("bad public key base64")?;
+    let (label, der) = pem_decode(&pem).map_err(|e| format!("the logged key: {e}"))?;
+    let mut material = wire::VerificationMaterial {
+        tlog_entries: vec![logged.entry.clone()],
+        ..Default::default()
+    };
+    if label == "CERTIFICATE" {
+        material.certificate = Some(wire::X509Certificate { raw_bytes: wire::Base64Bytes(der) });
+    } else {
+        material.public_key = Some(wire::PublicKeyIdentifier { hint: String::new() });
+    }
+    let bundle = wire::Bundle {
+        media_type: wire::MEDIA_TYPE_V03.into(),
+        verification_material: Some(material),
+        message_signature: Some(wire::MessageSignature {
+            message_digest: Some(wire::HashOutput {
+                algorithm: digest.algorithm().proto_name().into(),
+                digest: wire::Base64Bytes(digest.as_bytes().to_vec()),
+            }),
+            signature: wire::Base64Bytes(signature),
+        }),
+        dsse_envelope: None,
+    };
+    Checked::try_from(bundle).map_err(|e| format!("the rebuilt bundle: {e}"))
+}
+
+fn note(check: &'static str, message: String) -> Failure {
+    Failure { check, message }
+}
+
+fn trim(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
