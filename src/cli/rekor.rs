@@ -305,8 +305,9 @@ fn show_loginfo(
     Ok(exit::Code::Success.into())
 }
 
-/// `$XDG_STATE_HOME/sigbox/rekor`, or `~/.local/state/sigbox/rekor`.
-fn state_dir() -> anyhow::Result<PathBuf> {
+/// `$XDG_STATE_HOME/sigbox/rekor`, or `~/.local/state/sigbox/rekor` (also where `humbly`
+/// remembers the checkpoints of the logs it searches).
+pub(crate) fn state_dir() -> anyhow::Result<PathBuf> {
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => {

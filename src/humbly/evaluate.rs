@@ -111,7 +111,7 @@ fn decide(
         if logs.enabled() {
             let found = logs.find(input.digest);
             unreachable = found.unreachable;
-            if found.entries.is_empty() {
+            if found.entries.is_empty() && found.searched > 0 {
                 problems.push(failure(
                     "lookup",
                     format!("no signature for sha256:{hex} in the transparency log"),

@@ -96,6 +96,16 @@ pub(super) struct Found {
     pub notes: Vec<Failure>,
     /// A log could not be reached: the answer is not known.
     pub unreachable: bool,
+    /// How many logs answered the search.
+    pub searched: usize,
+}
+
+/// Why a log may not be searched: a definite problem (rewritten history, wrong key), or
+/// one that leaves the answer unknown (network, state directory).
+#[derive(Debug, Clone)]
+struct Problem {
+    message: String,
+    unknown: bool,
 }
 
 /// The logs of every root, each checked by the monitor at most once per run.
@@ -110,7 +120,7 @@ struct LogState {
     target: LogTarget,
     client: Option<Client>,
     /// The monitor's outcome: Ok, or why this log may not be used.
-    consistency: OnceLock<Result<(), String>>,
+    consistency: OnceLock<Result<(), Problem>>,
 }
 
 impl<'a> Logs<'a> {
@@ -137,7 +147,8 @@ impl<'a> Logs<'a> {
 
     /// Searches every log for `digest` and rebuilds a bundle from each entry found.
     pub(super) fn find(&self, digest: &Digest) -> Found {
-        let mut found = Found { entries: Vec::new(), notes: Vec::new(), unreachable: false };
+        let mut found =
+            Found { entries: Vec::new(), notes: Vec::new(), unreachable: false, searched: 0 };
         if self.logs.is_empty() {
             found.notes.push(note("lookup", "the trusted roots name no transparency log".into()));
         }
@@ -155,11 +166,16 @@ impl<'a> Logs<'a> {
             }
             let (Some(client), Some(lookup)) = (&log.client, self.lookup) else { continue };
             if let Err(problem) = log.consistency.get_or_init(|| self.check(log, client, lookup)) {
-                found.notes.push(note("log_consistency", problem.clone()));
+                let check = if problem.unknown { "lookup" } else { "log_consistency" };
+                found.unreachable |= problem.unknown;
+                found.notes.push(note(check, problem.message.clone()));
                 continue;
             }
             let ids = match client.search(&query) {
-                Ok(ids) => ids,
+                Ok(ids) => {
+                    found.searched += 1;
+                    ids
+                }
                 Err(crate::rekor::Error::Rejected { status: 404, .. }) => {
                     found.notes.push(note(
                         "lookup",
@@ -198,18 +214,25 @@ impl<'a> Logs<'a> {
     }
 
     /// The monitor check of one log against the remembered checkpoint.
-    fn check(&self, log: &LogState, client: &Client, lookup: &Lookup) -> Result<(), String> {
+    fn check(&self, log: &LogState, client: &Client, lookup: &Lookup) -> Result<(), Problem> {
         let url = &log.target.url;
         let root = self.roots.get(log.root).map(|r| &r.root);
         let Some(tlog) = root.and_then(|r| r.tlogs().iter().find(|t| trim(&t.base_url) == *url))
         else {
-            return Err(format!(
-                "{url} is not a log of the trusted root, so its entries cannot verify"
-            ));
+            return Err(Problem {
+                message: format!("{url} is not a log of the trusted root, so its entries cannot verify"),
+                unknown: false,
+            });
         };
-        monitor::check_log(client, url, &tlog.key, &lookup.state_dir)
-            .map(|_| ())
-            .map_err(|e| format!("{url} failed the consistency check: {}", chain(&e)))
+        monitor::check_log(client, url, &tlog.key, &lookup.state_dir).map(|_| ()).map_err(|e| {
+            use crate::rekor::Error as E;
+            let unknown = matches!(
+                e,
+                E::Transport { .. } | E::DataDir { .. } | E::Rejected { .. } | E::MalformedResponse(_)
+            );
+            let what = if unknown { "could not be checked" } else { "failed the consistency check" };
+            Problem { message: format!("{url} {what}: {}", chain(&e)), unknown }
+        })
     }
 }
 

@@ -19,6 +19,7 @@ pub use check::{
     Attestation, Compiled, Constraint, ConstraintCheck, Deny, Root, Rule, Signer, SignerKind,
 };
 pub use explain::explain;
+pub use glob::compile as compile_glob;
 pub use model::{Embedded, Requirement, RootSpec};
 pub use rules::{match_threshold, Candidate};
 pub use schema::SCHEMA;
