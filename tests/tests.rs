@@ -3,6 +3,7 @@
 
 mod fulcio;
 mod harness;
+mod humbly;
 mod personas;
 mod rekor;
 mod up;
