@@ -108,7 +108,13 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Command::Policy(PolicyCommand::Check { policy }) => {
             let compiled = load_policy(&policy)?;
             for w in &compiled.warnings {
-                output::status(format!("{}:{}:{}: warning: {}", policy.display(), w.line, w.column, w.message));
+                output::status(format!(
+                    "{}:{}:{}: warning: {}",
+                    policy.display(),
+                    w.line,
+                    w.column,
+                    w.message
+                ));
             }
             output::line(format!(
                 "{}: ok ({} signers, {} rules{})",
@@ -121,7 +127,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         }
         Command::Policy(PolicyCommand::Explain { policy }) => {
             let compiled = load_policy(&policy)?;
-            std::io::Write::write_all(&mut std::io::stdout().lock(), file::explain(&compiled).as_bytes())?;
+            std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                file::explain(&compiled).as_bytes(),
+            )?;
             Ok(Code::Success.into())
         }
     }
@@ -129,8 +138,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(&args.policy)?;
-    let policy_dir = args.policy.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let default = super::instance::load(&super::instance::verify_source(args.trusted_root.as_deref()))?;
+    let policy_dir =
+        args.policy.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let default =
+        super::instance::load(&super::instance::verify_source(args.trusted_root.as_deref()))?;
     let engine = Engine::prepare(policy, policy_dir, default)
         .with_context(|| format!("preparing the policy {}", args.policy.display()))?;
     let glob = args
@@ -143,12 +154,15 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let lookup = if args.no_lookup {
         None
     } else {
-        let ca = args.ca_cert.as_deref().map(std::fs::read).transpose().context("reading --ca-cert")?;
-        let http = crate::http::blocking_client_with_ca(Duration::from_secs(args.timeout), ca.as_deref())
-            .context("setting up the HTTP client")?;
+        let ca =
+            args.ca_cert.as_deref().map(std::fs::read).transpose().context("reading --ca-cert")?;
+        let http =
+            crate::http::blocking_client_with_ca(Duration::from_secs(args.timeout), ca.as_deref())
+                .context("setting up the HTTP client")?;
         Some(Lookup { http, state_dir: super::rekor::state_dir()? })
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs =
+        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let options = Options { now: super::lifecycle::unix_now(), jobs, lookup };
 
     let bar = (targets.len() > 1 && std::io::stderr().is_terminal()).then(|| {
@@ -204,7 +218,8 @@ fn exit_code(verdicts: &[TargetVerdict]) -> Code {
 /// Reads and checks a policy file; problems become a usage error (exit 2) that names the
 /// file, line and column of each.
 fn load_policy(path: &Path) -> anyhow::Result<Compiled> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading policy {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading policy {}", path.display()))?;
     let syntax = Syntax::for_file_name(&path.to_string_lossy());
     file::parse(&text, syntax).map_err(|e| {
         let lines: Vec<String> = e

@@ -17,7 +17,12 @@ use crate::policy::Policy;
 use crate::verify::{self, Artifact, Options, SignerInfo};
 
 /// Evaluates one target at time `now`.
-pub(super) fn evaluate(engine: &Engine, target: &Target, now: i64, logs: &Logs<'_>) -> TargetVerdict {
+pub(super) fn evaluate(
+    engine: &Engine,
+    target: &Target,
+    now: i64,
+    logs: &Logs<'_>,
+) -> TargetVerdict {
     match target {
         Target::Unsupported { display, reason } => {
             let mut v = TargetVerdict::new(display, "unsupported");
@@ -36,7 +41,8 @@ pub(super) fn evaluate(engine: &Engine, target: &Target, now: i64, logs: &Logs<'
                 }
             };
             let sha256 = digest(HashAlgorithm::Sha256, &bytes);
-            let input = Input { path: Some(display), digest: &sha256, artifact: Artifact::Bytes(&bytes) };
+            let input =
+                Input { path: Some(display), digest: &sha256, artifact: Artifact::Bytes(&bytes) };
             decide(engine, v, &input, bundles, now, logs)
         }
         Target::Digest { display, digest } => {
@@ -193,7 +199,11 @@ fn decide(
         if ok {
             v.attestations.push(required.predicate_type.clone());
         } else {
-            let why = if reasons.is_empty() { String::new() } else { format!(": {}", reasons.join("; ")) };
+            let why = if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", reasons.join("; "))
+            };
             unmet.push(failure(
                 "attestation",
                 format!("no accepted {} attestation{why}", required.predicate_type),
@@ -259,7 +269,8 @@ fn check_evidence(
         }
     }
     let Some((verdict, root_name, key)) = outcome else {
-        let why = last_error.map_or_else(|| "no trusted root to check it".to_string(), |e| chain(&e));
+        let why =
+            last_error.map_or_else(|| "no trusted root to check it".to_string(), |e| chain(&e));
         return Err(failure("verify", format!("{}: {why}", e.source)));
     };
 
@@ -317,7 +328,10 @@ fn check_evidence(
     // Evidence and age.
     let has = |source: &str| verdict.verified_times.iter().any(|t| t.source == source);
     if rule.require_tlog && verdict.tlog.is_none() {
-        return Err(failure("require", format!("{}: no verified transparency log entry", e.source)));
+        return Err(failure(
+            "require",
+            format!("{}: no verified transparency log entry", e.source),
+        ));
     }
     if rule.require_timestamp && !has("timestamp") {
         return Err(failure("require", format!("{}: no verified RFC 3161 timestamp", e.source)));
@@ -348,9 +362,9 @@ fn check_evidence(
     }
 
     let predicate = match e.bundle.content() {
-        Content::Dsse { payload, .. } => Statement::from_json(payload)
-            .ok()
-            .map(|s| (s.predicate_type, s.predicate)),
+        Content::Dsse { payload, .. } => {
+            Statement::from_json(payload).ok().map(|s| (s.predicate_type, s.predicate))
+        }
         Content::MessageSignature { .. } => None,
     };
     let identity_key = match &issuer {

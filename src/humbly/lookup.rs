@@ -58,9 +58,8 @@ pub fn log_targets(instance: &Instance, urls: Option<&[String]>) -> Vec<LogTarge
                 .collect()
         })
         .unwrap_or_default();
-    let version_of = |url: &str| {
-        configured.iter().find(|t| t.url == url).map_or(1, |t| t.major_api_version)
-    };
+    let version_of =
+        |url: &str| configured.iter().find(|t| t.url == url).map_or(1, |t| t.major_api_version);
     let mut out: Vec<LogTarget> = match urls {
         Some(urls) => urls
             .iter()
@@ -190,7 +189,8 @@ impl<'a> Logs<'a> {
                 }
             };
             for id in ids {
-                let entry = client.entry_map_by_uuid(&id).and_then(|m| client::log_entry_from_map(&m));
+                let entry =
+                    client.entry_map_by_uuid(&id).and_then(|m| client::log_entry_from_map(&m));
                 match entry {
                     Ok(logged) => match bundle_from_entry(&logged) {
                         Ok(bundle) => found.entries.push(FoundEntry {
@@ -198,14 +198,16 @@ impl<'a> Logs<'a> {
                             root: log.root,
                             bundle,
                         }),
-                        Err(why) => found.notes.push(note(
-                            "lookup",
-                            format!("{url} entry {id}: {why}"),
-                        )),
+                        Err(why) => {
+                            found.notes.push(note("lookup", format!("{url} entry {id}: {why}")))
+                        }
                     },
                     Err(e) => {
                         found.unreachable = true;
-                        found.notes.push(note("lookup", format!("fetching {url} entry {id}: {}", chain(&e))));
+                        found.notes.push(note(
+                            "lookup",
+                            format!("fetching {url} entry {id}: {}", chain(&e)),
+                        ));
                     }
                 }
             }
@@ -220,7 +222,9 @@ impl<'a> Logs<'a> {
         let Some(tlog) = root.and_then(|r| r.tlogs().iter().find(|t| trim(&t.base_url) == *url))
         else {
             return Err(Problem {
-                message: format!("{url} is not a log of the trusted root, so its entries cannot verify"),
+                message: format!(
+                    "{url} is not a log of the trusted root, so its entries cannot verify"
+                ),
                 unknown: false,
             });
         };
@@ -228,9 +232,13 @@ impl<'a> Logs<'a> {
             use crate::rekor::Error as E;
             let unknown = matches!(
                 e,
-                E::Transport { .. } | E::DataDir { .. } | E::Rejected { .. } | E::MalformedResponse(_)
+                E::Transport { .. }
+                    | E::DataDir { .. }
+                    | E::Rejected { .. }
+                    | E::MalformedResponse(_)
             );
-            let what = if unknown { "could not be checked" } else { "failed the consistency check" };
+            let what =
+                if unknown { "could not be checked" } else { "failed the consistency check" };
             Problem { message: format!("{url} {what}: {}", chain(&e)), unknown }
         })
     }
@@ -243,7 +251,8 @@ impl<'a> Logs<'a> {
 pub(super) fn bundle_from_entry(logged: &LoggedEntry) -> Result<Checked, String> {
     let body: Value = serde_json::from_slice(&logged.entry.canonicalized_body)
         .map_err(|_| "the entry body is not JSON".to_string())?;
-    let kind = (body.get("kind").and_then(Value::as_str), body.get("apiVersion").and_then(Value::as_str));
+    let kind =
+        (body.get("kind").and_then(Value::as_str), body.get("apiVersion").and_then(Value::as_str));
     if kind != (Some("hashedrekord"), Some("0.0.1")) {
         return Err(format!(
             "a {} {} entry cannot be checked by artifact digest",

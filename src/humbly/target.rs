@@ -71,7 +71,8 @@ pub fn expand_targets(
         let path = Path::new(input);
         if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files).map_err(|source| Error::Target { target: input.clone(), source })?;
+            walk(path, &mut files)
+                .map_err(|source| Error::Target { target: input.clone(), source })?;
             files.sort();
             for file in files {
                 let relative = file.strip_prefix(path).unwrap_or(&file);

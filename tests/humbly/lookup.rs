@@ -34,7 +34,15 @@ fn artifacts_without_bundles_are_found_in_the_log_by_digest() {
     );
     let by_digest = format!("sha256:{}", digest.to_hex());
     let run = humbly(&sb)
-        .args(["verify", "--json", "--policy", "policy.yaml", "found.txt", "never.txt", "other.txt"])
+        .args([
+            "verify",
+            "--json",
+            "--policy",
+            "policy.yaml",
+            "found.txt",
+            "never.txt",
+            "other.txt",
+        ])
         .arg(&by_digest)
         .fails_with(1);
     let all = verdicts(&run);

@@ -7,8 +7,6 @@ mod policy_files;
 mod up;
 mod vectors;
 
-use std::path::Path;
-
 use crate::harness::{Cmd, Run, Sandbox};
 
 /// `sigbox humbly ...` in the sandbox, with the log monitor's state kept inside it and no
@@ -46,9 +44,4 @@ fn checks(v: &serde_json::Value) -> Vec<String> {
 /// Writes `text` as the policy file `name`.
 fn policy(sb: &Sandbox, name: &str, text: &str) -> std::path::PathBuf {
     sb.write(name, text)
-}
-
-#[allow(dead_code)]
-fn exists(path: &Path) -> bool {
-    path.exists()
 }

@@ -42,7 +42,11 @@ for c in cases:
         .arg(sb.join("report.xml"))
         .output()
         .expect("python3 is needed for this test (Debian package python3)");
-    assert!(out.status.success(), "xml.etree rejected the report: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "xml.etree rejected the report: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines, ["testsuites 2 1 2", "good.whl PASS ", "bad.whl FAIL threshold"], "{text}");
@@ -58,7 +62,11 @@ fn github_actions_gets_annotations_and_a_step_summary() {
         .env("GITHUB_STEP_SUMMARY", sb.join("summary.md"))
         .args(["verify", "--no-lookup", "--json", "--policy", "p.yaml", "good.whl", "bad.whl"])
         .fails_with(1);
-    assert!(run.stderr().contains("::error title=humbly bad.whl::bad.whl: threshold:"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("::error title=humbly bad.whl::bad.whl: threshold:"),
+        "{}",
+        run.stderr()
+    );
     assert!(!run.stderr().contains("title=humbly good.whl"), "{}", run.stderr());
     run.stdout_json();
     let summary = std::fs::read_to_string(sb.join("summary.md")).unwrap();
@@ -73,11 +81,26 @@ fn unsupported_targets_are_errors_named_clearly() {
     let sb = Sandbox::new();
     batch(&sb);
     let run = humbly(&sb)
-        .args(["verify", "--no-lookup", "--policy", "p.yaml", "good.whl", "oci://registry.test/app:1", "git:HEAD~3..HEAD"])
+        .args([
+            "verify",
+            "--no-lookup",
+            "--policy",
+            "p.yaml",
+            "good.whl",
+            "oci://registry.test/app:1",
+            "git:HEAD~3..HEAD",
+        ])
         .fails_with(2);
     let out = run.stdout();
     assert!(out.contains("✓ good.whl"), "{out}");
-    assert!(out.contains("oci://registry.test/app:1  error: unsupported: ") && out.contains("OCI image targets are not supported yet"), "{out}");
+    assert!(
+        out.contains("oci://registry.test/app:1  error: unsupported: ")
+            && out.contains("OCI image targets are not supported yet"),
+        "{out}"
+    );
     assert!(out.contains("git revision ranges are not supported yet"), "{out}");
-    humbly(&sb).args(["verify", "--policy", "p.yaml", "missing.bin"]).fails_with(2).stderr_has("no such file");
+    humbly(&sb)
+        .args(["verify", "--policy", "p.yaml", "missing.bin"])
+        .fails_with(2)
+        .stderr_has("no such file");
 }

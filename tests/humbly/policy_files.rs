@@ -19,7 +19,12 @@ fn bad_policy_files_name_line_and_column_and_exit_2() {
     for (case, name, text, position, fragment) in cases {
         let file = policy(&sb, name, text);
         let want = format!("{}{position}", file.display());
-        humbly(&sb).args(["policy", "check"]).arg(&file).fails_with(2).stderr_has(&want).stderr_has(fragment);
+        humbly(&sb)
+            .args(["policy", "check"])
+            .arg(&file)
+            .fails_with(2)
+            .stderr_has(&want)
+            .stderr_has(fragment);
         humbly(&sb)
             .args(["verify", "--no-lookup", "--policy"])
             .arg(&file)
@@ -41,9 +46,18 @@ fn good_policy_checks_with_warnings_and_is_explained() {
     );
     let run = humbly(&sb).args(["policy", "check"]).arg(&file).succeeds();
     assert!(run.stdout().contains("ok (2 signers, 1 rules)"), "{}", run.stdout());
-    assert!(run.stderr().contains(":4:3: warning: signer \"spare\" is not used"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains(":4:3: warning: signer \"spare\" is not used"),
+        "{}",
+        run.stderr()
+    );
     let run = humbly(&sb).args(["policy", "explain"]).arg(&file).succeeds();
-    for fragment in ["rule \"wheels\": paths matching dist/*.whl", "needs 1 of [ci]", "transparency log entry", "otherwise: the target is rejected"] {
+    for fragment in [
+        "rule \"wheels\": paths matching dist/*.whl",
+        "needs 1 of [ci]",
+        "transparency log entry",
+        "otherwise: the target is rejected",
+    ] {
         assert!(run.stdout().contains(fragment), "{fragment}: {}", run.stdout());
     }
 }
@@ -55,6 +69,7 @@ fn schema_is_json_schema_and_the_sample_policy_passes_check() {
     let schema = run.stdout_json();
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert!(schema["properties"]["rules"].is_object());
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/humbly-policy.sample.yaml");
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/humbly-policy.sample.yaml");
     humbly(&sb).args(["policy", "check"]).arg(&sample).succeeds();
 }

@@ -62,7 +62,10 @@ fn up_bundles_threshold_slsa_key_and_deny_rules() {
     sign(&sb, &up, "bob@example.com", "pair-ok.bin", "pair-ok.bin.bob.sigstore.json");
     sign(&sb, &up, "alice@example.com", "pair-twice.bin", "pair-twice.bin.sigstore.json");
     sign(&sb, &up, "alice@example.com", "pair-twice.bin", "pair-twice.bin.again.sigstore.json");
-    for (file, builder) in [("slsa-ok.bin", "https://ci.sigbox.test/runner"), ("slsa-bad.bin", "https://evil.test/runner")] {
+    for (file, builder) in [
+        ("slsa-ok.bin", "https://ci.sigbox.test/runner"),
+        ("slsa-bad.bin", "https://evil.test/runner"),
+    ] {
         sign(&sb, &up, "alice@example.com", file, &format!("{file}.sigstore.json"));
         attest(&sb, &up, "alice@example.com", file, builder, &format!("{file}.slsa.sigstore.json"));
     }
@@ -71,7 +74,14 @@ fn up_bundles_threshold_slsa_key_and_deny_rules() {
     cosign(&sb, &up).args(["generate-key-pair"]).env("COSIGN_PASSWORD", "pw").succeeds();
     sb.write("key-ok.bin", "key signed\n");
     cosign(&sb, &up)
-        .args(["sign-blob", "--key", "cosign.key", "--bundle", "key-ok.bin.sigstore.json", "key-ok.bin"])
+        .args([
+            "sign-blob",
+            "--key",
+            "cosign.key",
+            "--bundle",
+            "key-ok.bin.sigstore.json",
+            "key-ok.bin",
+        ])
         .env("COSIGN_PASSWORD", "pw")
         .succeeds();
     let denied = serial(&sb.join("denied.bin.sigstore.json"));
@@ -113,7 +123,15 @@ default:
     );
     sb.write("policy.yaml", policy);
     humbly(&sb).args(["policy", "check", "policy.yaml"]).succeeds();
-    let targets = ["pair-ok.bin", "pair-twice.bin", "slsa-ok.bin", "slsa-bad.bin", "key-ok.bin", "denied.bin", "mallory.bin"];
+    let targets = [
+        "pair-ok.bin",
+        "pair-twice.bin",
+        "slsa-ok.bin",
+        "slsa-bad.bin",
+        "key-ok.bin",
+        "denied.bin",
+        "mallory.bin",
+    ];
     let run = humbly(&sb)
         .args(["verify", "--no-lookup", "--json", "--policy", "policy.yaml"])
         .args(targets)
@@ -123,20 +141,31 @@ default:
 
     let pair = verdict(&all, "pair-ok.bin");
     assert_eq!(status("pair-ok.bin"), "pass", "{pair}");
-    let signers: Vec<&str> = pair["signatures"].as_array().unwrap().iter().filter_map(|s| s["signer"].as_str()).collect();
+    let signers: Vec<&str> = pair["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["signer"].as_str())
+        .collect();
     assert_eq!(signers, ["alice", "bob"], "{pair}");
 
     let twice = verdict(&all, "pair-twice.bin");
     assert_eq!(status("pair-twice.bin"), "fail", "{twice}");
     assert_eq!(checks(twice), ["threshold"], "{twice}");
-    assert!(twice["failures"][0]["message"].as_str().unwrap().starts_with("1 of the required 2"), "{twice}");
+    assert!(
+        twice["failures"][0]["message"].as_str().unwrap().starts_with("1 of the required 2"),
+        "{twice}"
+    );
 
     let slsa = verdict(&all, "slsa-ok.bin");
     assert_eq!(status("slsa-ok.bin"), "pass", "{slsa}");
     assert_eq!(slsa["attestations"][0], "https://slsa.dev/provenance/v1");
     let bad = verdict(&all, "slsa-bad.bin");
     assert_eq!(checks(bad), ["attestation"], "{bad}");
-    assert!(bad.to_string().contains("/runDetails/builder/id is \\\"https://evil.test/runner\\\""), "{bad}");
+    assert!(
+        bad.to_string().contains("/runDetails/builder/id is \\\"https://evil.test/runner\\\""),
+        "{bad}"
+    );
 
     let key = verdict(&all, "key-ok.bin");
     assert_eq!(status("key-ok.bin"), "pass", "{key}");
@@ -144,17 +173,21 @@ default:
 
     let deny = verdict(&all, "denied.bin");
     assert!(checks(deny).contains(&"deny".to_string()), "{deny}");
-    assert!(deny.to_string().to_lowercase().contains(&denied.to_lowercase().trim_start_matches('0').to_string()), "{deny}");
+    assert!(
+        deny.to_string()
+            .to_lowercase()
+            .contains(&denied.to_lowercase().trim_start_matches('0').to_string()),
+        "{deny}"
+    );
 
     let mallory = verdict(&all, "mallory.bin");
     assert!(checks(mallory).contains(&"signer".to_string()), "{mallory}");
     assert!(mallory.to_string().contains("mallory@example.com"), "{mallory}");
 
     // The same pair signed by one signer listed twice under two names is still one identity.
-    let twice_named = std::fs::read_to_string(sb.join("policy.yaml")).unwrap().replace(
-        "bob: {identity: bob@example.com",
-        "bob: {identity: alice@example.com",
-    );
+    let twice_named = std::fs::read_to_string(sb.join("policy.yaml"))
+        .unwrap()
+        .replace("bob: {identity: bob@example.com", "bob: {identity: alice@example.com");
     sb.write("alias.yaml", twice_named);
     let run = humbly(&sb)
         .args(["verify", "--no-lookup", "--json", "--policy", "alias.yaml", "pair-twice.bin"])

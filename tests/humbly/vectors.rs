@@ -62,7 +62,11 @@ fn each_rule_type_accepts_and_rejects_a_real_public_good_bundle() {
     sb.copy_fixture("humbly/bundle_v3_github.whl.sigstore", "a.whl.sigstore");
     for (i, (case, signer, rule, deny, expect)) in cases.iter().enumerate() {
         let file = sb.write(&format!("p{i}.yaml"), policy(signer, rule, deny));
-        let run = humbly(&sb).args(["verify", "--no-lookup", "--json", "--policy"]).arg(&file).arg("a.whl").run();
+        let run = humbly(&sb)
+            .args(["verify", "--no-lookup", "--json", "--policy"])
+            .arg(&file)
+            .arg("a.whl")
+            .run();
         let all = verdicts(&run);
         let v = &all[0];
         match expect {
@@ -129,9 +133,15 @@ fn first_matching_rule_decides_and_unmatched_targets_fail_without_default() {
     let all = verdicts(&run);
     let targets: Vec<&str> = all.iter().filter_map(|v| v["target"].as_str()).collect();
     assert_eq!(targets, ["dist/b.whl", "dist/c.tar", "dist/sub/a.whl"]);
-    assert_eq!((all[0]["rule"].as_str(), all[0]["status"].as_str()), (Some("blocked"), Some("fail")));
+    assert_eq!(
+        (all[0]["rule"].as_str(), all[0]["status"].as_str()),
+        (Some("blocked"), Some("fail"))
+    );
     assert!(all[1]["rule"].is_null() && checks(&all[1]) == ["rule"], "{}", all[1]);
-    assert_eq!((all[2]["rule"].as_str(), all[2]["status"].as_str()), (Some("nested"), Some("pass")));
+    assert_eq!(
+        (all[2]["rule"].as_str(), all[2]["status"].as_str()),
+        (Some("nested"), Some("pass"))
+    );
     // --glob narrows a directory walk to matching file names.
     let run = humbly(&sb)
         .args(["verify", "--no-lookup", "--json", "--glob", "a.*", "--policy"])

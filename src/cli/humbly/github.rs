@@ -20,7 +20,11 @@ pub fn annotate(verdicts: &[TargetVerdict]) -> std::io::Result<()> {
 }
 
 /// Appends the Markdown summary table to `path`.
-pub fn append_summary(path: &Path, policy: &str, verdicts: &[TargetVerdict]) -> std::io::Result<()> {
+pub fn append_summary(
+    path: &Path,
+    policy: &str,
+    verdicts: &[TargetVerdict],
+) -> std::io::Result<()> {
     let s = Summary::of(verdicts);
     let mut text = format!("### humbly: `{}`\n\n", cell(policy));
     text.push_str("| | target | rule | result |\n|---|---|---|---|\n");
@@ -31,7 +35,11 @@ pub fn append_summary(path: &Path, policy: &str, verdicts: &[TargetVerdict]) -> 
             Status::Error => "⚠️",
         };
         let result = if v.status == Status::Pass {
-            v.signatures.iter().map(|s| format!("{} ({})", s.signer, s.identity)).collect::<Vec<_>>().join(", ")
+            v.signatures
+                .iter()
+                .map(|s| format!("{} ({})", s.signer, s.identity))
+                .collect::<Vec<_>>()
+                .join(", ")
         } else {
             report::failures(v)
         };

@@ -23,11 +23,8 @@ pub fn line(v: &TargetVerdict) -> String {
     let rule = v.rule.as_deref().map(|r| format!("rule {r}: ")).unwrap_or_default();
     match v.status {
         Status::Pass => {
-            let who: Vec<String> = v
-                .signatures
-                .iter()
-                .map(|s| format!("{} ({})", s.signer, s.identity))
-                .collect();
+            let who: Vec<String> =
+                v.signatures.iter().map(|s| format!("{} ({})", s.signer, s.identity)).collect();
             let mut text = format!("✓ {}  {rule}{}", v.target, who.join(", "));
             if !v.attestations.is_empty() {
                 text.push_str(&format!("; attestations: {}", v.attestations.join(", ")));

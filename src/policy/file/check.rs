@@ -148,7 +148,9 @@ impl Constraint {
         let got = got.map_or_else(|| "nothing".to_string(), Value::to_string);
         Err(match &self.check {
             ConstraintCheck::Equals(want) => format!("{} is {got}, not {want}", self.pointer),
-            ConstraintCheck::Regex(m) => format!("{} is {got}, which does not match {m}", self.pointer),
+            ConstraintCheck::Regex(m) => {
+                format!("{} is {got}, which does not match {m}", self.pointer)
+            }
             ConstraintCheck::OneOf(all) => {
                 let all: Vec<String> = all.iter().map(Value::to_string).collect();
                 format!("{} is {got}, not one of [{}]", self.pointer, all.join(", "))
@@ -214,7 +216,8 @@ pub(super) fn compile(file: PolicyFile, text: &str) -> Result<Compiled, Error> {
     }
     let mut roots = Vec::new();
     for (name, spec) in &file.trusted_roots {
-        let sources = [spec.embedded.is_some(), spec.trusted_root.is_some(), spec.trust_config.is_some()];
+        let sources =
+            [spec.embedded.is_some(), spec.trusted_root.is_some(), spec.trust_config.is_some()];
         if sources.iter().filter(|s| **s).count() != 1 {
             err(
                 &["trusted_roots", name],
@@ -232,7 +235,8 @@ pub(super) fn compile(file: PolicyFile, text: &str) -> Result<Compiled, Error> {
             Ok(kind) => signers.push(Signer { name: name.clone(), kind }),
             Err((key, message)) => {
                 err(&["signers", name, key], format!("signer {name:?}: {message}"));
-                signers.push(Signer { name: name.clone(), kind: SignerKind::Identity(Policy::any()) });
+                signers
+                    .push(Signer { name: name.clone(), kind: SignerKind::Identity(Policy::any()) });
             }
         }
     }
@@ -409,7 +413,11 @@ fn compile_rule(
     }
     let mut attestations = Vec::new();
     for a in &spec.attestations {
-        let who = if a.signers.is_empty() { signers.clone() } else { resolve(&a.signers, "attestations", err) };
+        let who = if a.signers.is_empty() {
+            signers.clone()
+        } else {
+            resolve(&a.signers, "attestations", err)
+        };
         let mut constraints = Vec::new();
         for c in &a.constraints {
             let checks = [c.equals.is_some(), c.regex.is_some(), c.one_of.is_some()];
@@ -465,7 +473,3 @@ fn normalize_serial(hex: &str) -> String {
         trimmed.to_string()
     }
 }
-
-// The model types are only reached through `compile`.
-#[allow(unused_imports)]
-use model::MatchSpec as _;

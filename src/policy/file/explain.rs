@@ -8,19 +8,23 @@ use super::model::Embedded;
 pub fn explain(policy: &Compiled) -> String {
     let mut out = Vec::new();
     if policy.roots.is_empty() {
-        out.push("Trusted roots: the verifier's default instance (--trusted-root, \
+        out.push(
+            "Trusted roots: the verifier's default instance (--trusted-root, \
                   SIGBOX_TRUST_CONFIG, else the public-good root)."
-            .to_string());
+                .to_string(),
+        );
     } else {
         out.push("Trusted roots (a signature may chain to any of them):".to_string());
         for root in &policy.roots {
-            let source = match (&root.spec.embedded, &root.spec.trusted_root, &root.spec.trust_config)
-            {
-                (Some(Embedded::PublicGood), _, _) => "the embedded public-good root".to_string(),
-                (_, Some(path), _) => format!("trusted root file {path}"),
-                (_, _, Some(path)) => format!("trust config {path}"),
-                _ => "nothing".to_string(),
-            };
+            let source =
+                match (&root.spec.embedded, &root.spec.trusted_root, &root.spec.trust_config) {
+                    (Some(Embedded::PublicGood), _, _) => {
+                        "the embedded public-good root".to_string()
+                    }
+                    (_, Some(path), _) => format!("trusted root file {path}"),
+                    (_, _, Some(path)) => format!("trust config {path}"),
+                    _ => "nothing".to_string(),
+                };
             let logs = root
                 .spec
                 .rekor_urls

@@ -225,9 +225,9 @@ pub struct RegexSpec(pub Matcher);
 impl<'de> Deserialize<'de> for RegexSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let pattern = String::deserialize(d)?;
-        Matcher::regex("policy", &pattern)
-            .map(RegexSpec)
-            .map_err(|e| de::Error::custom(format!("invalid regular expression {pattern:?}: {}", cause(&e))))
+        Matcher::regex("policy", &pattern).map(RegexSpec).map_err(|e| {
+            de::Error::custom(format!("invalid regular expression {pattern:?}: {}", cause(&e)))
+        })
     }
 }
 

@@ -59,7 +59,10 @@ fn full_yaml_policy_compiles() {
     assert_eq!(wheels.attestations[0].constraints.len(), 2);
     assert_eq!(p.deny.serials, vec!["abcd".to_string()]);
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-    assert!(matches!(p.signers[3].kind, SignerKind::Key { .. }) || p.signers.iter().any(|s| matches!(s.kind, SignerKind::Key { .. })));
+    assert!(
+        matches!(p.signers[3].kind, SignerKind::Key { .. })
+            || p.signers.iter().any(|s| matches!(s.kind, SignerKind::Key { .. }))
+    );
 }
 
 #[test]
@@ -166,7 +169,9 @@ fn denied_serial_ignores_case_and_leading_zeros() {
 #[test]
 fn explain_mentions_every_rule_and_the_threshold() {
     let text = explain(&parse(GOOD, Syntax::Yaml).unwrap());
-    for fragment in ["rule \"wheels\"", "needs 2 of [release, maintainer]", "always rejected", "buildType"] {
+    for fragment in
+        ["rule \"wheels\"", "needs 2 of [release, maintainer]", "always rejected", "buildType"]
+    {
         assert!(text.contains(fragment), "{fragment} missing from:\n{text}");
     }
 }
