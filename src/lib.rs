@@ -26,6 +26,7 @@ pub mod login;
 pub mod oidc;
 pub mod policy;
 pub mod rekor;
+pub mod rekor_model;
 pub mod sign;
 pub mod store;
 pub mod tlog;

@@ -1,9 +1,11 @@
 //! L0 encodings: base64 (both alphabets, with or without padding), hex, PEM, and RFC 8785
 //! canonical JSON.
 
+mod base64_bytes;
 mod canonical_json;
 mod pem;
 
+pub use base64_bytes::Base64Bytes;
 pub use canonical_json::{canonicalize, to_canonical_vec, CanonicalJsonError};
 pub use pem::{pem_decode, pem_decode_all, pem_encode, PemError};
 

@@ -148,26 +148,18 @@ const RECORD_V2: u8 = 2;
 /// First byte of a binary record with the body in its compact form.
 const RECORD_V3: u8 = 3;
 
-/// The SET payload: RFC 8785 JSON of `{body, integratedTime, logID, logIndex}`.
+/// The SET payload (PROTOCOLS §4.5), written by the shared model the verifier also uses.
 ///
-/// Written directly: the keys are already in JCS order, integers are plain decimals, and
-/// base64 and hex need no escaping, so this is exactly what a JCS encoder produces (the
-/// tests compare it with one). Errors: [`Error::BadRequest`] if `body_b64` holds a
-/// character that would need escaping (never the case for base64).
+/// Errors: [`Error::BadRequest`] if `body_b64` is not base64 (never the case for a body the
+/// log encoded itself).
 pub fn set_payload(
     body_b64: &str,
     integrated_time: i64,
     log_id: &Hash,
     log_index: u64,
 ) -> Result<Vec<u8>> {
-    if !body_b64.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
-        return Err(Error::BadRequest("entry body is not base64".into()));
-    }
-    let log_id = hex_encode(log_id);
-    Ok(format!(
-        r#"{{"body":"{body_b64}","integratedTime":{integrated_time},"logID":"{log_id}","logIndex":{log_index}}}"#
-    )
-    .into_bytes())
+    crate::rekor_model::set::payload(body_b64, integrated_time, log_id, log_index)
+        .map_err(|_| Error::BadRequest("entry body is not base64".into()))
 }
 
 /// `hex(tree ID, 16 digits)` followed by the 64-hex UUID (leaf hash).
@@ -284,31 +276,6 @@ impl EntryView {
 mod tests {
     use super::*;
     use crate::crypto::EcdsaP256Signer;
-    use serde_json::json;
-
-    #[test]
-    fn set_payload_is_jcs_with_sorted_keys_and_numbers() {
-        let p = set_payload("Ym9keQ==", 1710888076, &[0xab; 32], 79605083).unwrap();
-        let text = String::from_utf8(p).unwrap();
-        assert_eq!(
-            text,
-            format!(
-                r#"{{"body":"Ym9keQ==","integratedTime":1710888076,"logID":"{}","logIndex":79605083}}"#,
-                "ab".repeat(32)
-            )
-        );
-    }
-
-    #[test]
-    fn set_payload_equals_the_jcs_encoder_output() {
-        for (t, i) in [(0i64, 0u64), (-5, 1), (i64::MAX, u64::MAX), (1710888076, 79605083)] {
-            let value = json!({"logIndex": i, "logID": hex_encode([7u8; 32]),
-                               "integratedTime": t, "body": "ab+/cd=="});
-            let jcs = crate::encoding::to_canonical_vec(&value).unwrap();
-            assert_eq!(set_payload("ab+/cd==", t, &[7u8; 32], i).unwrap(), jcs);
-        }
-        assert!(set_payload("a\"b", 0, &[0; 32], 0).is_err());
-    }
 
     #[test]
     fn record_set_verifies_with_the_log_key() {

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::bundle::wire::Base64Bytes;
+use crate::encoding::Base64Bytes;
 
 /// `TrustedRoot`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

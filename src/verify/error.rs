@@ -114,7 +114,11 @@ pub enum Error {
     /// The entry has neither a SET nor an inclusion proof.
     #[error("tlog entry has neither a verified SET nor an inclusion proof")]
     NoInclusion,
-    /// The tlog body is not the JSON its kind needs.
+    /// The tlog body is not a well-formed body of a known kind (the shared model says
+    /// what is wrong).
+    #[error("tlog entry body is malformed")]
+    Body(#[source] crate::rekor_model::Error),
+    /// A field of the tlog body cannot be read (PEM that is not PEM, say).
     #[error("tlog entry body is malformed at {field}")]
     BodyMalformed {
         /// The field.
@@ -217,7 +221,8 @@ impl Error {
             Error::CheckpointSignature(_) => "checkpoint-signature",
             Error::CheckpointKeyHint(_) => "checkpoint-key-hint",
             Error::CheckpointMismatch { .. } => "checkpoint-mismatch",
-            Error::BodyMalformed { .. }
+            Error::Body(_)
+            | Error::BodyMalformed { .. }
             | Error::BodyMismatch { .. }
             | Error::KindMismatch { .. } => "tlog-body",
             Error::Timestamp { .. } | Error::DuplicateTimestamp { .. } => "timestamp",

@@ -6,7 +6,7 @@
 //! is in a trusted log.
 
 use crate::bundle::LogEntry;
-use crate::encoding::{b64_encode, hex_encode, to_canonical_vec};
+use crate::encoding::{b64_encode, hex_encode};
 use crate::tlog;
 use crate::trust::{TransparencyLog, TrustedRoot};
 use crate::verify::Error;
@@ -60,13 +60,15 @@ pub(crate) fn verify_entry<'r>(
 /// The SET is the log's signature over JCS `{body, integratedTime, logID, logIndex}` with the
 /// global log index and the body as standard base64 (PROTOCOLS §4.5).
 fn verify_set(entry: &LogEntry, log: &TransparencyLog, set: &[u8]) -> Result<(), Error> {
-    let payload = serde_json::json!({
-        "body": b64_encode(&entry.canonicalized_body),
-        "integratedTime": entry.integrated_time,
-        "logID": hex_encode(&entry.log_id),
-        "logIndex": entry.log_index,
-    });
-    let bytes = to_canonical_vec(&payload).map_err(|_| Error::SetPayload)?;
+    let body_b64 = b64_encode(&entry.canonicalized_body);
+    let integrated_time = i64::try_from(entry.integrated_time).map_err(|_| Error::SetPayload)?;
+    let bytes = crate::rekor_model::set::payload(
+        &body_b64,
+        integrated_time,
+        &entry.log_id,
+        entry.log_index,
+    )
+    .map_err(|_| Error::SetPayload)?;
     log.key.verify(log.scheme, &bytes, set).map_err(Error::Set)
 }
 

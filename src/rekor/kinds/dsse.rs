@@ -2,12 +2,16 @@
 //! Every envelope signature must verify (over PAE) with one of the verifiers. The stored body
 //! keeps only hashes and the (signature, verifier) pairs, sorted by signature.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{canonical, invalid, sha256, statement_subject_keys, str_at, CanonicalEntry, Verifier};
+use super::{
+    canonical_body, invalid, sha256, statement_subject_keys, str_at, CanonicalEntry, Verifier,
+};
 use crate::bundle::pae;
 use crate::encoding::{b64_decode, hex_encode};
 use crate::rekor::Error;
+use crate::rekor_model::dsse::DsseSignatureV001;
+use crate::rekor_model::{Body, DsseV001, HexHash};
 
 pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     let envelope_text = str_at(spec, "/proposedContent/envelope")?;
@@ -58,17 +62,17 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
 
     let envelope_hash = hex_encode(sha256(envelope_text.as_bytes()));
     let payload_hash = hex_encode(sha256(&payload));
-    let body = json!({
-        "apiVersion": "0.0.1",
-        "kind": "dsse",
-        "spec": {
-            "envelopeHash": {"algorithm": "sha256", "value": envelope_hash},
-            "payloadHash": {"algorithm": "sha256", "value": payload_hash},
-            "signatures": pairs
-                .iter()
-                .map(|(sig, v)| json!({"signature": sig, "verifier": v.canonical_b64()}))
-                .collect::<Vec<_>>(),
-        },
+    let sha256_hex = |value: &str| HexHash { algorithm: "sha256".into(), value: value.into() };
+    let body = Body::DsseV001(DsseV001 {
+        envelope_hash: sha256_hex(&envelope_hash),
+        payload_hash: sha256_hex(&payload_hash),
+        signatures: pairs
+            .iter()
+            .map(|(sig, v)| DsseSignatureV001 {
+                signature: sig.clone(),
+                verifier: v.canonical_pem.as_bytes().into(),
+            })
+            .collect(),
     });
     let mut search_keys: Vec<String> = pairs.iter().flat_map(|(_, v)| v.search_keys()).collect();
     search_keys.push(format!("sha256:{payload_hash}"));
@@ -76,5 +80,10 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     search_keys.extend(statement_subject_keys(payload_type, &payload));
     search_keys.sort();
     search_keys.dedup();
-    Ok(CanonicalEntry { kind: "dsse", api_version: "0.0.1", body: canonical(&body)?, search_keys })
+    Ok(CanonicalEntry {
+        kind: "dsse",
+        api_version: "0.0.1",
+        body: canonical_body(&body)?,
+        search_keys,
+    })
 }

@@ -2,12 +2,14 @@
 //! the key or certificate. The server re-encodes the key as canonical PEM, checks the
 //! signature over the digest, and stores a body of the same shape.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{canonical, digest_hex, invalid, str_at, CanonicalEntry, Verifier};
+use super::{canonical_body, digest_hex, invalid, str_at, CanonicalEntry, Verifier};
 use crate::crypto::{HashAlgorithm, KeyKind, SignatureScheme};
-use crate::encoding::{b64_decode, b64_encode};
+use crate::encoding::b64_decode;
 use crate::rekor::Error;
+use crate::rekor_model::hashedrekord::{DataV001, PemContent, SignatureV001};
+use crate::rekor_model::{Body, HashedRekordV001, HexHash};
 
 pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     let algorithm = str_at(spec, "/data/hash/algorithm")?;
@@ -34,15 +36,12 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
         .verify_prehashed(scheme, &digest, &signature)
         .map_err(|source| Error::EntrySignature { kind: "hashedrekord", source })?;
 
-    let body = json!({
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": algorithm, "value": value}},
-            "signature": {
-                "content": b64_encode(&signature),
-                "publicKey": {"content": verifier.canonical_b64()},
-            },
+    // The log's canonical PEM of the key; the digest and signature as given.
+    let body = Body::HashedRekordV001(HashedRekordV001 {
+        data: DataV001 { hash: HexHash { algorithm: algorithm.into(), value: value.into() } },
+        signature: SignatureV001 {
+            content: signature.into(),
+            public_key: PemContent { content: verifier.canonical_pem.as_bytes().into() },
         },
     });
     let mut search_keys = verifier.search_keys();
@@ -50,7 +49,7 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     Ok(CanonicalEntry {
         kind: "hashedrekord",
         api_version: "0.0.1",
-        body: canonical(&body)?,
+        body: canonical_body(&body)?,
         search_keys,
     })
 }

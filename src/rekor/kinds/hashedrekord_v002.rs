@@ -3,12 +3,14 @@
 //! The signature over the digest is checked; the body is the RFC 8785 JSON of the proto
 //! `Entry`, with `spec.hashedRekordV002`.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::{canonical, invalid, CanonicalEntry};
-use crate::crypto::{HashAlgorithm, PublicKey, SignatureScheme};
-use crate::encoding::{b64_decode, b64_encode, hex_encode};
+use super::{canonical_body, invalid, CanonicalEntry};
+use crate::crypto::{PublicKey, SignatureScheme};
+use crate::encoding::{b64_decode, hex_encode};
 use crate::rekor::Error;
+use crate::rekor_model::hashedrekord::SignatureV002;
+use crate::rekor_model::{Body, HashOutputV002, HashedRekordV002, RawBytes, VerifierV002};
 use crate::x509::Certificate;
 
 /// Parses and verifies a Rekor v2 `CreateEntryRequest`. Proto JSON field names are accepted
@@ -42,28 +44,24 @@ pub fn canonicalize_request(request: &Value) -> Result<CanonicalEntry, Error> {
     key.verify_prehashed(scheme, &digest, &signature)
         .map_err(|source| Error::EntrySignature { kind: "hashedrekord", source })?;
 
-    let algorithm = match hash {
-        HashAlgorithm::Sha256 => "SHA2_256",
-        HashAlgorithm::Sha384 => "SHA2_384",
-        HashAlgorithm::Sha512 => "SHA2_512",
+    let raw = RawBytes { raw_bytes: material.1.into() };
+    let (x509_certificate, public_key) = match material.0 {
+        "x509Certificate" => (Some(raw), None),
+        _ => (None, Some(raw)),
     };
-    let mut verifier_out = Map::new();
-    verifier_out.insert("keyDetails".into(), details.into());
-    verifier_out.insert(material.0.into(), json!({"rawBytes": b64_encode(&material.1)}));
-    let body = json!({
-        "apiVersion": "0.0.2",
-        "kind": "hashedrekord",
-        "spec": {"hashedRekordV002": {
-            "data": {"algorithm": algorithm, "digest": b64_encode(&digest)},
-            "signature": {"content": b64_encode(&signature), "verifier": verifier_out},
-        }},
+    let body = Body::HashedRekordV002(HashedRekordV002 {
+        data: HashOutputV002 { algorithm: hash.proto_name().into(), digest: digest.clone().into() },
+        signature: SignatureV002 {
+            content: signature.into(),
+            verifier: VerifierV002 { key_details: details.into(), x509_certificate, public_key },
+        },
     });
     let mut search_keys = identities;
     search_keys.push(format!("{}:{}", hash.rekor_name(), hex_encode(&digest)));
     Ok(CanonicalEntry {
         kind: "hashedrekord",
         api_version: "0.0.2",
-        body: canonical(&body)?,
+        body: canonical_body(&body)?,
         search_keys,
     })
 }

@@ -5,12 +5,14 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    canonical, digest_hex, invalid, sha256, statement_subject_keys, str_at, CanonicalEntry,
-    Verifier,
+    canonical, canonical_body, digest_hex, invalid, sha256, statement_subject_keys, str_at,
+    CanonicalEntry, Verifier,
 };
 use crate::bundle::pae;
 use crate::encoding::{b64_decode, b64_encode, hex_encode};
 use crate::rekor::Error;
+use crate::rekor_model::intoto::{ContentV002, EnvelopeV002, IntotoSignatureV002};
+use crate::rekor_model::{Body, HexHash, IntotoV002};
 
 pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     let envelope =
@@ -39,19 +41,20 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
             .key
             .verify(verifier.key.default_scheme(), &message, &raw)
             .map_err(|source| Error::EntrySignature { kind: "intoto", source })?;
-        let mut entry = Map::new();
         let mut view = Map::new();
-        if let Some(keyid) = sig.get("keyid").and_then(Value::as_str).filter(|k| !k.is_empty()) {
-            entry.insert("keyid".into(), keyid.into());
+        let keyid = sig.get("keyid").and_then(Value::as_str).filter(|k| !k.is_empty());
+        if let Some(keyid) = keyid {
             view.insert("keyid".into(), keyid.into());
         }
-        // compat(rekor): intoto 0.0.2 keeps the key PEM as submitted (public-good bodies hold
-        // PEM without a final newline), unlike hashedrekord and dsse.
-        entry.insert("publicKey".into(), b64_encode(&key_pem).into());
-        entry.insert("sig".into(), sig_field.into());
         view.insert("sig".into(), b64_encode(&raw).into());
         view.insert("publicKey".into(), String::from_utf8_lossy(&key_pem).into_owned().into());
-        stored.push(Value::Object(entry));
+        // compat(rekor): intoto 0.0.2 keeps the key PEM as submitted (public-good bodies hold
+        // PEM without a final newline), unlike hashedrekord and dsse.
+        stored.push(IntotoSignatureV002 {
+            keyid: keyid.map(str::to_string),
+            public_key: key_pem.as_slice().into(),
+            sig: sig_field.into(),
+        });
         client_view.push(Value::Object(view));
         search_keys.extend(verifier.search_keys());
     }
@@ -76,14 +79,13 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
             hex_encode(sha256(&canonical(&view)?))
         }
     };
-    let body = json!({
-        "apiVersion": "0.0.2",
-        "kind": "intoto",
-        "spec": {"content": {
-            "envelope": {"payloadType": payload_type, "signatures": stored},
-            "hash": {"algorithm": "sha256", "value": envelope_hash},
-            "payloadHash": {"algorithm": "sha256", "value": payload_hash},
-        }},
+    let sha256_hex = |value: &str| HexHash { algorithm: "sha256".into(), value: value.into() };
+    let body = Body::IntotoV002(IntotoV002 {
+        content: ContentV002 {
+            envelope: EnvelopeV002 { payload_type: payload_type.into(), signatures: stored },
+            hash: sha256_hex(&envelope_hash),
+            payload_hash: sha256_hex(&payload_hash),
+        },
     });
     search_keys.push(format!("sha256:{payload_hash}"));
     search_keys.push(format!("sha256:{envelope_hash}"));
@@ -93,7 +95,7 @@ pub(super) fn canonicalize(spec: &Value) -> Result<CanonicalEntry, Error> {
     Ok(CanonicalEntry {
         kind: "intoto",
         api_version: "0.0.2",
-        body: canonical(&body)?,
+        body: canonical_body(&body)?,
         search_keys,
     })
 }

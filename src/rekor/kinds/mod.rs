@@ -16,7 +16,7 @@ pub use hashedrekord_v002::canonicalize_request as canonicalize_v2_request;
 
 use super::Error;
 use crate::crypto::PublicKey;
-use crate::encoding::{b64_decode, b64_encode, hex_encode, pem_decode_all, to_canonical_vec};
+use crate::encoding::{b64_decode, hex_encode, pem_decode_all, to_canonical_vec};
 use crate::x509::Certificate;
 
 /// A verified entry, ready to be logged.
@@ -109,15 +109,15 @@ impl Verifier {
         keys.extend(self.identities.iter().cloned());
         keys
     }
-
-    /// base64 of the canonical PEM, as stored in bodies.
-    pub fn canonical_b64(&self) -> String {
-        b64_encode(self.canonical_pem.as_bytes())
-    }
 }
 
 pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
     crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, data).as_bytes().to_vec()
+}
+
+/// The leaf bytes of a body built with the shared model.
+pub(crate) fn canonical_body(body: &crate::rekor_model::Body) -> Result<Vec<u8>, Error> {
+    body.to_canonical().map_err(|_| invalid("entry cannot be canonicalized"))
 }
 
 pub(crate) fn canonical(value: &Value) -> Result<Vec<u8>, Error> {

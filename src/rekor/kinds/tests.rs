@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::crypto::{EcdsaP256Signer, HashAlgorithm, Signer};
+use crate::encoding::b64_encode;
 use crate::encoding::pem_encode;
 
 fn bundle(name: &str) -> Value {
