@@ -11,17 +11,18 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::verdict::Failure;
 use super::PreparedRoot;
 use crate::bundle::{wire, Checked};
 use crate::crypto::Digest;
-use crate::encoding::{b64_decode, pem_decode};
+use crate::encoding::pem_decode;
 use crate::http::BlockingClient;
 use crate::instance::Instance;
 use crate::rekor::client::{self, Client, LoggedEntry};
 use crate::rekor::monitor;
+use crate::rekor_model::Body;
 
 /// How lookups reach the logs.
 #[derive(Debug, Clone)]
@@ -249,36 +250,29 @@ impl<'a> Logs<'a> {
 ///
 /// Errors: a message naming what the entry lacks or why its kind cannot be checked.
 pub(super) fn bundle_from_entry(logged: &LoggedEntry) -> Result<Checked, String> {
-    let body: Value = serde_json::from_slice(&logged.entry.canonicalized_body)
-        .map_err(|_| "the entry body is not JSON".to_string())?;
-    let kind =
-        (body.get("kind").and_then(Value::as_str), body.get("apiVersion").and_then(Value::as_str));
-    if kind != (Some("hashedrekord"), Some("0.0.1")) {
+    let body = Body::parse(&logged.entry.canonicalized_body).map_err(|e| e.to_string())?;
+    let Body::HashedRekordV001(record) = body else {
         return Err(format!(
             "a {} {} entry cannot be checked by artifact digest",
-            kind.0.unwrap_or("?"),
-            kind.1.unwrap_or("?")
+            body.kind(),
+            body.api_version()
         ));
-    }
-    let text = |pointer: &str| {
-        body.pointer(pointer).and_then(Value::as_str).ok_or(format!("the body lacks {pointer}"))
     };
-    let algorithm = crate::crypto::HashAlgorithm::from_name(text("/spec/data/hash/algorithm")?)
-        .ok_or("unknown digest algorithm")?;
-    let digest = crate::encoding::hex_decode(text("/spec/data/hash/value")?)
+    let hash = &record.data.hash;
+    let algorithm = crate::crypto::HashAlgorithm::from_name(&hash.algorithm)
+        .ok_or_else(|| format!("unknown digest algorithm {:?}", hash.algorithm))?;
+    let digest = crate::encoding::hex_decode(&hash.value)
         .and_then(|b| Digest::from_bytes(algorithm, b))
         .ok_or("bad digest in the body")?;
-    let signature = b64_decode(text("/spec/signature/content")?).ok_or("bad signature base64")?;
-    let pem = b64_decode(text("/spec/signature/publicKey/content")?)
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or("bad public key base64")?;
-    let (label, der) = pem_decode(&pem).map_err(|e| format!("the logged key: {e}"))?;
+    let pem = std::str::from_utf8(&record.signature.public_key.content)
+        .map_err(|_| "the logged key is not PEM text")?;
+    let (label, der) = pem_decode(pem).map_err(|e| format!("the logged key: {e}"))?;
     let mut material = wire::VerificationMaterial {
         tlog_entries: vec![logged.entry.clone()],
         ..Default::default()
     };
     if label == "CERTIFICATE" {
-        material.certificate = Some(wire::X509Certificate { raw_bytes: wire::Base64Bytes(der) });
+        material.certificate = Some(wire::X509Certificate { raw_bytes: der.into() });
     } else {
         material.public_key = Some(wire::PublicKeyIdentifier { hint: String::new() });
     }
@@ -288,9 +282,9 @@ pub(super) fn bundle_from_entry(logged: &LoggedEntry) -> Result<Checked, String>
         message_signature: Some(wire::MessageSignature {
             message_digest: Some(wire::HashOutput {
                 algorithm: digest.algorithm().proto_name().into(),
-                digest: wire::Base64Bytes(digest.as_bytes().to_vec()),
+                digest: digest.as_bytes().to_vec().into(),
             }),
-            signature: wire::Base64Bytes(signature),
+            signature: record.signature.content.clone(),
         }),
         dsse_envelope: None,
     };

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::locate::locate;
-use super::model::{self, PolicyFile, Requirement, RootSpec, RuleSpec, SignerSpec};
+use super::model::{PolicyFile, Requirement, RootSpec, RuleSpec, SignerSpec};
 use super::{Diagnostic, Error};
 use crate::policy::{Extension, Matcher, Policy};
 
