@@ -70,13 +70,14 @@ pub fn expand_targets(
         }
         let path = Path::new(input);
         if path.is_dir() {
-            let mut files = Vec::new();
+            let mut files = std::collections::BTreeSet::new();
             walk(path, &mut files)
                 .map_err(|source| Error::Target { target: input.clone(), source })?;
-            files.sort();
-            for file in files {
-                let relative = file.strip_prefix(path).unwrap_or(&file);
-                let relative = slashes(relative);
+            for file in &files {
+                if is_bundle(file) {
+                    continue;
+                }
+                let relative = slashes(file.strip_prefix(path).unwrap_or(file));
                 if let Some(glob) = glob {
                     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
                     let subject = if glob_has_slash { Some(relative.clone()) } else { name };
@@ -84,8 +85,11 @@ pub fn expand_targets(
                         continue;
                     }
                 }
-                let bundles = beside(&file);
-                out.push(Target::File { display: display_path(&file), path: file, bundles });
+                out.push(Target::File {
+                    display: display_path(file),
+                    path: file.clone(),
+                    bundles: beside_in(file, &files),
+                });
             }
             continue;
         }
@@ -170,21 +174,49 @@ fn unsupported(input: &str) -> Option<String> {
     None
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every regular file under `dir`, bundles included (sorted by the set).
+fn walk(dir: &Path, out: &mut std::collections::BTreeSet<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            walk(&path, out)?;
+            walk(&entry.path(), out)?;
         } else if kind.is_file() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !BUNDLE_SUFFIXES.iter().any(|s| name.ends_with(s)) {
-                out.push(path);
-            }
+            out.insert(entry.path());
         }
     }
     Ok(())
+}
+
+fn is_bundle(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    BUNDLE_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// [`beside`] answered from a directory listing already in hand (no directory read per
+/// file: a batch of thousands would otherwise list its directory thousands of times).
+fn beside_in(file: &Path, files: &std::collections::BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let Some(name) = file.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = BUNDLE_SUFFIXES
+        .iter()
+        .map(|suffix| file.with_file_name(format!("{name}{suffix}")))
+        .filter(|p| files.contains(p))
+        .collect();
+    let prefix = file.with_file_name(format!("{name}."));
+    let Some(prefix_text) = prefix.to_str() else { return beside(file) };
+    for candidate in files.range(prefix.clone()..) {
+        let Some(rest) = candidate.to_str().and_then(|c| c.strip_prefix(prefix_text)) else {
+            break;
+        };
+        if let Some(middle) = rest.strip_suffix(".sigstore.json") {
+            if !middle.is_empty() && !middle.contains(std::path::MAIN_SEPARATOR) {
+                found.push(candidate.clone());
+            }
+        }
+    }
+    found
 }
 
 fn slashes(path: &Path) -> String {
@@ -195,4 +227,65 @@ fn slashes(path: &Path) -> String {
 fn display_path(path: &Path) -> String {
     let text = slashes(path);
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_walk_pairs_files_with_their_bundles() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join("a.bin.x")).unwrap();
+        for name in [
+            "a.bin",
+            "a.bin.sigstore.json",
+            "a.bin.bundle",
+            "a.bin.bob.sigstore.json",
+            "a.bin.x/c.sigstore.json",
+            "a.binary",
+            "sub/b.txt",
+            "sub/b.txt.sigstore",
+        ] {
+            std::fs::write(root.join(name), b"x").unwrap();
+        }
+        let input = root.to_string_lossy().into_owned();
+        let targets = expand_targets(&[input], None, false, &[]).unwrap();
+        let found: Vec<(String, Vec<String>)> = targets
+            .iter()
+            .map(|t| match t {
+                Target::File { path, bundles, .. } => (
+                    path.strip_prefix(root).unwrap().to_string_lossy().into_owned(),
+                    bundles
+                        .iter()
+                        .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+                        .collect(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "a.bin".to_string(),
+                    vec![
+                        "a.bin.sigstore.json".to_string(),
+                        "a.bin.bundle".to_string(),
+                        "a.bin.bob.sigstore.json".to_string()
+                    ]
+                ),
+                ("a.binary".to_string(), vec![]),
+                ("sub/b.txt".to_string(), vec!["b.txt.sigstore".to_string()]),
+            ]
+        );
+        // The one-file form finds the same bundles.
+        let names: Vec<String> = beside(&root.join("a.bin"))
+            .iter()
+            .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.bin.sigstore.json", "a.bin.bundle", "a.bin.bob.sigstore.json"]);
+    }
 }
