@@ -81,7 +81,10 @@ fn main() {
              {:.3} s each)",
             per_call
         );
-        println!("ratio: one humbly call is {:.0}x faster than 1,000 sigstore-python calls", python_1000 / humbly_secs);
+        println!(
+            "ratio: one humbly call is {:.0}x faster than 1,000 sigstore-python calls",
+            python_1000 / humbly_secs
+        );
     } else {
         println!("sigstore-python missing ({}): run `make tools`", python.display());
     }
@@ -126,9 +129,8 @@ fn time_humbly(bin: &Path, policy: &Path, targets: &[&str], expect: usize, runs:
             .output()
             .expect("humbly runs");
         let secs = start.elapsed().as_secs_f64();
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-            panic!("humbly output: {}", String::from_utf8_lossy(&out.stderr))
-        });
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("humbly output: {}", String::from_utf8_lossy(&out.stderr)));
         assert_eq!(
             doc["summary"]["passed"].as_u64(),
             Some(expect as u64),
@@ -171,7 +173,10 @@ fn lookup_bench(bin: &Path, dir: &Path, n: usize) {
         .map(|i| {
             let d = digest(HashAlgorithm::Sha256, format!("artifact {i}").as_bytes());
             let sig = signer.sign_prehashed(d.as_bytes()).expect("sign");
-            (format!("sha256:{}", d.to_hex()), hashedrekord_proposal(&d, &sig, &signer.public_key().to_pem()))
+            (
+                format!("sha256:{}", d.to_hex()),
+                hashedrekord_proposal(&d, &sig, &signer.public_key().to_pem()),
+            )
         })
         .collect();
     let start = Instant::now();

@@ -24,25 +24,30 @@ pub(super) fn evaluate(
     logs: &Logs<'_>,
 ) -> TargetVerdict {
     match target {
-        Target::Unsupported { display, reason } => {
-            let mut v = TargetVerdict::new(display, "unsupported");
+        Target::Invalid { display, check, reason } => {
+            let kind = if *check == "unsupported" { "unsupported" } else { "file" };
+            let mut v = TargetVerdict::new(display, kind);
             v.status = Status::Error;
-            v.fail("unsupported", reason.clone());
+            v.fail(check, reason.clone());
             v
         }
         Target::File { display, path, bundles } => {
             let mut v = TargetVerdict::new(display, "file");
-            let bytes = match std::fs::read(path) {
-                Ok(bytes) => bytes,
+            let content = match read_artifact(path) {
+                Ok(content) => content,
                 Err(e) => {
                     v.status = Status::Error;
                     v.fail("io", format!("reading {display}: {e}"));
                     return v;
                 }
             };
-            let sha256 = digest(HashAlgorithm::Sha256, &bytes);
-            let input =
-                Input { path: Some(display), digest: &sha256, artifact: Artifact::Bytes(&bytes) };
+            let (sha256, artifact) = match &content {
+                ArtifactData::Bytes(bytes) => {
+                    (digest(HashAlgorithm::Sha256, bytes), Artifact::Bytes(bytes))
+                }
+                ArtifactData::Digest(d) => (d.clone(), Artifact::Digest(d.clone())),
+            };
+            let input = Input { path: Some(display), digest: &sha256, artifact };
             decide(engine, v, &input, bundles, now, logs)
         }
         Target::Digest { display, digest } => {
@@ -51,6 +56,28 @@ pub(super) fn evaluate(
             decide(engine, v, &input, &[], now, logs)
         }
     }
+}
+
+/// An artifact as read: whole, or (when large) only its SHA-256, streamed.
+enum ArtifactData {
+    Bytes(Vec<u8>),
+    Digest(Digest),
+}
+
+/// Files up to this size are read whole (one-pass signature check); larger ones are
+/// hashed as a stream so a batch of large artifacts does not fill memory.
+const READ_WHOLE_LIMIT: u64 = 64 * 1024 * 1024;
+
+fn read_artifact(path: &std::path::Path) -> std::io::Result<ArtifactData> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() <= READ_WHOLE_LIMIT {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::BufReader::new(file), &mut bytes)?;
+        return Ok(ArtifactData::Bytes(bytes));
+    }
+    crate::crypto::digest_reader(HashAlgorithm::Sha256, std::io::BufReader::new(file))
+        .map(ArtifactData::Digest)
+        .map_err(std::io::Error::other)
 }
 
 struct Input<'a> {

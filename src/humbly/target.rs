@@ -26,10 +26,14 @@ pub enum Target {
         /// The digest.
         digest: Digest,
     },
-    /// A target this build recognises but cannot check.
-    Unsupported {
+    /// A target that cannot be checked: a form this build does not support yet
+    /// (`check` = `unsupported`), or an input that does not exist (`io`). It gets an error
+    /// verdict, and the rest of the batch goes on.
+    Invalid {
         /// As given.
         display: String,
+        /// `unsupported` or `io`.
+        check: &'static str,
         /// Why, in words.
         reason: String,
     },
@@ -41,7 +45,7 @@ impl Target {
         match self {
             Target::File { display, .. }
             | Target::Digest { display, .. }
-            | Target::Unsupported { display, .. } => display,
+            | Target::Invalid { display, .. } => display,
         }
     }
 }
@@ -54,8 +58,10 @@ pub const BUNDLE_SUFFIXES: [&str; 3] = [".sigstore.json", ".sigstore", ".bundle"
 /// directory, or the file name when the glob has no `/`). `bundles` given explicitly apply
 /// to the single file target.
 ///
-/// Errors: [`Error::Target`] for a missing input or an unreadable directory;
-/// [`Error::Unsupported`] when `bundles` are given with several targets.
+/// Missing inputs and unsupported forms become [`Target::Invalid`] (an error verdict).
+///
+/// Errors: [`Error::Target`] for an unreadable directory; [`Error::Unsupported`] when
+/// `bundles` are given with several targets.
 pub fn expand_targets(
     inputs: &[String],
     glob: Option<&regex::Regex>,
@@ -65,7 +71,7 @@ pub fn expand_targets(
     let mut out = Vec::new();
     for input in inputs {
         if let Some(reason) = unsupported(input) {
-            out.push(Target::Unsupported { display: input.clone(), reason });
+            out.push(Target::Invalid { display: input.clone(), check: "unsupported", reason });
             continue;
         }
         let path = Path::new(input);
@@ -104,22 +110,22 @@ pub fn expand_targets(
         }
         if let Some(hex) = input.strip_prefix("sha256:") {
             let digest = crate::encoding::hex_decode(hex)
-                .and_then(|b| Digest::from_bytes(HashAlgorithm::Sha256, b))
-                .ok_or_else(|| Error::Target {
-                    target: input.clone(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "not sha256:<64 hex digits>",
-                    ),
-                })?;
-            out.push(Target::Digest { display: input.clone(), digest });
+                .and_then(|b| Digest::from_bytes(HashAlgorithm::Sha256, b));
+            out.push(match digest {
+                Some(digest) => Target::Digest { display: input.clone(), digest },
+                None => Target::Invalid {
+                    display: input.clone(),
+                    check: "io",
+                    reason: format!("{input} is not sha256:<64 hex digits>"),
+                },
+            });
             continue;
         }
-        return Err(Error::Target {
-            target: input.clone(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file or directory (and not sha256:<hex>, oci:// or git:)",
+        out.push(Target::Invalid {
+            display: input.clone(),
+            check: "io",
+            reason: format!(
+                "{input}: no such file or directory (and not sha256:<hex>, oci:// or git:)"
             ),
         });
     }

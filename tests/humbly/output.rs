@@ -99,8 +99,11 @@ fn unsupported_targets_are_errors_named_clearly() {
         "{out}"
     );
     assert!(out.contains("git revision ranges are not supported yet"), "{out}");
-    humbly(&sb)
-        .args(["verify", "--policy", "p.yaml", "missing.bin"])
-        .fails_with(2)
-        .stderr_has("no such file");
+    // A missing input is an error verdict; the rest of the batch is still judged.
+    let run = humbly(&sb)
+        .args(["verify", "--no-lookup", "--policy", "p.yaml", "missing.bin", "good.whl"])
+        .fails_with(2);
+    let out = run.stdout();
+    assert!(out.contains("✗ missing.bin  error: io: missing.bin: no such file"), "{out}");
+    assert!(out.contains("✓ good.whl"), "{out}");
 }
