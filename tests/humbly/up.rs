@@ -91,13 +91,20 @@ fn up_bundles_threshold_slsa_key_and_deny_rules() {
         r#"version: 1
 trusted_roots:
   local: {{trust_config: "{tc}"}}
+  public: {{embedded: public-good}}
 signers:
+  rfc8785:
+    identity: https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2
+    issuer: https://token.actions.githubusercontent.com
   alice: {{identity: alice@example.com, issuer: "{issuer}"}}
   bob: {{identity: bob@example.com, issuer: "{issuer}"}}
   release-key: {{public_key: cosign.pub}}
 deny:
   serials: ["{denied}"]
 rules:
+  - name: wheels
+    match: {{glob: "*.whl"}}
+    signers: [rfc8785]
   - name: pair
     match: {{glob: "pair-*.bin"}}
     signers: [alice, bob]
@@ -123,7 +130,11 @@ default:
     );
     sb.write("policy.yaml", policy);
     humbly(&sb).args(["policy", "check", "policy.yaml"]).succeeds();
+    // One policy accepts the private instance and the public one.
+    sb.copy_fixture("humbly/bundle_v3_github.whl", "public.whl");
+    sb.copy_fixture("humbly/bundle_v3_github.whl.sigstore", "public.whl.sigstore");
     let targets = [
+        "public.whl",
         "pair-ok.bin",
         "pair-twice.bin",
         "slsa-ok.bin",
@@ -139,7 +150,12 @@ default:
     let all = verdicts(&run);
     let status = |t: &str| verdict(&all, t)["status"].as_str().unwrap_or_default().to_string();
 
+    let public = verdict(&all, "public.whl");
+    assert_eq!(status("public.whl"), "pass", "{public}");
+    assert_eq!(public["signatures"][0]["root"], "public", "{public}");
+
     let pair = verdict(&all, "pair-ok.bin");
+    assert_eq!(pair["signatures"][0]["root"], "local", "{pair}");
     assert_eq!(status("pair-ok.bin"), "pass", "{pair}");
     let signers: Vec<&str> = pair["signatures"]
         .as_array()
