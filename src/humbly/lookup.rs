@@ -309,3 +309,67 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::wire::Bundle;
+
+    /// The log entry of a real public-good bundle, as the log would return it.
+    fn public_good_entry() -> (LoggedEntry, Bundle) {
+        let path =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/humbly/bundle_v3_github.whl.sigstore");
+        let bundle = Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let entry = bundle.verification_material.as_ref().unwrap().tlog_entries[0].clone();
+        (LoggedEntry { entry_id: String::new(), entry }, bundle)
+    }
+
+    #[test]
+    fn hashedrekord_entry_rebuilds_the_bundle_the_signer_made() {
+        let (logged, original) = public_good_entry();
+        let rebuilt = bundle_from_entry(&logged).unwrap();
+        let original = Checked::try_from(original).unwrap();
+        assert_eq!(rebuilt.signature(), original.signature());
+        assert_eq!(rebuilt.certificate().unwrap().der(), original.certificate().unwrap().der());
+        // And it verifies like the original, against the public-good root.
+        let root = crate::trust::TrustedRoot::public_good().unwrap();
+        let artifact = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/humbly/bundle_v3_github.whl"
+        ))
+        .unwrap();
+        let options = crate::verify::Options::new(1_710_888_076 + 60);
+        crate::verify::verify(
+            &rebuilt,
+            &crate::verify::Artifact::Bytes(&artifact),
+            &root,
+            &crate::policy::Policy::any(),
+            &options,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn other_kinds_are_named_not_guessed() {
+        let (mut logged, _) = public_good_entry();
+        logged.entry.canonicalized_body =
+            br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{}}"#.to_vec().into();
+        let why = bundle_from_entry(&logged).unwrap_err();
+        assert!(why.contains("dsse"), "{why}");
+    }
+
+    #[test]
+    fn public_good_logs_come_from_its_signing_config() {
+        let instance = Instance::public_good().unwrap();
+        let logs = log_targets(&instance, None);
+        assert!(
+            logs.iter().any(|l| l.url == "https://rekor.sigstore.dev" && l.major_api_version == 1),
+            "{logs:?}"
+        );
+        let given = log_targets(&instance, Some(&["http://127.0.0.1:1/".to_string()]));
+        assert_eq!(
+            given,
+            vec![LogTarget { url: "http://127.0.0.1:1".into(), major_api_version: 1 }]
+        );
+    }
+}
