@@ -145,7 +145,12 @@ impl std::fmt::Display for Extension {
             Extension::SourceRepositoryUri => "source repository uri",
             Extension::SourceRepositoryRef => "source repository ref",
             Extension::SourceRepositoryDigest => "source repository digest",
-            Extension::Fulcio(arc) => return write!(f, "extension 1.3.6.1.4.1.57264.1.{arc}"),
+            Extension::Fulcio(arc) => {
+                return match FULCIO_NAMES.iter().find(|(n, _)| n == arc) {
+                    Some((_, name)) => write!(f, "{name} (1.3.6.1.4.1.57264.1.{arc})"),
+                    None => write!(f, "extension 1.3.6.1.4.1.57264.1.{arc}"),
+                }
+            }
         })
     }
 }
@@ -172,6 +177,31 @@ impl Extension {
         ((2..=6).contains(&arc) || (9..=24).contains(&arc)).then_some(Extension::Fulcio(arc))
     }
 }
+
+/// Names of the Fulcio string extensions by last OID arc (PROTOCOLS §3.4).
+const FULCIO_NAMES: [(u8, &str); 21] = [
+    (2, "github workflow trigger"),
+    (3, "github workflow sha"),
+    (4, "github workflow name"),
+    (5, "github workflow repository"),
+    (6, "github workflow ref"),
+    (9, "build signer uri"),
+    (10, "build signer digest"),
+    (11, "runner environment"),
+    (12, "source repository uri"),
+    (13, "source repository digest"),
+    (14, "source repository ref"),
+    (15, "source repository identifier"),
+    (16, "source repository owner uri"),
+    (17, "source repository owner identifier"),
+    (18, "build config uri"),
+    (19, "build config digest"),
+    (20, "build trigger"),
+    (21, "run invocation uri"),
+    (22, "source repository visibility"),
+    (23, "deployment environment"),
+    (24, "token subject"),
+];
 
 /// The Fulcio extension `.1.arc` of a certificate (PROTOCOLS §3.4).
 fn fulcio_value(ext: &FulcioExtensions, arc: u8) -> Option<&str> {

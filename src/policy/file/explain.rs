@@ -106,7 +106,7 @@ fn describe_rule(policy: &Compiled, rule: &Rule) -> String {
         lines.push(format!("      each signature must carry {}", evidence.join(" and ")));
     }
     if let Some(age) = rule.max_age {
-        lines.push(format!("      signed at most {age} seconds before verification"));
+        lines.push(format!("      signed at most {} before verification", duration(age)));
     }
     if let Some(t) = rule.not_before {
         let when = time::OffsetDateTime::from_unix_timestamp(t)
@@ -124,7 +124,7 @@ fn describe_rule(policy: &Compiled, rule: &Rule) -> String {
         for c in &a.constraints {
             let check = match &c.check {
                 ConstraintCheck::Equals(v) => format!("equal to {v}"),
-                ConstraintCheck::Regex(m) => format!("matching {m}"),
+                ConstraintCheck::Regex(m) => format!("a string matching {m}"),
                 ConstraintCheck::OneOf(all) => format!(
                     "one of [{}]",
                     all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
@@ -134,4 +134,14 @@ fn describe_rule(policy: &Compiled, rule: &Rule) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// `90 days`, `12 hours`, `30 minutes`, else seconds.
+fn duration(seconds: i64) -> String {
+    for (unit, name) in [(604_800, "weeks"), (86_400, "days"), (3600, "hours"), (60, "minutes")] {
+        if seconds >= unit && seconds % unit == 0 {
+            return format!("{} {name}", seconds / unit);
+        }
+    }
+    format!("{seconds} seconds")
 }
