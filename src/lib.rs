@@ -20,6 +20,7 @@ pub mod fulcio;
 pub mod fuzzing;
 pub mod git;
 pub mod http;
+pub mod humbly;
 pub mod instance;
 pub mod login;
 pub mod oidc;

@@ -5,6 +5,7 @@ mod fixture_gen;
 mod fulcio;
 mod gitsign;
 mod harness;
+mod humbly;
 mod personas;
 mod rekor;
 mod up;
