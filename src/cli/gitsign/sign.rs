@@ -138,11 +138,10 @@ fn token(
     settings: &Settings,
 ) -> anyhow::Result<login::IdToken> {
     let mut ambient = crate::cli::keyless::ambient();
-    let terminal = {
-        use std::io::IsTerminal;
-        std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
-    };
-    let mut interactive = terminal;
+    // git pipes both stdin (the payload) and stderr (the status lines, shown only after we
+    // exit), so a person is detected by the controlling terminal: then the browser flow
+    // opens a browser, as gitsign does. Without one, the device flow (CI, tests).
+    let mut interactive = std::fs::OpenOptions::new().read(true).open("/dev/tty").is_ok();
     let mut explicit = None;
     match settings.token_provider.as_deref() {
         None => {}
