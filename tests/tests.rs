@@ -5,6 +5,8 @@ mod fixture_gen;
 mod fulcio;
 mod gitsign;
 mod harness;
+mod humbly;
+mod images;
 mod personas;
 mod rekor;
 mod up;

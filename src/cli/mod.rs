@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod exit;
 pub mod fulcio_server;
 pub mod gitsign;
+pub mod humbly;
 pub mod install_links;
 pub mod instance;
 pub(crate) mod keyless;
@@ -68,6 +69,7 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
         "rekor-server" => rekor_server::run(args),
         "gitsign" => gitsign::run(args),
         "gitsign-credential-cache" => gitsign::cache::run(args),
+        "humbly" => humbly::run(args),
         other => Err(anyhow::Error::new(exit::Usage(format!(
             "{other}: not implemented yet in this build of sigbox"
         )))),

@@ -2,7 +2,7 @@
 //! persona, sigstore-python (from the clone's `.venv`) as an independent client both ways,
 //! restarts, and the errors a user meets.
 
-pub mod instance;
+pub(crate) mod instance;
 mod keyless;
 mod login;
 mod readme_path;
