@@ -34,6 +34,7 @@ fn main() {
             .env("HOME", dir.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("SIGBOX_TRUST_CONFIG", &trust)
+            .env("GITSIGN_TOKEN_PROVIDER", "device")
             .env_remove("GITSIGN_CREDENTIAL_CACHE");
         if let Some(socket) = cache {
             cmd.env("GITSIGN_CREDENTIAL_CACHE", socket);

@@ -45,7 +45,7 @@ pub fn persona_named(name: &str) -> Option<&'static Persona> {
 
 /// The text `sigbox --list` prints: one persona a line.
 pub fn list_text() -> String {
-    PERSONAS.iter().map(|p| format!("{:<14} {}\n", p.name, p.about)).collect()
+    PERSONAS.iter().map(|p| format!("{:<24} {}\n", p.name, p.about)).collect()
 }
 
 #[cfg(test)]

@@ -305,6 +305,35 @@ mod tests {
     }
 
     #[test]
+    fn local_config_overrides_global_and_worktrees_defer_to_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(home.join(".config/git")).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("sub/dir")).unwrap();
+        std::fs::write(home.join(".gitconfig"), "[gitsign]\n\trekorMode = offline\n\tfulcio = g\n")
+            .unwrap();
+        std::fs::write(repo.join(".git/config"), "[gitsign]\n\tfulcio = local\n").unwrap();
+        let home_text = home.display().to_string();
+        let env = |k: &str| match k {
+            "HOME" => Some(home_text.clone()),
+            "GIT_CONFIG_NOSYSTEM" => Some("1".to_string()),
+            _ => None,
+        };
+        let files = config_files(&env, &repo.join("sub/dir")).unwrap();
+        assert_eq!(files.last(), Some(&repo.join(".git/config")));
+        let map = read_files(&files).unwrap();
+        assert_eq!(map.get("gitsign.fulcio").map(String::as_str), Some("local"));
+        assert_eq!(map.get("gitsign.rekormode").map(String::as_str), Some("offline"));
+        // A linked worktree (`.git` is a file): git's own reader decides.
+        let worktree = dir.path().join("wt");
+        std::fs::create_dir_all(&worktree).unwrap();
+        std::fs::write(worktree.join(".git"), "gitdir: ../repo/.git/worktrees/wt\n").unwrap();
+        assert_eq!(config_files(&env, &worktree), None);
+    }
+
+    #[test]
     fn config_files_defer_to_git_for_environment_config() {
         let dir = std::env::temp_dir();
         let env = |k: &str| {

@@ -50,15 +50,24 @@ fn split_commit(object: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
     let mut payload = Vec::with_capacity(object.len());
     let mut signature: Option<Vec<u8>> = None;
     let mut in_signature = false;
+    // Signed content excludes both signature headers (SHA-1 and SHA-256 repositories);
+    // the signature is the first one found.
+    let mut keep = false;
     for line in headers.split_inclusive(|b| *b == b'\n') {
-        if let Some(rest) = line.strip_prefix(b"gpgsig ") {
+        let header = line.strip_prefix(b"gpgsig ").or_else(|| line.strip_prefix(b"gpgsig-sha256 "));
+        if let Some(rest) = header {
             in_signature = true;
-            signature.get_or_insert_with(Vec::new).extend_from_slice(rest);
+            keep = signature.is_none();
+            if keep {
+                signature = Some(rest.to_vec());
+            }
             continue;
         }
         if in_signature {
             if let Some(rest) = line.strip_prefix(b" ") {
-                signature.get_or_insert_with(Vec::new).extend_from_slice(rest);
+                if let (true, Some(sig)) = (keep, signature.as_mut()) {
+                    sig.extend_from_slice(rest);
+                }
                 continue;
             }
             in_signature = false;
@@ -100,8 +109,9 @@ pub fn with_signature(kind: Kind, payload: &[u8], signature: &[u8]) -> Vec<u8> {
             // git's do_sign_commit: insert before the blank line ending the headers.
             let at = find(payload, b"\n\n").map_or(payload.len(), |i| i + 1);
             out.extend_from_slice(&payload[..at]);
+            let header: &[u8] = if is_sha256(payload) { b"gpgsig-sha256 " } else { b"gpgsig " };
             for (i, line) in signature.split_inclusive(|b| *b == b'\n').enumerate() {
-                out.extend_from_slice(if i == 0 { b"gpgsig " } else { b" " });
+                out.extend_from_slice(if i == 0 { header } else { b" " });
                 out.extend_from_slice(line);
             }
             if !signature.ends_with(b"\n") {
@@ -113,11 +123,24 @@ pub fn with_signature(kind: Kind, payload: &[u8], signature: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The SHA-1 object ID (hex) git gives `object` of `kind`.
+/// The object ID (hex) git gives `object` of `kind`: SHA-1, or SHA-256 in a SHA-256
+/// repository (recognised by the 64-hex ID of the object's first header).
 pub fn object_id(kind: Kind, object: &[u8]) -> String {
     let mut framed = format!("{} {}\0", kind.name(), object.len()).into_bytes();
     framed.extend_from_slice(object);
-    crate::encoding::hex_encode(crate::crypto::sha1_identifier(&framed))
+    if is_sha256(object) {
+        crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &framed).to_hex()
+    } else {
+        crate::encoding::hex_encode(crate::crypto::sha1_identifier(&framed))
+    }
+}
+
+/// Whether the object comes from a SHA-256 repository: its first header (`tree` of a
+/// commit, `object` of a tag) names a 64-hex ID.
+fn is_sha256(object: &[u8]) -> bool {
+    let first = object.split(|b| *b == b'\n').next().unwrap_or_default();
+    let id = first.strip_prefix(b"tree ").or_else(|| first.strip_prefix(b"object "));
+    id.is_some_and(|id| id.len() == 64 && id.iter().all(u8::is_ascii_hexdigit))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -70,7 +70,10 @@ impl Repo {
             .cwd(&self.dir)
             .env("HOME", self.sb.join("home"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0");
+            .env("GIT_TERMINAL_PROMPT", "0")
+            // The test issuer approves the device flow at once; a developer's terminal
+            // would otherwise choose the browser flow.
+            .env("GITSIGN_TOKEN_PROVIDER", "device");
         if let Some(trust) = &self.trust {
             cmd = cmd.env("SIGBOX_TRUST_CONFIG", trust);
         }

@@ -185,3 +185,37 @@ fn gitsign_show_prints_the_commit_and_its_signer() {
     let cert = shown["signer_info"][0]["certificate"].as_str().expect("certificate");
     assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
 }
+
+#[test]
+fn sha256_repository_commits_verify_in_both_modes() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let up = Up::start(state.path());
+    let repo = Repo::for_up(&up);
+    std::fs::remove_dir_all(&repo.dir).expect("fresh repo");
+    repo.git(&[
+        "init",
+        "-q",
+        "--object-format=sha256",
+        "-b",
+        "main",
+        repo.dir.to_str().expect("utf-8"),
+    ])
+    .cwd(repo.sb.path())
+    .succeeds();
+    for (k, v) in [
+        ("user.name", "Test User"),
+        ("user.email", IDENTITY),
+        ("gpg.format", "x509"),
+        ("gpg.x509.program", repo.gitsign.to_str().expect("utf-8")),
+    ] {
+        repo.git(&["config", k, v]).succeeds();
+    }
+    let online = repo.commit("a.txt", "sha256\n", "online in a sha256 repo");
+    assert_eq!(online.len(), 64);
+    assert!(repo.cat("commit", &online).contains("\ngpgsig-sha256 "));
+    repo.git(&["verify-commit", &online]).succeeds();
+    repo.verify(&up.oidc_url, &online).code(0).stderr_has("online mode");
+    repo.git(&["config", "gitsign.rekorMode", "offline"]).succeeds();
+    let offline = repo.commit("a.txt", "sha256 2\n", "offline in a sha256 repo");
+    repo.verify(&up.oidc_url, &offline).code(0).stderr_has("offline mode");
+}

@@ -1,7 +1,6 @@
 //! `gitsign-credential-cache` / `gitsign credential-cache`: run the per-user key cache.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,12 +27,9 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
     let path = args.socket.unwrap_or_else(default_socket);
     let daemon = Daemon::bind(&path).context("starting the credential cache")?;
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "gitsign-credential-cache: listening on {}", daemon.path().display())?;
-        writeln!(out, "export GITSIGN_CREDENTIAL_CACHE={}", daemon.path().display())?;
-        out.flush()?;
-    }
+    let path = daemon.path().display();
+    crate::cli::output::line(format!("gitsign-credential-cache: listening on {path}"))?;
+    crate::cli::output::line(format!("export GITSIGN_CREDENTIAL_CACHE={path}"))?;
     daemon.serve(crate::cli::lifecycle::unix_now)?;
     Ok(Code::Success.into())
 }

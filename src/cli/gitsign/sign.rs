@@ -30,15 +30,15 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
     status.line("[GNUPG:] BEGIN_SIGNING")?;
     let settings = settings()?;
     if settings.timestamp_server.is_some() {
-        eprintln!(
+        crate::cli::output::status(
             "gitsign: warning: gitsign.timestampServerURL is not supported by sigbox yet; \
-             the signature carries no RFC 3161 timestamp (the log entry gives the time)"
+             the signature carries no RFC 3161 timestamp (the log entry gives the time)",
         );
     }
     if settings.fulcio_root.is_some() {
-        eprintln!(
+        crate::cli::output::status(
             "gitsign: warning: gitsign.fulcioRoot is ignored; the trusted root \
-             (SIGBOX_TRUST_CONFIG, else public good) decides which CAs are trusted"
+             (SIGBOX_TRUST_CONFIG, else public good) decides which CAs are trusted",
         );
     }
     let instance = super::verify::instance()?;
@@ -83,7 +83,7 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         services.rekor,
         signed.object_id
     );
-    eprintln!("{note}");
+    crate::cli::output::status(&note);
     super::log_line(&settings, &note);
     Ok(Code::Success.into())
 }
@@ -106,11 +106,14 @@ fn obtain(
     if let Some(client) = &cache {
         match client.get(&id) {
             Ok(Some(certified)) => {
-                eprintln!("gitsign: using the cached certificate");
+                crate::cli::output::status("gitsign: using the cached certificate");
                 return Ok(certified);
             }
             Ok(None) => {}
-            Err(e) => eprintln!("gitsign: warning: credential cache: {:#}", anyhow::Error::new(e)),
+            Err(e) => crate::cli::output::status(format!(
+                "gitsign: warning: credential cache: {:#}",
+                anyhow::Error::new(e)
+            )),
         }
     }
     let token = token(http, services, settings)?;
@@ -124,7 +127,10 @@ fn obtain(
     let certified = certify(http, &config).context("getting a signing certificate")?;
     if let Some(client) = &cache {
         if let Err(e) = client.store(&id, &certified) {
-            eprintln!("gitsign: warning: credential cache: {:#}", anyhow::Error::new(e));
+            crate::cli::output::status(format!(
+                "gitsign: warning: credential cache: {:#}",
+                anyhow::Error::new(e)
+            ));
         }
     }
     Ok(certified)
@@ -138,11 +144,10 @@ fn token(
     settings: &Settings,
 ) -> anyhow::Result<login::IdToken> {
     let mut ambient = crate::cli::keyless::ambient();
-    let terminal = {
-        use std::io::IsTerminal;
-        std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
-    };
-    let mut interactive = terminal;
+    // git pipes both stdin (the payload) and stderr (the status lines, shown only after we
+    // exit), so a person is detected by the controlling terminal: then the browser flow
+    // opens a browser, as gitsign does. Without one, the device flow (CI, tests).
+    let mut interactive = std::fs::OpenOptions::new().read(true).open("/dev/tty").is_ok();
     let mut explicit = None;
     match settings.token_provider.as_deref() {
         None => {}

@@ -142,11 +142,11 @@ pub(super) fn run_gpg(
             print_good(&outcome, &fpr);
             status.line(&format!("[GNUPG:] GOODSIG {fpr} {identity}"))?;
             status.line("[GNUPG:] TRUST_FULLY 0 shell")?;
-            eprintln!(
+            crate::cli::output::status(format!(
                 "WARNING: git verify-commit does not check the signer's identity ({identity}, \
                  issuer {issuer}). Use `gitsign verify --certificate-identity=... \
                  --certificate-oidc-issuer=...` for that."
-            );
+            ));
             Ok(Code::Success.into())
         }
         Err(e) => {
@@ -163,12 +163,16 @@ pub(super) fn run_gpg(
 fn print_good(outcome: &Outcome, fpr: &str) {
     let (identity, issuer) = who(&outcome.verdict);
     if let Some(tlog) = &outcome.verdict.tlog {
-        eprintln!("tlog index: {} ({} mode)", tlog.log_index, outcome.mode.name());
+        crate::cli::output::status(format!(
+            "tlog index: {} ({} mode)",
+            tlog.log_index,
+            outcome.mode.name()
+        ));
     }
-    eprintln!("gitsign: Signature made using certificate ID 0x{fpr}");
-    eprintln!("gitsign: Good signature from [{identity}]({issuer})");
-    eprintln!("Validated Git signature: true");
-    eprintln!("Validated Rekor entry: true");
+    crate::cli::output::status(format!("gitsign: Signature made using certificate ID 0x{fpr}"));
+    crate::cli::output::status(format!("gitsign: Good signature from [{identity}]({issuer})"));
+    crate::cli::output::status("Validated Git signature: true");
+    crate::cli::output::status("Validated Rekor entry: true");
 }
 
 /// `gitsign verify [REV]` / `gitsign verify-tag TAG`.
@@ -224,7 +228,7 @@ pub(super) fn run_verify(args: Vec<OsString>, kind: Kind) -> anyhow::Result<Exit
     let fpr = sig.leaf().map(crate::git::sign::fingerprint).unwrap_or_default();
     let outcome = verify(&payload, &sig, policy, &instance_from(args.trusted_root.as_deref())?)?;
     print_good(&outcome, &fpr);
-    eprintln!("Validated Certificate claims: true");
+    crate::cli::output::status("Validated Certificate claims: true");
     Ok(Code::Success.into())
 }
 
