@@ -173,8 +173,8 @@ fn unsupported(input: &str) -> Option<String> {
     }
     if input.starts_with("git:") {
         return Some(format!(
-            "{input}: git revision ranges are not supported yet by humbly in this build \
-             (gitsign verification has not landed)"
+            "{input}: git revision ranges are not supported yet by humbly in this build; \
+             verify commits with `git verify-commit` and the gitsign persona"
         ));
     }
     None
