@@ -23,6 +23,7 @@ pub mod http;
 pub mod humbly;
 pub mod instance;
 pub mod login;
+pub mod oci;
 pub mod oidc;
 pub mod policy;
 pub mod rekor;

@@ -6,6 +6,7 @@ mod fulcio;
 mod gitsign;
 mod harness;
 mod humbly;
+mod images;
 mod personas;
 mod rekor;
 mod up;

@@ -127,7 +127,20 @@ pub fn attest_keyless(
     config: &KeylessConfig<'_>,
     statement: &[u8],
 ) -> Result<(wire::Bundle, Certificate), Error> {
-    let Certified { signer, certificate: leaf, .. } = certify(http, config)?;
+    let certified = certify(http, config)?;
+    let bundle = attest_certified(http, config, &certified, statement)?;
+    Ok((bundle, certified.certificate))
+}
+
+/// Like [`attest_keyless`] with an already certified key (one certificate for several
+/// attestations, e.g. every image of an index).
+pub fn attest_certified(
+    http: &BlockingClient,
+    config: &KeylessConfig<'_>,
+    certified: &Certified,
+    statement: &[u8],
+) -> Result<wire::Bundle, Error> {
+    let Certified { signer, certificate: leaf, .. } = certified;
     let payload_type = crate::bundle::IN_TOTO_PAYLOAD_TYPE;
     let pae = crate::bundle::pae(payload_type, statement);
     let signature = signer.sign(&pae).map_err(|e| Error::Sign(SignError::Sign(e)))?;
@@ -142,15 +155,7 @@ pub fn attest_keyless(
     // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
     let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
     let proposal = crate::rekor::client::dsse_proposal(&envelope_json, &leaf.to_pem());
-    let bundle = log_and_bundle(
-        http,
-        config,
-        &leaf,
-        &proposal,
-        Content::Dsse(envelope),
-        &Artifact::Omitted,
-    )?;
-    Ok((bundle, leaf))
+    log_and_bundle(http, config, leaf, &proposal, Content::Dsse(envelope), &Artifact::Omitted)
 }
 
 /// Records a key-based signature in the transparency log (cosign's default for
