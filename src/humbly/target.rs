@@ -167,8 +167,8 @@ pub fn beside(file: &Path) -> Vec<PathBuf> {
 fn unsupported(input: &str) -> Option<String> {
     if input.starts_with("oci://") || (input.contains("@sha256:") && !Path::new(input).exists()) {
         return Some(format!(
-            "{input}: OCI image targets are not supported yet by humbly in this build \
-             (the registry client has not landed); verify the image's bundle as a file"
+            "{input}: OCI image targets are not supported yet by humbly in this build; \
+             verify images with `cosign verify` (this binary's cosign persona)"
         ));
     }
     if input.starts_with("git:") {
