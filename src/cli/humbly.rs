@@ -195,7 +195,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing the JUnit report {}", path.display()))?;
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        github::annotate(&verdicts)?;
+        github::annotate(&verdicts, args.json)?;
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
             github::append_summary(Path::new(&summary), &policy_name, &verdicts)
                 .context("appending to GITHUB_STEP_SUMMARY")?;

@@ -167,14 +167,14 @@ pub fn beside(file: &Path) -> Vec<PathBuf> {
 fn unsupported(input: &str) -> Option<String> {
     if input.starts_with("oci://") || (input.contains("@sha256:") && !Path::new(input).exists()) {
         return Some(format!(
-            "{input}: OCI image targets are not supported yet by humbly in this build \
-             (the registry client has not landed); verify the image's bundle as a file"
+            "{input}: OCI image targets are not supported yet by humbly in this build; \
+             verify images with `cosign verify` (this binary's cosign persona)"
         ));
     }
     if input.starts_with("git:") {
         return Some(format!(
-            "{input}: git revision ranges are not supported yet by humbly in this build \
-             (gitsign verification has not landed)"
+            "{input}: git revision ranges are not supported yet by humbly in this build; \
+             verify commits with `git verify-commit` and the gitsign persona"
         ));
     }
     None

@@ -77,6 +77,24 @@ fn github_actions_gets_annotations_and_a_step_summary() {
 }
 
 #[test]
+fn github_annotations_go_to_stdout_without_json() {
+    let sb = Sandbox::new();
+    batch(&sb);
+    let run = humbly(&sb)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", "")
+        .args(["verify", "--no-lookup", "--policy", "p.yaml", "good.whl", "bad.whl"])
+        .fails_with(1);
+    let annotation = run.stdout().lines().find(|l| l.starts_with("::error ")).map(str::to_string);
+    let annotation = annotation.unwrap_or_else(|| panic!("no annotation:\n{}", run.stdout()));
+    assert!(
+        annotation.starts_with("::error title=humbly bad.whl::bad.whl: threshold:"),
+        "{annotation}"
+    );
+    assert!(!annotation.contains('\n'));
+}
+
+#[test]
 fn unsupported_targets_are_errors_named_clearly() {
     let sb = Sandbox::new();
     batch(&sb);

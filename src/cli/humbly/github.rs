@@ -8,13 +8,18 @@ use std::path::Path;
 use super::report;
 use crate::humbly::{Status, Summary, TargetVerdict};
 
-/// Prints `::error title=humbly::TARGET: failures` for every target that did not pass, on
-/// stderr (stdout may carry `--json`; the runner reads workflow commands from both).
-pub fn annotate(verdicts: &[TargetVerdict]) -> std::io::Result<()> {
-    let mut err = std::io::stderr().lock();
+/// Prints `::error title=humbly TARGET::TARGET: failures` for every target that did not
+/// pass: on stdout, where GitHub documents workflow commands, or on stderr when stdout
+/// carries the `--json` document (the runner reads commands from both streams).
+pub fn annotate(verdicts: &[TargetVerdict], json_on_stdout: bool) -> std::io::Result<()> {
+    let mut out: Box<dyn std::io::Write> = if json_on_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     for v in verdicts.iter().filter(|v| v.status != Status::Pass) {
         let message = format!("{}: {}", v.target, report::failures(v));
-        writeln!(err, "::error title=humbly {}::{}", property(&v.target), data(&message))?;
+        writeln!(out, "::error title=humbly {}::{}", property(&v.target), data(&message))?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 /// The schema text.
 pub const SCHEMA: &str = r##"{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "$id": "https://sigbox.dev/schemas/humbly-policy-v1.json",
+  "$id": "urn:sigbox:humbly:policy:v1",
   "title": "humbly policy file, version 1",
   "type": "object",
   "additionalProperties": false,
