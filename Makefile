@@ -54,6 +54,8 @@ bench: tools release
 	$(CARGO) bench --bench verify
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench keyless
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench log
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench gitsign
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench humbly
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench images
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on
@@ -66,7 +68,7 @@ up: release
 ## Coverage-guided fuzzing (cargo-fuzz; needs `cargo install cargo-fuzz`). Seeds come from
 ## fuzz/corpus/<target>; what the fuzzer learns goes to fuzz/target/corpus (not committed).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := bundle trusted_root x509 keys
+FUZZ_TARGETS := bundle trusted_root x509 keys gitsign
 fuzz:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  mkdir -p target/corpus/$$t corpus/$$t && \

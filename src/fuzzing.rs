@@ -67,6 +67,25 @@ pub fn trusted_root(data: &[u8]) {
     crate::trust::fuzz_parse(data);
 }
 
+/// gitsign signatures: the armored CMS, the embedded protobuf log entry, commit and tag
+/// objects, and `[gitsign]` git config text.
+pub fn gitsign(data: &[u8]) {
+    use crate::git::object::{self, Kind};
+    let _ = crate::x509::cms::parse_detached(data);
+    let _ = crate::git::proto::decode(data);
+    for kind in [Kind::Commit, Kind::Tag] {
+        if let Ok((payload, Some(armored))) = object::split(kind, data) {
+            if let Ok(sig) = crate::git::verify::Signature::from_armored(&armored) {
+                let _ = sig.embedded_entry();
+                let _ = crate::git::verify::object_id(&payload, &sig);
+            }
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::git::config::gitsign_section(text);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -98,6 +117,7 @@ mod tests {
             super::x509(&data);
             super::trusted_root(&data);
             super::transparency_log(&data);
+            super::gitsign(&data);
         }
     }
 

@@ -18,7 +18,9 @@ pub mod encoding;
 pub mod fulcio;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod http;
+pub mod humbly;
 pub mod instance;
 pub mod login;
 pub mod oci;

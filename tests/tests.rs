@@ -3,7 +3,9 @@
 
 mod fixture_gen;
 mod fulcio;
+mod gitsign;
 mod harness;
+mod humbly;
 mod images;
 mod personas;
 mod rekor;

@@ -20,6 +20,10 @@ pub const PERSONAS: &[Persona] = &[
     Persona { name: "sigbox", about: "the native command set (sign, verify, servers, up, ...)" },
     Persona { name: "cosign", about: "drop-in for cosign's commands and flags" },
     Persona { name: "gitsign", about: "git's x509 signing program (gpg.format=x509)" },
+    Persona {
+        name: "gitsign-credential-cache",
+        about: "per-user key cache for gitsign (one login per burst of commits)",
+    },
     Persona { name: "humbly", about: "policy verifier for CI pipelines" },
     Persona { name: "fulcio-server", about: "the certificate authority (Fulcio v2 API)" },
     Persona { name: "rekor-server", about: "the transparency log (Rekor v1 API, tlog-tiles)" },
@@ -41,7 +45,7 @@ pub fn persona_named(name: &str) -> Option<&'static Persona> {
 
 /// The text `sigbox --list` prints: one persona a line.
 pub fn list_text() -> String {
-    PERSONAS.iter().map(|p| format!("{:<14} {}\n", p.name, p.about)).collect()
+    PERSONAS.iter().map(|p| format!("{:<24} {}\n", p.name, p.about)).collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub mod cosign;
 pub mod dispatch;
 pub mod exit;
 pub mod fulcio_server;
+pub mod gitsign;
+pub mod humbly;
 pub mod install_links;
 pub mod instance;
 pub(crate) mod keyless;
@@ -65,6 +67,9 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
         "cosign" => cosign::run(args),
         "fulcio-server" => fulcio_server::run(args),
         "rekor-server" => rekor_server::run(args),
+        "gitsign" => gitsign::run(args),
+        "gitsign-credential-cache" => gitsign::cache::run(args),
+        "humbly" => humbly::run(args),
         other => Err(anyhow::Error::new(exit::Usage(format!(
             "{other}: not implemented yet in this build of sigbox"
         )))),

@@ -27,6 +27,8 @@ pub use signer::{
     signer_from_pem, signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer,
     Ed25519Signer, Signer,
 };
+/// Secrets held in memory are wrapped in this (wiped on drop).
+pub use zeroize::Zeroizing;
 
 /// Fills `buf` from the operating system's random number generator.
 ///

@@ -20,6 +20,13 @@ use crate::oidc::{IssuerConfig, JwkSet};
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 /// How long fetched keys are used before they are fetched again.
 pub const CACHE_LIFETIME: Duration = Duration::from_secs(3600);
+/// How many issuers' keys are kept; past that the least recently used entry goes. A
+/// meta-issuer pattern matches unboundedly many `iss` values, and the `iss` of a token is
+/// read before its signature is checked, so strangers choose the keys of this cache.
+pub const MAX_CACHED_ISSUERS: usize = 1024;
+/// How many issuers not yet cached may be looked up per minute: each is an outbound fetch
+/// that an unauthenticated token can ask for.
+pub const NEW_ISSUERS_PER_MINUTE: u32 = 60;
 
 /// Why an issuer's keys could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +58,12 @@ pub enum Error {
     /// The discovery document has no `jwks_uri`.
     #[error("discovery document of {0} has no jwks_uri")]
     NoJwksUri(String),
+    /// Too many issuers not yet cached were asked for in the last minute.
+    #[error("too many new OIDC issuers in the last minute; {issuer} not looked up")]
+    TooManyNewIssuers {
+        /// The issuer that was not looked up.
+        issuer: String,
+    },
     /// The last attempt failed less than [`REFRESH_INTERVAL`] ago and nothing is cached.
     #[error("keys of {issuer} unavailable (last attempt failed: {reason}); retrying later")]
     RecentlyFailed {
@@ -78,13 +91,74 @@ struct Entry {
 /// The key cache.
 pub struct IssuerKeys {
     client: reqwest::Client,
-    entries: Mutex<HashMap<String, Arc<Entry>>>,
+    entries: Mutex<Entries>,
+    max_entries: usize,
+    new_per_minute: u32,
+}
+
+/// The cached issuers, each with when it was last used, and the new-issuer budget.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (Arc<Entry>, Instant)>,
+    window: Option<Instant>,
+    new_in_window: u32,
 }
 
 impl IssuerKeys {
-    /// An empty cache using `client` for discovery.
+    /// An empty cache using `client` for discovery, with the default bounds.
     pub fn new(client: reqwest::Client) -> Self {
-        IssuerKeys { client, entries: Mutex::new(HashMap::new()) }
+        Self::with_limits(client, MAX_CACHED_ISSUERS, NEW_ISSUERS_PER_MINUTE)
+    }
+
+    /// An empty cache keeping at most `max_entries` issuers and looking up at most
+    /// `new_per_minute` issuers it does not hold yet.
+    pub fn with_limits(client: reqwest::Client, max_entries: usize, new_per_minute: u32) -> Self {
+        IssuerKeys {
+            client,
+            entries: Mutex::new(Entries::default()),
+            max_entries: max_entries.max(1),
+            new_per_minute,
+        }
+    }
+
+    /// How many issuers are cached.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).map.len()
+    }
+
+    /// Whether no issuer is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cache entry of `key`: the existing one (marked used), or a new one if the
+    /// new-issuer budget allows, evicting the least recently used entry when full.
+    fn entry(&self, key: &str) -> Result<Arc<Entry>, Error> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if let Some((entry, used)) = entries.map.get_mut(key) {
+            *used = now;
+            return Ok(entry.clone());
+        }
+        if !entries.window.is_some_and(|start| now.duration_since(start) < Duration::from_secs(60))
+        {
+            entries.window = Some(now);
+            entries.new_in_window = 0;
+        }
+        if entries.new_in_window >= self.new_per_minute {
+            return Err(Error::TooManyNewIssuers { issuer: key.to_string() });
+        }
+        entries.new_in_window += 1;
+        if entries.map.len() >= self.max_entries {
+            let oldest =
+                entries.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                entries.map.remove(&oldest);
+            }
+        }
+        let entry = Arc::new(Entry::default());
+        entries.map.insert(key.to_string(), (entry.clone(), now));
+        Ok(entry)
     }
 
     /// The keys of `issuer`; `kid` is the token's key ID, which triggers a refresh when the
@@ -98,10 +172,7 @@ impl IssuerKeys {
             Some(path) => (format!("file:{path}"), REFRESH_INTERVAL),
             None => (issuer.issuer_url.clone(), CACHE_LIFETIME),
         };
-        let entry = {
-            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            entries.entry(cache_key.clone()).or_default().clone()
-        };
+        let entry = self.entry(&cache_key)?;
         if let Some(set) = usable(&entry, kid, lifetime) {
             return Ok(set);
         }
@@ -238,8 +309,13 @@ mod tests {
     #[tokio::test]
     async fn unreachable_issuer_fails_then_fails_fast_until_the_next_attempt() {
         // Port 9 on loopback: nothing listens there, so the connection is refused at once.
-        let issuer = config(serde_json::json!({"OIDCIssuers": {"https://issuer.test": {
-            "IssuerURL": "http://127.0.0.1:9", "Type": "email"}}}));
+        let config = OidcConfig::from_json(
+            serde_json::json!({"OIDCIssuers": {"http://127.0.0.1:9": {"Type": "email"}}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("config");
+        let issuer = config.issuer("http://127.0.0.1:9").expect("issuer");
         let keys =
             IssuerKeys::new(crate::http::builder().build().expect("a default HTTP client builds"));
         assert!(matches!(keys.keys(&issuer, None).await, Err(Error::Fetch { .. })));
@@ -247,5 +323,34 @@ mod tests {
             Err(Error::RecentlyFailed { reason, .. }) => assert!(reason.contains("fetching")),
             other => panic!("expected a fast failure, got {:?}", other.map(|s| s.len())),
         }
+    }
+
+    #[tokio::test]
+    async fn made_up_meta_issuers_are_bounded_in_number_and_lookups() {
+        // Every `iss` of this pattern is "configured": strangers can mint as many as they
+        // like. Port 9 on loopback refuses at once, so each allowed lookup fails fast.
+        let config = OidcConfig::from_json(
+            serde_json::json!({"MetaIssuers": {"http://127.0.0.*:9/id/*": {"Type": "email"}}})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("config");
+        let client = crate::http::builder().build().expect("a default HTTP client builds");
+        let keys = IssuerKeys::with_limits(client, 4, 6);
+        let mut fetched = 0;
+        let mut refused = 0;
+        for n in 0..10 {
+            let issuer = config.issuer(&format!("http://127.0.0.1:9/id/made-up-{n}")).expect("m");
+            match keys.keys(&issuer, None).await {
+                Err(Error::Fetch { .. }) => fetched += 1,
+                Err(Error::TooManyNewIssuers { issuer }) => {
+                    assert!(issuer.ends_with(&format!("made-up-{n}")));
+                    refused += 1;
+                }
+                other => panic!("unexpected: {:?}", other.map(|s| s.len())),
+            }
+            assert!(keys.len() <= 4, "the cache grew past its bound: {}", keys.len());
+        }
+        assert_eq!((fetched, refused), (6, 4), "six lookups a minute, then refusals");
     }
 }

@@ -80,9 +80,19 @@ pub struct OidcConfig {
 }
 
 impl OidcConfig {
-    /// Parses the JSON configuration.
+    /// Parses the JSON configuration and checks every issuer entry (see [`validate`]), so
+    /// a CA never runs with an entry that would accept more than its operator meant.
+    ///
+    /// Errors: [`Error::MalformedConfig`], [`Error::InvalidConfig`] naming the entry.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(Error::MalformedConfig)
+        let config: OidcConfig = serde_json::from_slice(bytes).map_err(Error::MalformedConfig)?;
+        for (key, issuer) in &config.oidc_issuers {
+            validate(key, issuer, false)?;
+        }
+        for (key, issuer) in &config.meta_issuers {
+            validate(key, issuer, true)?;
+        }
+        Ok(config)
     }
 
     /// The configuration for issuer `iss`: an exact entry, else the first meta-issuer
@@ -104,6 +114,76 @@ impl OidcConfig {
         }
         Err(Error::UnknownIssuer(iss.to_string()))
     }
+}
+
+/// Checks one issuer entry: an http(s) URL key with a host (wildcards only inside host
+/// labels or path segments of meta-issuers, never two in a row), an `IssuerURL` equal to
+/// the key when given, a client ID, and the domain each subject type needs — a SPIFFE trust
+/// domain, or for `uri` / `username` a subject domain that shares the issuer's top two
+/// host labels (Fulcio's rule: an issuer vouches only for names under its own domain).
+fn validate(key: &str, config: &IssuerConfig, meta: bool) -> Result<()> {
+    let bad = |problem: String| Error::InvalidConfig { issuer: key.to_string(), problem };
+    if !meta && key.contains('*') {
+        return Err(bad("a wildcard belongs under MetaIssuers".into()));
+    }
+    if key.contains("**") {
+        return Err(bad("two wildcards in a row".into()));
+    }
+    let host = url_host(key).ok_or_else(|| bad("is not an http(s) URL with a host".into()))?;
+    if meta && host.contains('*') && host.split('.').count() < 3 {
+        return Err(bad("a wildcard host needs at least two fixed labels".into()));
+    }
+    if !meta && !config.issuer_url.is_empty() && config.issuer_url != key {
+        return Err(bad(format!("IssuerURL {:?} differs from its key", config.issuer_url)));
+    }
+    if config.client_id.trim().is_empty() {
+        return Err(bad("ClientID is empty".into()));
+    }
+    let domain_ok = |d: &str| {
+        !d.is_empty()
+            && d.split('.').all(|label| {
+                !label.is_empty()
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+    };
+    match config.r#type {
+        IssuerType::Spiffe => {
+            let domain = config.spiffe_trust_domain.as_deref().unwrap_or_default();
+            if !domain_ok(domain) {
+                return Err(bad("type spiffe needs a SPIFFETrustDomain (a DNS name)".into()));
+            }
+        }
+        IssuerType::Uri | IssuerType::Username => {
+            let domain = config.subject_domain.as_deref().unwrap_or_default();
+            if !domain_ok(domain) {
+                return Err(bad("types uri and username need a SubjectDomain (a DNS name)".into()));
+            }
+            fn top_two(h: &str) -> Vec<&str> {
+                h.rsplit('.').take(2).collect()
+            }
+            if host.contains('*') || top_two(domain) != top_two(host) {
+                return Err(bad(format!(
+                    "SubjectDomain {domain:?} is not under the issuer's domain {host:?}"
+                )));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The host of an `http://` or `https://` URL (port dropped), if it has one.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            authority
+        }
+    });
+    (!host.is_empty() && !host.contains('@')).then_some(host)
 }
 
 /// Matches each `*` against one or more of `[-_a-zA-Z0-9]`, as Fulcio does, so a wildcard
@@ -146,6 +226,56 @@ mod tests {
         // A wildcard never spans a slash or a dot.
         assert!(config.issuer("https://oidc.eks.evil.test/x.amazonaws.com/id/A").is_err());
         assert!(config.issuer("https://oidc.eks.evil.test.amazonaws.com/id/A").is_err());
+    }
+
+    fn refused(json: serde_json::Value) -> (String, String) {
+        match OidcConfig::from_json(json.to_string().as_bytes()) {
+            Err(Error::InvalidConfig { issuer, problem }) => (issuer, problem),
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unusable_issuer_entries_are_refused_with_the_entry_named() {
+        use serde_json::json;
+        // A SPIFFE issuer without a trust domain accepted `spiffe:///anything`.
+        let (issuer, problem) = refused(json!({"OIDCIssuers": {"https://spire.example.com": {
+            "ClientID": "sigstore", "Type": "spiffe"}}}));
+        assert_eq!(issuer, "https://spire.example.com");
+        assert!(problem.contains("SPIFFETrustDomain"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"https://id.example.com": {
+            "ClientID": "sigstore", "Type": "uri", "SubjectDomain": "evil.test"}}}));
+        assert!(problem.contains("not under the issuer's domain"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"https://id.example.com": {
+            "ClientID": "sigstore", "Type": "username"}}}));
+        assert!(problem.contains("SubjectDomain"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"ftp://id.example.com": {
+            "ClientID": "sigstore", "Type": "email"}}}));
+        assert!(problem.contains("http(s) URL"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"https://a.example.com": {
+            "IssuerURL": "https://b.example.com", "ClientID": "sigstore", "Type": "email"}}}));
+        assert!(problem.contains("differs from its key"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"https://a.example.com": {
+            "ClientID": " ", "Type": "email"}}}));
+        assert!(problem.contains("ClientID"), "{problem}");
+        let (_, problem) = refused(json!({"OIDCIssuers": {"https://*.example.com": {
+            "ClientID": "sigstore", "Type": "email"}}}));
+        assert!(problem.contains("MetaIssuers"), "{problem}");
+        let (_, problem) = refused(json!({"MetaIssuers": {"https://*.com": {
+            "ClientID": "sigstore", "Type": "email"}}}));
+        assert!(problem.contains("two fixed labels"), "{problem}");
+        // The good shapes pass.
+        OidcConfig::from_json(
+            json!({"OIDCIssuers": {
+            "https://id.example.com": {"ClientID": "sigstore", "Type": "uri",
+                                       "SubjectDomain": "workloads.example.com"},
+            "https://spire.example.com": {"ClientID": "sigstore", "Type": "spiffe",
+                                          "SPIFFETrustDomain": "example.com"},
+            "http://127.0.0.1:5556": {"ClientID": "sigstore", "Type": "email"}}})
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("valid entries");
     }
 
     #[test]

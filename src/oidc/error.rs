@@ -65,6 +65,14 @@ pub enum Error {
     /// The issuer configuration could not be read.
     #[error("malformed OIDC issuer configuration")]
     MalformedConfig(#[source] serde_json::Error),
+    /// An issuer entry of the configuration is unusable; the CA refuses to start.
+    #[error("OIDC issuer configuration, issuer {issuer:?}: {problem}")]
+    InvalidConfig {
+        /// The issuer's key in the configuration.
+        issuer: String,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// Result with the OIDC error.

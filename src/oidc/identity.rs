@@ -85,7 +85,8 @@ pub fn identity_from_token(
         IssuerType::Spiffe => {
             let domain = config.spiffe_trust_domain.as_deref().unwrap_or_default();
             let host = sub.strip_prefix("spiffe://").and_then(|rest| rest.split('/').next());
-            if host != Some(domain) {
+            // An empty domain must not match the empty host of `spiffe:///anything`.
+            if host != Some(domain) || domain.is_empty() {
                 return Err(Error::SubjectNotAllowed {
                     subject: sub,
                     reason: "not in the SPIFFE trust domain",
@@ -270,6 +271,12 @@ mod tests {
         assert!(identity_from_token(&verified(&c), &config(IssuerType::Spiffe)).is_err());
         c["sub"] = "spiffe://example.com/workload".into();
         assert!(identity_from_token(&verified(&c), &config(IssuerType::Spiffe)).is_ok());
+        // A configuration without a trust domain (refused at load, and here too).
+        let mut no_domain = config(IssuerType::Spiffe);
+        no_domain.spiffe_trust_domain = None;
+        c["sub"] = "spiffe:///anything".into();
+        let err = identity_from_token(&verified(&c), &no_domain).unwrap_err();
+        assert!(matches!(err, Error::SubjectNotAllowed { .. }), "{err}");
         c["sub"] = "https://example.com/u/alice".into();
         assert!(identity_from_token(&verified(&c), &config(IssuerType::Uri)).is_ok());
         let id = identity_from_token(&verified(&claims(NOW)), &config(IssuerType::Username))

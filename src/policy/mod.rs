@@ -9,6 +9,8 @@
 //! Regexes use the `regex` crate (RE2 semantics, like Go's `regexp`) and must match the
 //! whole value: the pattern is anchored as `^(?:pattern)$`.
 
+pub mod file;
+
 use regex::Regex;
 
 use crate::x509::{FulcioExtensions, SubjectAltName, VerifiedChain};
@@ -127,6 +129,9 @@ pub enum Extension {
     SourceRepositoryRef,
     /// `.1.13` Source Repository Digest.
     SourceRepositoryDigest,
+    /// Any Fulcio extension by its last OID arc: `.1.N` (N in 2..=24, not 7), so GitLab and
+    /// Buildkite claims (which reuse the generic `.1.9`–`.1.24` OIDs) can be required too.
+    Fulcio(u8),
 }
 
 impl std::fmt::Display for Extension {
@@ -140,6 +145,12 @@ impl std::fmt::Display for Extension {
             Extension::SourceRepositoryUri => "source repository uri",
             Extension::SourceRepositoryRef => "source repository ref",
             Extension::SourceRepositoryDigest => "source repository digest",
+            Extension::Fulcio(arc) => {
+                return match FULCIO_NAMES.iter().find(|(n, _)| n == arc) {
+                    Some((_, name)) => write!(f, "{name} (1.3.6.1.4.1.57264.1.{arc})"),
+                    None => write!(f, "extension 1.3.6.1.4.1.57264.1.{arc}"),
+                }
+            }
         })
     }
 }
@@ -155,7 +166,68 @@ impl Extension {
             Extension::SourceRepositoryUri => ext.source_repository_uri.as_deref(),
             Extension::SourceRepositoryRef => ext.source_repository_ref.as_deref(),
             Extension::SourceRepositoryDigest => ext.source_repository_digest.as_deref(),
+            Extension::Fulcio(arc) => fulcio_value(ext, *arc),
         }
+    }
+
+    /// The extension with OID `1.3.6.1.4.1.57264.1.N`, when N names a string claim
+    /// (2..=24 except 7, the OtherName SAN type-id, and 8/1, the issuer, matched apart).
+    pub fn from_oid(oid: &str) -> Option<Extension> {
+        let arc: u8 = oid.strip_prefix("1.3.6.1.4.1.57264.1.")?.parse().ok()?;
+        ((2..=6).contains(&arc) || (9..=24).contains(&arc)).then_some(Extension::Fulcio(arc))
+    }
+}
+
+/// Names of the Fulcio string extensions by last OID arc (PROTOCOLS §3.4).
+const FULCIO_NAMES: [(u8, &str); 21] = [
+    (2, "github workflow trigger"),
+    (3, "github workflow sha"),
+    (4, "github workflow name"),
+    (5, "github workflow repository"),
+    (6, "github workflow ref"),
+    (9, "build signer uri"),
+    (10, "build signer digest"),
+    (11, "runner environment"),
+    (12, "source repository uri"),
+    (13, "source repository digest"),
+    (14, "source repository ref"),
+    (15, "source repository identifier"),
+    (16, "source repository owner uri"),
+    (17, "source repository owner identifier"),
+    (18, "build config uri"),
+    (19, "build config digest"),
+    (20, "build trigger"),
+    (21, "run invocation uri"),
+    (22, "source repository visibility"),
+    (23, "deployment environment"),
+    (24, "token subject"),
+];
+
+/// The Fulcio extension `.1.arc` of a certificate (PROTOCOLS §3.4).
+fn fulcio_value(ext: &FulcioExtensions, arc: u8) -> Option<&str> {
+    match arc {
+        2 => ext.github_workflow_trigger.as_deref(),
+        3 => ext.github_workflow_sha.as_deref(),
+        4 => ext.github_workflow_name.as_deref(),
+        5 => ext.github_workflow_repository.as_deref(),
+        6 => ext.github_workflow_ref.as_deref(),
+        9 => ext.build_signer_uri.as_deref(),
+        10 => ext.build_signer_digest.as_deref(),
+        11 => ext.runner_environment.as_deref(),
+        12 => ext.source_repository_uri.as_deref(),
+        13 => ext.source_repository_digest.as_deref(),
+        14 => ext.source_repository_ref.as_deref(),
+        15 => ext.source_repository_identifier.as_deref(),
+        16 => ext.source_repository_owner_uri.as_deref(),
+        17 => ext.source_repository_owner_identifier.as_deref(),
+        18 => ext.build_config_uri.as_deref(),
+        19 => ext.build_config_digest.as_deref(),
+        20 => ext.build_trigger.as_deref(),
+        21 => ext.run_invocation_uri.as_deref(),
+        22 => ext.source_repository_visibility_at_signing.as_deref(),
+        23 => ext.deployment_environment.as_deref(),
+        24 => ext.token_subject.as_deref(),
+        _ => None,
     }
 }
 
@@ -232,6 +304,21 @@ impl Policy {
     pub fn with_extension(mut self, extension: Extension, value: impl Into<String>) -> Self {
         self.extensions.push((extension, value.into()));
         self
+    }
+
+    /// In words: `identity "x" from issuer /y/ with github workflow ref "z"`.
+    pub fn describe(&self) -> String {
+        let mut out = match &self.identity {
+            Some(m) => format!("identity {m}"),
+            None => "any identity".to_string(),
+        };
+        if let Some(m) = &self.issuer {
+            out.push_str(&format!(" from issuer {m}"));
+        }
+        for (extension, value) in &self.extensions {
+            out.push_str(&format!(" with {extension} {value:?}"));
+        }
+        out
     }
 
     /// True when the policy names neither identity nor issuer.

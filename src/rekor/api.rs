@@ -17,6 +17,10 @@ use crate::encoding::hex_encode;
 use crate::http::{Handler, Method, Request, Response, StatusCode};
 use crate::tlog::{self, TilePath};
 
+/// The most entry IDs one search answer holds (the newest matches); a key shared by more
+/// entries is answered without reading or proving each of them.
+pub const MAX_SEARCH_RESULTS: usize = 1000;
+
 /// The Rekor service: routes requests to the log.
 #[derive(Clone)]
 pub struct Api {
@@ -164,14 +168,18 @@ impl Api {
         Ok(Response::json(StatusCode::OK, &Value::Array(out)))
     }
 
+    /// `POST /api/v1/index/retrieve`: the IDs of matching entries, at most
+    /// [`MAX_SEARCH_RESULTS`] — the most recent ones, in log order — each read from the
+    /// stored tree (a leaf hash), so a key that matches 100,000 entries stays cheap.
     fn search(&self, req: &Request) -> Result<Response> {
         let query = SearchQuery::from_json(&req.body)?;
-        let indices = query.run(|key| self.log.search(key))?;
-        let mut ids = Vec::with_capacity(indices.len());
-        for i in indices {
-            let view = self.log.entry_by_index(i)?;
-            ids.push(Value::String(view.entry_id));
-        }
+        let mut indices = query.run(|key| self.log.search(key))?;
+        indices.sort_unstable();
+        let newest = &indices[indices.len().saturating_sub(MAX_SEARCH_RESULTS)..];
+        let ids = newest
+            .iter()
+            .map(|&i| self.log.entry_id_at(i).map(Value::String))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Response::json(StatusCode::OK, &Value::Array(ids)))
     }
 
@@ -332,6 +340,40 @@ mod tests {
             "signature": {"content": b64_encode(sig),
                           "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}}))
         .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn search_answers_are_capped_to_the_newest_entries_with_their_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let log = Log::open(store, key, "search.test", Arc::new(|| 1)).unwrap();
+        let api = Api::new(log.clone());
+        let s = EcdsaP256Signer::generate();
+        let total = MAX_SEARCH_RESULTS + 50;
+        let mut tasks = Vec::new();
+        for i in 0..total {
+            let (api, body) = (api.clone(), proposal(&s, i));
+            tasks.push(tokio::spawn(async move {
+                api.respond(request(Method::POST, "/api/v1/log/entries", &body)).await.status
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+        }
+        // Every entry was signed by one key: search by it matches them all.
+        let pem = b64_encode(s.public_key().to_pem());
+        let query = json!({"publicKey": {"format": "x509", "content": pem}}).to_string();
+        let answer =
+            api.respond(request(Method::POST, "/api/v1/index/retrieve", query.as_bytes())).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let ids: Vec<String> = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(ids.len(), MAX_SEARCH_RESULTS, "capped");
+        // The newest entries, in log order, each ID the one the entry itself has.
+        let last = log.head().size - 1;
+        assert_eq!(ids.last().unwrap(), &log.entry_by_index(last).unwrap().entry_id);
+        let first = last + 1 - MAX_SEARCH_RESULTS as u64;
+        assert_eq!(ids[0], log.entry_by_index(first).unwrap().entry_id);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

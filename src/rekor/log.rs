@@ -299,6 +299,13 @@ impl Log {
         Ok(tlog::root_at(size, |id| self.shared.store.node(id))?)
     }
 
+    /// The entry ID of entry `index` (tree ID and leaf hash), read from the stored tree: no
+    /// record, no proof. Search answers are built from these.
+    pub fn entry_id_at(&self, index: u64) -> Result<String> {
+        let leaf = self.shared.store.node(crate::tlog::NodeId { level: 0, index })?;
+        Ok(super::entry_id(self.shared.tree_id, &leaf))
+    }
+
     /// Indices of entries under search key `key`, covered by the head.
     pub fn search(&self, key: &str) -> Result<Vec<u64>> {
         let size = self.shared.head().size;

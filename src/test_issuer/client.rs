@@ -15,6 +15,14 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The answer could not be read, or is an error status (its message quoted).
+    #[error("the token endpoint {url} answered: {message}")]
+    Refused {
+        /// The token endpoint.
+        url: String,
+        /// What it said, or why its answer could not be read.
+        message: String,
+    },
     /// The answer has no `id_token`.
     #[error("the answer of {0} has no id_token")]
     NoToken(String),
@@ -40,13 +48,18 @@ pub fn request_token(issuer_url: &str, who: &TokenSubject) -> Result<String, Cli
         TokenSubject::Email(e) => ("email", e.as_str()),
         TokenSubject::Subject(s) => ("subject", s.as_str()),
     };
-    let answer: serde_json::Value = client
+    let response = client
         .post(&url)
         .form(&[("grant_type", "client_credentials"), (field, value)])
         .send()
-        .and_then(|r| r.error_for_status())
-        .and_then(|r| r.json())
         .map_err(error)?;
+    let refused = |message: String| ClientError::Refused { url: url.clone(), message };
+    let read = crate::http::Answer::read(response, &url, crate::http::MAX_RESPONSE_BYTES)
+        .map_err(|e| refused(e.to_string()))?;
+    if !read.is_success() {
+        return Err(refused(read.error_message()));
+    }
+    let answer = read.json().ok_or_else(|| refused("an answer that is not JSON".into()))?;
     answer
         .get("id_token")
         .and_then(|t| t.as_str())

@@ -100,6 +100,10 @@ pub struct Verdict {
     pub verified_scts: usize,
     /// `now` as given.
     pub verified_at: i64,
+    /// The verified certificate identity (SANs, issuer, Fulcio extensions), so a caller
+    /// can apply further identity rules without verifying again (`humbly` signer lists).
+    #[serde(skip)]
+    pub identity: Option<VerifiedIdentity>,
 }
 
 /// Who signed a verified bundle.
@@ -214,13 +218,16 @@ pub fn verify(
     }
 
     // (4) Certificate path, SCTs and identity at every verified time.
+    let mut verified_identity = None;
     let (signer, verified_scts) = match certificate {
         None => (SignerInfo::Key { key_id: crate::encoding::hex_encode(key.key_id()) }, 0),
         Some(leaf) => {
             let chain = verify_certificate(leaf, root, &times)?;
             let scts = x509::verify_embedded_scts(leaf, chain.issuer(), &ct_logs(root))
                 .map_err(Error::Sct)?;
-            let accepted = policy.check(&VerifiedIdentity::from_chain(&chain))?;
+            let identity = VerifiedIdentity::from_chain(&chain);
+            let accepted = policy.check(&identity)?;
+            verified_identity = Some(identity);
             let signer = SignerInfo::Certificate {
                 identity: accepted.identity,
                 issuer: accepted.issuer,
@@ -250,6 +257,7 @@ pub fn verify(
         tlog,
         verified_scts,
         verified_at: options.now,
+        identity: verified_identity,
     })
 }
 

@@ -12,6 +12,7 @@
 mod build;
 mod certificate;
 mod chain;
+pub mod cms;
 mod csr;
 mod error;
 mod extensions;

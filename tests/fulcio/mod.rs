@@ -544,3 +544,18 @@ fn fulcio_server_serves_https_with_the_given_certificate() {
     let plain = sigbox::http::blocking_client(std::time::Duration::from_secs(20)).expect("client");
     assert!(plain.get(format!("{}/healthz", fulcio.url)).send().is_err());
 }
+
+#[test]
+fn a_ca_with_an_unusable_issuer_entry_refuses_to_start_naming_it() {
+    let sb = crate::harness::Sandbox::new();
+    let config = json!({"OIDCIssuers": {"https://spire.example.com": {
+        "ClientID": "sigstore", "Type": "spiffe"}}});
+    sb.write("config.json", config.to_string());
+    sb.sigbox()
+        .args(["fulcio-server", "--listen", "127.0.0.1:0", "--config", "config.json"])
+        .args(["--data-dir", "ca"])
+        .fails_with(2)
+        .stderr_has("https://spire.example.com")
+        .stderr_has("SPIFFETrustDomain");
+    assert!(!sb.join("ca").join("ca.key").exists(), "no CA key made for a refused config");
+}

@@ -223,8 +223,9 @@ fn log_key(args: &Args, client: &Client) -> anyhow::Result<PublicKey> {
     PublicKey::from_pem(&pem).context("reading the log's public key")
 }
 
-/// `$XDG_STATE_HOME/sigbox/rekor`, or `~/.local/state/sigbox/rekor`.
-fn state_dir() -> anyhow::Result<PathBuf> {
+/// `$XDG_STATE_HOME/sigbox/rekor`, or `~/.local/state/sigbox/rekor` (also where `humbly`
+/// remembers the checkpoints of the logs it searches).
+pub(crate) fn state_dir() -> anyhow::Result<PathBuf> {
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => {

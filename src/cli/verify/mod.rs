@@ -200,7 +200,11 @@ pub(crate) fn load_root(path: Option<&Path>) -> anyhow::Result<TrustedRoot> {
     Ok(crate::cli::instance::load(&crate::cli::instance::verify_source(path))?.root)
 }
 
-fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
+/// The identity policy of an identity flag and an issuer flag (also `gitsign verify`'s).
+pub(crate) fn identity_policy(
+    identity: Option<&IdentityFlag>,
+    issuer: Option<&IdentityFlag>,
+) -> anyhow::Result<Policy> {
     let mut policy = Policy::any();
     let matcher = |flag: &IdentityFlag, what: &'static str| -> anyhow::Result<Matcher> {
         Ok(match flag {
@@ -210,12 +214,17 @@ fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
             }
         })
     };
-    if let Some(flag) = &request.identity {
+    if let Some(flag) = identity {
         policy = policy.with_identity(matcher(flag, "identity")?);
     }
-    if let Some(flag) = &request.issuer {
+    if let Some(flag) = issuer {
         policy = policy.with_issuer(matcher(flag, "issuer")?);
     }
+    Ok(policy)
+}
+
+fn build_policy(request: &Request, bundle: &Checked) -> anyhow::Result<Policy> {
+    let mut policy = identity_policy(request.identity.as_ref(), request.issuer.as_ref())?;
     for (extension, value) in &request.extensions {
         policy = policy.with_extension(*extension, value.clone());
     }
