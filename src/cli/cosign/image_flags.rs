@@ -10,7 +10,6 @@ use anyhow::Context;
 use super::flags::parse_bool;
 use crate::cli::exit::Usage;
 use crate::oci::{self, Reference};
-use crate::policy::{Extension, Matcher, Policy};
 
 /// Registry access flags (cosign's spellings).
 #[derive(Debug, Clone, clap::Args)]
@@ -66,83 +65,7 @@ impl RegistryArgs {
     }
 }
 
-/// Identity expectations for keyless signatures (the flags of `verify-blob`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct IdentityArgs {
-    /// Expected certificate identity (SAN), exact.
-    #[arg(long = "certificate-identity")]
-    pub certificate_identity: Option<String>,
-    /// Expected certificate identity (SAN), regex (whole-string match).
-    #[arg(long = "certificate-identity-regexp")]
-    pub certificate_identity_regexp: Option<String>,
-    /// Expected OIDC issuer, exact.
-    #[arg(long = "certificate-oidc-issuer")]
-    pub certificate_oidc_issuer: Option<String>,
-    /// Expected OIDC issuer, regex (whole-string match).
-    #[arg(long = "certificate-oidc-issuer-regexp")]
-    pub certificate_oidc_issuer_regexp: Option<String>,
-    /// Expected GitHub workflow repository.
-    #[arg(long = "certificate-github-workflow-repository")]
-    pub github_workflow_repository: Option<String>,
-    /// Expected GitHub workflow ref.
-    #[arg(long = "certificate-github-workflow-ref")]
-    pub github_workflow_ref: Option<String>,
-    /// Expected GitHub workflow SHA.
-    #[arg(long = "certificate-github-workflow-sha")]
-    pub github_workflow_sha: Option<String>,
-    /// Expected GitHub workflow name.
-    #[arg(long = "certificate-github-workflow-name")]
-    pub github_workflow_name: Option<String>,
-    /// Expected GitHub workflow trigger.
-    #[arg(long = "certificate-github-workflow-trigger")]
-    pub github_workflow_trigger: Option<String>,
-}
-
-impl IdentityArgs {
-    /// The policy; keyless verification (no `--key`) needs an identity and an issuer.
-    pub fn policy(&self, keyless: bool) -> anyhow::Result<Policy> {
-        let matcher = |exact: &Option<String>, regex: &Option<String>, what: &'static str| {
-            Ok::<_, anyhow::Error>(match (exact, regex) {
-                (Some(e), _) => Some(Matcher::exact(e.clone())),
-                (None, Some(r)) => {
-                    Some(Matcher::regex(what, r).map_err(|e| Usage(format!("{e}")))?)
-                }
-                (None, None) => None,
-            })
-        };
-        let identity =
-            matcher(&self.certificate_identity, &self.certificate_identity_regexp, "identity")?;
-        let issuer =
-            matcher(&self.certificate_oidc_issuer, &self.certificate_oidc_issuer_regexp, "issuer")?;
-        if keyless && (identity.is_none() || issuer.is_none()) {
-            return Err(Usage(
-                "keyless verification needs --certificate-identity[-regexp] and \
-                 --certificate-oidc-issuer[-regexp] (or give --key)"
-                    .into(),
-            )
-            .into());
-        }
-        let mut policy = Policy::any();
-        if let Some(m) = identity {
-            policy = policy.with_identity(m);
-        }
-        if let Some(m) = issuer {
-            policy = policy.with_issuer(m);
-        }
-        for (extension, value) in [
-            (Extension::GithubWorkflowRepository, &self.github_workflow_repository),
-            (Extension::GithubWorkflowRef, &self.github_workflow_ref),
-            (Extension::GithubWorkflowSha, &self.github_workflow_sha),
-            (Extension::GithubWorkflowName, &self.github_workflow_name),
-            (Extension::GithubWorkflowTrigger, &self.github_workflow_trigger),
-        ] {
-            if let Some(v) = value {
-                policy = policy.with_extension(extension, v.clone());
-            }
-        }
-        Ok(policy)
-    }
-}
+pub use super::identity_flags::IdentityArgs;
 
 /// Parses `-a key=value` flags.
 pub fn annotations(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -8,6 +8,7 @@ mod copy;
 mod download;
 mod flags;
 mod generate_key_pair;
+mod identity_flags;
 mod image_flags;
 mod import_key_pair;
 mod login;

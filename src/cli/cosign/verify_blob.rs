@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use super::flags::parse_bool;
 use crate::cli::output;
-use crate::cli::verify::{execute, IdentityFlag, Persona, Request};
-use crate::policy::Extension;
+use crate::cli::verify::{execute, Persona, Request};
 
 /// The identity and trust flags shared by `verify-blob` and `verify-blob-attestation`.
 #[derive(Debug, clap::Args)]
@@ -18,33 +17,8 @@ pub struct CommonArgs {
     /// Trusted root (or ClientTrustConfig) JSON; default: the embedded public-good root.
     #[arg(long = "trusted-root")]
     pub trusted_root: Option<PathBuf>,
-    /// Expected certificate identity (SAN), exact.
-    #[arg(long = "certificate-identity")]
-    pub certificate_identity: Option<String>,
-    /// Expected certificate identity (SAN), regex (whole-string match).
-    #[arg(long = "certificate-identity-regexp")]
-    pub certificate_identity_regexp: Option<String>,
-    /// Expected OIDC issuer, exact.
-    #[arg(long = "certificate-oidc-issuer")]
-    pub certificate_oidc_issuer: Option<String>,
-    /// Expected OIDC issuer, regex (whole-string match).
-    #[arg(long = "certificate-oidc-issuer-regexp")]
-    pub certificate_oidc_issuer_regexp: Option<String>,
-    /// Expected GitHub workflow repository (`.1.5`).
-    #[arg(long = "certificate-github-workflow-repository")]
-    pub github_workflow_repository: Option<String>,
-    /// Expected GitHub workflow ref (`.1.6`).
-    #[arg(long = "certificate-github-workflow-ref")]
-    pub github_workflow_ref: Option<String>,
-    /// Expected GitHub workflow SHA (`.1.3`).
-    #[arg(long = "certificate-github-workflow-sha")]
-    pub github_workflow_sha: Option<String>,
-    /// Expected GitHub workflow name (`.1.4`).
-    #[arg(long = "certificate-github-workflow-name")]
-    pub github_workflow_name: Option<String>,
-    /// Expected GitHub workflow trigger (`.1.2`).
-    #[arg(long = "certificate-github-workflow-trigger")]
-    pub github_workflow_trigger: Option<String>,
+    #[command(flatten)]
+    pub identity: super::identity_flags::IdentityArgs,
     /// Public key for key-signed bundles.
     #[arg(long)]
     pub key: Option<PathBuf>,
@@ -73,26 +47,8 @@ impl CommonArgs {
         signature: Option<PathBuf>,
         predicate_type: Option<String>,
     ) -> Request {
-        let identity = match (self.certificate_identity, self.certificate_identity_regexp) {
-            (Some(exact), _) => Some(IdentityFlag::Exact(exact)),
-            (None, Some(regex)) => Some(IdentityFlag::Regex(regex)),
-            (None, None) => None,
-        };
-        let issuer = match (self.certificate_oidc_issuer, self.certificate_oidc_issuer_regexp) {
-            (Some(exact), _) => Some(IdentityFlag::Exact(exact)),
-            (None, Some(regex)) => Some(IdentityFlag::Regex(regex)),
-            (None, None) => None,
-        };
-        let extensions = [
-            (Extension::GithubWorkflowRepository, self.github_workflow_repository),
-            (Extension::GithubWorkflowRef, self.github_workflow_ref),
-            (Extension::GithubWorkflowSha, self.github_workflow_sha),
-            (Extension::GithubWorkflowName, self.github_workflow_name),
-            (Extension::GithubWorkflowTrigger, self.github_workflow_trigger),
-        ]
-        .into_iter()
-        .filter_map(|(extension, value)| value.map(|v| (extension, v)))
-        .collect();
+        let (identity, issuer) = (self.identity.identity(), self.identity.issuer());
+        let extensions = self.identity.extensions();
         Request {
             bundle: self.bundle,
             input,
