@@ -5,24 +5,18 @@
 //!
 //! `GITSIGN_BENCH_COMMITS` changes the history length (default 1000).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var_os("SIGBOX_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/sigbox"));
-    if !bin.exists() {
-        println!("release binary missing: run `make release`");
-        return;
-    }
+    let Some(bin) = common::release_bin() else { return };
     let history: usize =
         std::env::var("GITSIGN_BENCH_COMMITS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut up = start_up(&bin, &dir.path().join("state"));
+    let up = common::Up::start(&bin, &dir.path().join("state"));
     let trust = dir.path().join("state/trust_config.json");
     let gitsign = dir.path().join("gitsign");
     std::os::unix::fs::symlink(&bin, &gitsign).expect("gitsign symlink");
@@ -90,8 +84,7 @@ fn main() {
 
     let _ = cache.kill();
     let _ = cache.wait();
-    let _ = up.kill();
-    let _ = up.wait();
+    drop(up);
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -119,24 +112,6 @@ fn time(label: &str, n: usize, mut f: impl FnMut()) -> f64 {
         samples[0]
     );
     median
-}
-
-fn start_up(bin: &Path, state: &Path) -> Child {
-    let mut up = Command::new(bin)
-        .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0", "--data-dir"])
-        .arg(state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sigbox up");
-    let mut reader = BufReader::new(up.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-        if line.trim() == "ready" {
-            break;
-        }
-        line.clear();
-    }
-    up
 }
 
 fn start_cache(bin: &Path, socket: &Path) -> Child {

@@ -6,9 +6,8 @@
 //! The 100 images are pushed with the registry's HTTP API directly (each a distinct config
 //! blob over one shared layer), which is the fastest independent way to populate it.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,21 +16,17 @@ use sha2::{Digest as _, Sha256};
 const IMAGES: usize = 100;
 const IDENTITY: &str = "test-user@sigbox.local";
 
+mod common;
+
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var_os("SIGBOX_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/sigbox"));
-    if !bin.exists() {
-        println!("release binary missing: run `make release`");
-        return;
-    }
+    let Some(bin) = common::release_bin() else { return };
     if Command::new("docker-registry").arg("--version").output().is_err() {
         println!("docker-registry missing: install the Debian package `docker-registry`");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut up, oidc) = start_up(&bin, dir.path());
+    let up = common::Up::start(&bin, &dir.path().join("state"));
+    let oidc = up.oidc.clone();
     let trust = dir.path().join("state/trust_config.json");
     let (mut registry, host) = start_registry(dir.path());
     let http = sigbox::http::blocking_builder().build().expect("http client");
@@ -80,7 +75,7 @@ fn main() {
         verdict(verify_ms <= 15.0),
         verdict(rate >= 500.0)
     );
-    stop(&mut up);
+    drop(up);
     stop(&mut registry);
 }
 
@@ -95,28 +90,6 @@ fn verdict(ok: bool) -> &'static str {
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-fn start_up(bin: &Path, dir: &Path) -> (Child, String) {
-    let mut up = Command::new(bin)
-        .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0", "--data-dir"])
-        .arg(dir.join("state"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sigbox up");
-    let mut oidc = String::new();
-    let mut reader = BufReader::new(up.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-        if line.trim_start().starts_with("OIDC issuer") {
-            oidc = line.split_whitespace().last().unwrap_or_default().to_string();
-        }
-        if line.trim() == "ready" {
-            break;
-        }
-        line.clear();
-    }
-    (up, oidc)
 }
 
 fn start_registry(dir: &Path) -> (Child, String) {

@@ -5,39 +5,18 @@
 //! issuer before each run (not timed) through `--identity-token`; one more sigbox line
 //! times the whole device-flow login as well.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
+
+mod common;
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var_os("SIGBOX_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/sigbox"));
-    if !bin.exists() {
-        println!("release binary missing: run `make release`");
-        return;
-    }
+    let Some(bin) = common::release_bin() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut up = Command::new(&bin)
-        .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0", "--data-dir"])
-        .arg(dir.path().join("state"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sigbox up");
-    let mut oidc = String::new();
-    let mut reader = BufReader::new(up.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-        if line.trim_start().starts_with("OIDC issuer") {
-            oidc = line.split_whitespace().last().unwrap_or_default().to_string();
-        }
-        if line.trim() == "ready" {
-            break;
-        }
-        line.clear();
-    }
+    let up = common::Up::start(&bin, &dir.path().join("state"));
+    let oidc = up.oidc.clone();
     let trust = dir.path().join("state/trust_config.json");
     std::fs::write(dir.path().join("artifact.bin"), vec![3u8; 1 << 20]).expect("artifact");
 
@@ -85,8 +64,7 @@ fn main() {
         "target: sigbox <= 15 ms wall median, <= 8 ms CPU: {}",
         if sigbox.wall_ms <= 15.0 && sigbox.cpu_ms <= 8.0 { "met" } else { "NOT met" }
     );
-    let _ = up.kill();
-    let _ = up.wait();
+    drop(up);
 }
 
 fn token(bin: &Path, issuer: &str) -> String {

@@ -1,0 +1,63 @@
+//! What the whole-process benches share: the release binary they time, and a `sigbox up`
+//! instance on free loopback ports.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The binary to time: `SIGBOX_BIN`, else the static build `make release` makes. `None`
+/// (after saying so) when it is missing.
+pub fn release_bin() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = std::env::var_os("SIGBOX_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/sigbox"));
+    if bin.exists() {
+        Some(bin)
+    } else {
+        println!("release binary missing: run `make release`");
+        None
+    }
+}
+
+/// A running `sigbox up` (killed on drop) and its test issuer's URL.
+pub struct Up {
+    child: Child,
+    /// The OIDC issuer URL.
+    pub oidc: String,
+}
+
+impl Up {
+    /// Starts `sigbox up` with its state in `state`, on free ports, and waits for `ready`.
+    pub fn start(bin: &Path, state: &Path) -> Up {
+        let mut child = Command::new(bin)
+            .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0"])
+            .arg("--data-dir")
+            .arg(state)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sigbox up");
+        let mut oidc = String::new();
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            if line.trim_start().starts_with("OIDC issuer") {
+                oidc = line.split_whitespace().last().unwrap_or_default().to_string();
+            }
+            if line.trim() == "ready" {
+                break;
+            }
+            line.clear();
+        }
+        Up { child, oidc }
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
