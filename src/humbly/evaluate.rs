@@ -135,7 +135,9 @@ fn decide(
         match std::fs::read(path) {
             Ok(bytes) => match Checked::from_json(&bytes) {
                 Ok(bundle) => evidence.push(Evidence { source, root: None, bundle }),
-                Err(e) => problems.push(failure("bundle", format!("{source}: {}", chain(&e)))),
+                Err(e) => {
+                    problems.push(failure("bundle", format!("{source}: {}", super::chain(&e))))
+                }
             },
             Err(e) => problems.push(failure("io", format!("reading {source}: {e}"))),
         }
@@ -296,8 +298,8 @@ fn check_evidence(
         }
     }
     let Some((verdict, root_name, key)) = outcome else {
-        let why =
-            last_error.map_or_else(|| "no trusted root to check it".to_string(), |e| chain(&e));
+        let why = last_error
+            .map_or_else(|| "no trusted root to check it".to_string(), |e| super::chain(&e));
         return Err(failure("verify", format!("{}: {why}", e.source)));
     };
 
@@ -419,15 +421,4 @@ fn name(engine: &Engine, index: usize) -> String {
 
 fn failure(check: &'static str, message: impl Into<String>) -> Failure {
     Failure { check, message: message.into() }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }

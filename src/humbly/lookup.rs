@@ -185,7 +185,9 @@ impl<'a> Logs<'a> {
                 }
                 Err(e) => {
                     found.unreachable = true;
-                    found.notes.push(note("lookup", format!("searching {url}: {}", chain(&e))));
+                    found
+                        .notes
+                        .push(note("lookup", format!("searching {url}: {}", super::chain(&e))));
                     continue;
                 }
             };
@@ -207,7 +209,7 @@ impl<'a> Logs<'a> {
                         found.unreachable = true;
                         found.notes.push(note(
                             "lookup",
-                            format!("fetching {url} entry {id}: {}", chain(&e)),
+                            format!("fetching {url} entry {id}: {}", super::chain(&e)),
                         ));
                     }
                 }
@@ -240,7 +242,7 @@ impl<'a> Logs<'a> {
             );
             let what =
                 if unknown { "could not be checked" } else { "failed the consistency check" };
-            Problem { message: format!("{url} {what}: {}", chain(&e)), unknown }
+            Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
         })
     }
 }
@@ -297,17 +299,6 @@ fn note(check: &'static str, message: String) -> Failure {
 
 fn trim(url: &str) -> String {
     url.trim_end_matches('/').to_string()
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::flags::parse_bool;
 use super::image_flags::{self, RegistryArgs};
 use crate::cli::exit::{self, Usage};
@@ -39,10 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let client = args.registry.client()?;
     let reference = image_flags::reference(&args.image)?;
-    let descriptor = client
-        .head_manifest(&reference)
-        .with_context(|| format!("resolving {reference}"))?
-        .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
+    let descriptor = image_flags::resolve(&client, &reference)?;
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let deleted =
         crate::oci::store::clean(&client, &repo, &descriptor.digest, signatures, attestations)?;

@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::image_flags::{self, RegistryArgs};
 use crate::cli::{exit, output};
 use crate::oci::layout::{self, Kind};
@@ -42,10 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let client = target.registry.client()?;
     let reference = image_flags::reference(&target.image)?;
-    let descriptor = client
-        .head_manifest(&reference)
-        .with_context(|| format!("resolving {reference}"))?
-        .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
+    let descriptor = image_flags::resolve(&client, &reference)?;
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let store = RegistryStore { client: &client, repo };
     for candidate in candidates(&store, &descriptor.digest, kind, None)? {

@@ -84,6 +84,26 @@ pub fn reference(text: &str) -> anyhow::Result<Reference> {
     Ok(Reference::parse(text).map_err(|e| Usage(e.to_string()))?)
 }
 
+/// The manifest `reference` names in the registry (HEAD), or an error naming the image.
+pub fn resolve(
+    client: &oci::Client,
+    reference: &Reference,
+) -> anyhow::Result<oci::manifest::Descriptor> {
+    client
+        .head_manifest(reference)
+        .with_context(|| format!("resolving {reference}"))?
+        .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))
+}
+
+/// The digest of the image `reference` names: its own digest, else the registry's answer
+/// for its tag (signatures are bound to the digest, so a digest reference needs no fetch).
+pub fn digest_of(client: &oci::Client, reference: &Reference) -> anyhow::Result<String> {
+    match reference.digest() {
+        Some(digest) => Ok(digest.to_string()),
+        None => Ok(resolve(client, reference)?.digest),
+    }
+}
+
 /// `COSIGN_REPOSITORY`: where signatures are stored instead of the image's repository.
 pub fn signature_repository() -> anyhow::Result<Option<Reference>> {
     match std::env::var("COSIGN_REPOSITORY") {

@@ -42,10 +42,7 @@ pub struct LoadArgs {
 pub fn save(args: SaveArgs) -> anyhow::Result<ExitCode> {
     let client = args.registry.client()?;
     let reference = image_flags::reference(&args.image)?;
-    let descriptor = client
-        .head_manifest(&reference)
-        .with_context(|| format!("resolving {reference}"))?
-        .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
+    let descriptor = image_flags::resolve(&client, &reference)?;
     let layout = LayoutStore::open(&args.dir, true)?;
     let src = RegistryStore { client: &client, repo: reference.clone() };
     let name = reference.tag().unwrap_or("image");

@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::image_flags::{self, RegistryArgs};
 use crate::cli::{exit, output};
 use crate::oci::store::{attachments, RegistryStore};
@@ -22,10 +20,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let client = args.registry.client()?;
     let reference = image_flags::reference(&args.image)?;
-    let descriptor = client
-        .head_manifest(&reference)
-        .with_context(|| format!("resolving {reference}"))?
-        .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?;
+    let descriptor = image_flags::resolve(&client, &reference)?;
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let store = RegistryStore { client: &client, repo: repo.clone() };
     let found = attachments(&store, &descriptor.digest)?;

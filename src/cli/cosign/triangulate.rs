@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::image_flags::{self, RegistryArgs};
 use crate::cli::exit::{self, Usage};
 use crate::cli::output;
@@ -26,16 +24,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let client = args.registry.client()?;
     let reference = image_flags::reference(&args.image)?;
-    let digest = match reference.digest() {
-        Some(d) => d.to_string(),
-        None => {
-            client
-                .head_manifest(&reference)
-                .with_context(|| format!("resolving {reference}"))?
-                .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?
-                .digest
-        }
-    };
+    let digest = image_flags::digest_of(&client, &reference)?;
     let repo = image_flags::signature_repository()?.unwrap_or_else(|| reference.clone());
     let out = match args.kind.as_str() {
         "signature" => repo.with_tag(&layout::legacy_tag(&digest, Kind::Signature)).to_string(),

@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::flags::parse_bool;
 use super::image_flags::{self, IdentityArgs, RegistryArgs};
 use crate::cli::exit::{self, Rejected, Usage};
@@ -110,18 +108,7 @@ pub(super) fn execute(
         }
         let client = client.as_ref().ok_or_else(|| anyhow::anyhow!("no registry client"))?;
         let reference = image_flags::reference(text)?;
-        // A digest names the image already; signatures are bound to it, so there is no
-        // need to fetch the image manifest itself.
-        let digest = match reference.digest() {
-            Some(digest) => digest.to_string(),
-            None => {
-                client
-                    .head_manifest(&reference)
-                    .with_context(|| format!("resolving {reference}"))?
-                    .ok_or_else(|| anyhow::anyhow!("image {reference} not found"))?
-                    .digest
-            }
-        };
+        let digest = image_flags::digest_of(client, &reference)?;
         let repo = repository.clone().unwrap_or_else(|| reference.clone());
         let store = RegistryStore { client, repo };
         verify_in(&store, text, &digest, kind, Some(&reference.repository_name()), &expect)
