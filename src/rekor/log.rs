@@ -144,8 +144,8 @@ impl Log {
     }
 
     /// Closes the log: stops the sequencer once it has integrated what it was given, waits
-    /// for it, and flushes and closes the store, so that the database is released when this
-    /// returns (a restart in the same process opens it at once). On a handle that is not
+    /// for it, and flushes and closes the store (a restart in the same process can then
+    /// open it; [`LogStore::open`] waits out sled's lock release). On a handle that is not
     /// the last one it only drops this handle: the log runs on for the others.
     ///
     /// Errors: [`Error::Unavailable`] if the sequencer thread panicked; store errors.
@@ -619,7 +619,7 @@ mod tests {
             log.close().unwrap();
             kept
         };
-        let store = LogStore::open(dir.path()).expect("a closed log releases its store at once");
+        let store = LogStore::open(dir.path()).expect("a closed log's store reopens");
         let log = Log::open(store, key.clone(), "renamed", Arc::new(|| 0)).unwrap();
         assert_eq!(log.tree_id(), tree_id);
         assert_eq!(log.head().root, root);

@@ -74,12 +74,26 @@ impl LogStore {
     ///
     /// A store written in an older layout is converted first, in one atomic batch.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open()?;
+        // sled releases its file lock from a background thread a moment after the last
+        // handle of a previous open is dropped (even after a flush), so a reopen in the same
+        // process waits for it — up to two seconds — instead of failing.
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+                Err(sled::Error::Io(e))
+                    if attempts < 100 && e.to_string().contains("could not acquire lock") =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         Self::init(db)
     }
 
-    /// Flushes everything to disk and closes the database; when this returns its file lock
-    /// is released (sled joins its flusher thread on the last handle's drop).
+    /// Flushes everything to disk and closes the database (sled lets go of its file lock
+    /// shortly after; [`LogStore::open`] waits for that).
     ///
     /// Errors: [`Error::Database`] if the final flush fails.
     pub fn close(self) -> Result<()> {
@@ -428,10 +442,9 @@ mod tests {
     use super::*;
     use crate::tlog::{hash_leaf, inclusion_proof, verify_inclusion, NodeStore as _};
 
-    /// Opens a store whose previous handle was closed: closing releases the database at
-    /// once, so no retry is needed.
+    /// Opens a store whose previous handle was closed (`open` waits for sled's lock).
     fn reopen(path: &Path) -> LogStore {
-        LogStore::open(path).expect("a closed store reopens at once")
+        LogStore::open(path).expect("a closed store reopens")
     }
 
     fn commit_leaves(store: &LogStore, range: &mut CompactRange, datas: &[&[u8]]) -> Commit {
