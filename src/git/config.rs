@@ -35,8 +35,8 @@ pub struct Settings {
     /// A PEM file of extra Fulcio roots (`gitsign.fulcioRoot`): not supported here (the
     /// trusted root decides), read so the front end can say so.
     pub fulcio_root: Option<String>,
-    /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): not supported yet,
-    /// read so the front end can say so.
+    /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): its token goes into
+    /// the CMS as an unsigned attribute (else the signing config's TSA, if any).
     pub timestamp_server: Option<String>,
 }
 
