@@ -38,15 +38,24 @@ fn main() {
             .map(|i| {
                 let imprint = digest(HashAlgorithm::Sha256, format!("signature {i}").as_bytes());
                 let nonce = (i as u64 + 1).to_be_bytes();
-                let body =
-                    tsp::build_request(HashAlgorithm::Sha256, imprint.as_bytes(), Some(&nonce), true)
-                        .unwrap();
+                let body = tsp::build_request(
+                    HashAlgorithm::Sha256,
+                    imprint.as_bytes(),
+                    Some(&nonce),
+                    true,
+                )
+                .unwrap();
                 http_request(&addr, "/api/v1/timestamp", "application/timestamp-query", &body)
             })
             .collect();
         let start = Instant::now();
         let lat = runtime.block_on(load(&addr, clients, requests, 200));
-        report(&format!("tsa-server {curve}: DER timestamps, {clients} clients"), start.elapsed(), lat, "timestamps");
+        report(
+            &format!("tsa-server {curve}: DER timestamps, {clients} clients"),
+            start.elapsed(),
+            lat,
+            "timestamps",
+        );
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -61,7 +70,8 @@ fn main() {
         let (mut child, addr) = start(&bin, flags, dir.path());
         let requests: Vec<Vec<u8>> = (0..entries)
             .map(|i| {
-                let d = digest(HashAlgorithm::Sha256, format!("v{version} artifact {i}").as_bytes());
+                let d =
+                    digest(HashAlgorithm::Sha256, format!("v{version} artifact {i}").as_bytes());
                 let sig = signer.sign_prehashed(d.as_bytes()).unwrap();
                 let body = if version == 2 {
                     sigbox::rekor::client::hashedrekord_v2_request(
@@ -82,7 +92,12 @@ fn main() {
             .collect();
         let start = Instant::now();
         let lat = runtime.block_on(load(&addr, clients, requests, 201));
-        report(&format!("rekor v{version}: POST {path} (durable), {clients} clients"), start.elapsed(), lat, "entries");
+        report(
+            &format!("rekor v{version}: POST {path} (durable), {clients} clients"),
+            start.elapsed(),
+            lat,
+            "entries",
+        );
         let _ = child.kill();
         let _ = child.wait();
     }

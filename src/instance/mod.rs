@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(services.oidc_issuer.as_deref(), Some("https://oauth2.sigstore.dev/auth"));
         assert_eq!(services.oidc_client_id, "sigstore");
         // Public good lists a TSA; a Rekor v2 log is asked for explicitly and it has none.
-        assert_eq!(services.tsa.as_deref(), Some("https://timestamp.sigstore.dev/api/v1/timestamp"));
+        assert_eq!(
+            services.tsa.as_deref(),
+            Some("https://timestamp.sigstore.dev/api/v1/timestamp")
+        );
         assert_eq!(services.rekor_version, 1);
         let v2 = Overrides { rekor_version: Some(2), ..Overrides::default() };
         assert!(matches!(instance.services(now, &v2), Err(Error::NoService(_))));

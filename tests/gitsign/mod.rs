@@ -6,6 +6,7 @@ mod cache;
 mod public_good;
 mod sign_verify;
 mod tamper;
+mod timestamp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
