@@ -26,15 +26,11 @@ struct Rng(u64);
 
 impl Rng {
     fn new() -> Rng {
-        let seed = std::env::var("SIGBOX_FAULT_SEED")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(1, |d| d.as_nanos() as u64)
-                    | 1
-            });
+        use std::hash::{BuildHasher, Hasher};
+        // std's per-process random hash keys are a seed source needing no clock.
+        let fresh = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
+        let seed =
+            std::env::var("SIGBOX_FAULT_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(fresh);
         eprintln!("kill -9 test: seed {seed} (SIGBOX_FAULT_SEED)");
         Rng(seed)
     }
