@@ -11,5 +11,6 @@ mod humbly;
 mod images;
 mod personas;
 mod rekor;
+mod secrets;
 mod up;
 mod verify;
