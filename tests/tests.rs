@@ -12,5 +12,6 @@ mod images;
 mod personas;
 mod rekor;
 mod secrets;
+mod tsa;
 mod up;
 mod verify;
