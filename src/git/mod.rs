@@ -4,6 +4,7 @@
 //! * [`sign`]: the CMS signature plus a Rekor entry (online or offline mode);
 //! * [`verify`]: turning a commit signature into a bundle for the one verifier;
 //! * [`proto`]: the protobuf `TransparencyLogEntry` offline mode embeds;
+//! * [`repo`]: the commits of a revision range, raw objects (the `git` program);
 //! * [`config`]: `gitsign.*` git config and `GITSIGN_*` / `SIGSTORE_*` environment;
 //! * [`cache`]: the per-user credential cache (one login for a burst of commits).
 //!
@@ -13,6 +14,7 @@ pub mod cache;
 pub mod config;
 pub mod object;
 pub mod proto;
+pub mod repo;
 pub mod sign;
 pub mod verify;
 

@@ -90,6 +90,7 @@ pub(super) struct FoundEntry {
 }
 
 /// What a lookup found, and what it could not do.
+#[derive(Default)]
 pub(super) struct Found {
     pub entries: Vec<FoundEntry>,
     /// Problems that make "not found" a definite no (`lookup`, `log_consistency`).
@@ -216,6 +217,25 @@ impl<'a> Logs<'a> {
             }
         }
         found
+    }
+
+    /// The searchable (v1) logs of root `root`, each after its monitor check, for online-
+    /// mode gitsign commits (whose entry lives only in the log). Logs that failed the check
+    /// are left out and named in `found.notes`.
+    pub(super) fn clients(&self, root: usize, found: &mut Found) -> Vec<(&str, &Client)> {
+        let mut out = Vec::new();
+        let Some(lookup) = self.lookup else { return out };
+        for log in self.logs.iter().filter(|l| l.root == root && l.target.major_api_version < 2) {
+            let Some(client) = &log.client else { continue };
+            if let Err(problem) = log.consistency.get_or_init(|| self.check(log, client, lookup)) {
+                let check = if problem.unknown { "lookup" } else { "log_consistency" };
+                found.unreachable |= problem.unknown;
+                found.notes.push(note(check, problem.message.clone()));
+                continue;
+            }
+            out.push((log.target.url.as_str(), client));
+        }
+        out
     }
 
     /// The monitor check of one log against the remembered checkpoint.
