@@ -91,6 +91,14 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 fn version() -> anyhow::Result<ExitCode> {
     super::output::line(format!("gitsign (sigbox) {}", env!("CARGO_PKG_VERSION")))?;
     super::output::line("parameters: gpg.format=x509, rekor modes online (default) and offline")?;
+    match settings() {
+        Ok(settings) => {
+            for (name, value) in settings.describe() {
+                super::output::line(format!("  {name}: {value}"))?;
+            }
+        }
+        Err(e) => super::output::status(format!("gitsign: configuration: {e:#}")),
+    }
     Ok(Code::Success.into())
 }
 
