@@ -37,7 +37,7 @@ struct Cli {
 enum Command {
     /// Verify targets (files, directories, sha256:<hex>, images, git:RANGE) against a
     /// policy; one verdict each.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Lint, explain or describe policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -107,7 +107,7 @@ struct VerifyArgs {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(args)?;
     match cli.command {
-        Command::Verify(args) => verify(args),
+        Command::Verify(args) => verify(*args),
         Command::Policy(PolicyCommand::Schema) => {
             output::line(file::SCHEMA.trim_end())?;
             Ok(Code::Success.into())

@@ -65,7 +65,12 @@ pub fn commits(repo: &Path, range: &str) -> Result<Vec<String>, RepoError> {
         let rev = format!("{range}^{{commit}}");
         git(repo, &["rev-parse", "--verify", "--end-of-options", &rev])?
     };
-    Ok(String::from_utf8_lossy(&out).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 /// The raw object `id` of `kind` (`git cat-file <kind> <id>`).

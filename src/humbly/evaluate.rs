@@ -173,8 +173,12 @@ fn decide(
                 ));
             }
             problems.extend(found.notes);
-            evidence
-                .extend(found.entries.into_iter().map(|e| Evidence::plain(e.source, Some(e.root), e.bundle)));
+            evidence.extend(
+                found
+                    .entries
+                    .into_iter()
+                    .map(|e| Evidence::plain(e.source, Some(e.root), e.bundle)),
+            );
         } else {
             problems.push(failure(
                 "bundle",
@@ -227,7 +231,6 @@ pub(super) fn judge(
     problems: Vec<Failure>,
     unreachable: bool,
 ) -> TargetVerdict {
-
     // Threshold over distinct signers and distinct identities.
     let candidates: Vec<Candidate> = verified
         .iter()
@@ -470,10 +473,7 @@ pub(super) fn accept(
     // Evidence and age.
     let has = |source: &str| verdict.verified_times.iter().any(|t| t.source == source);
     if rule.require_tlog && verdict.tlog.is_none() {
-        return Err(failure(
-            "require",
-            format!("{}: no verified transparency log entry", source),
-        ));
+        return Err(failure("require", format!("{}: no verified transparency log entry", source)));
     }
     if rule.require_timestamp && !has("timestamp") {
         return Err(failure("require", format!("{}: no verified RFC 3161 timestamp", source)));

@@ -178,8 +178,8 @@ impl Engine {
         let logs = lookup::Logs::new(self.roots(), options.lookup.as_ref());
         // Log lookups and registries wait on the network, so more threads than cores pay
         // off there.
-        let remote = options.lookup.is_some()
-            || targets.iter().any(|t| matches!(t, Target::Image { .. }));
+        let remote =
+            options.lookup.is_some() || targets.iter().any(|t| matches!(t, Target::Image { .. }));
         let jobs = if remote { options.jobs.max(1) * 4 } else { options.jobs };
         let jobs = jobs.clamp(1, targets.len().max(1));
         let next = AtomicUsize::new(0);

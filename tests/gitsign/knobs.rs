@@ -11,11 +11,8 @@ use super::{require_tool, Repo, IDENTITY};
 use crate::up::instance::Up;
 
 fn pem(label: &str, der_b64: &str) -> String {
-    let lines: Vec<String> = der_b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
+    let lines: Vec<String> =
+        der_b64.as_bytes().chunks(64).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 

@@ -36,8 +36,7 @@ fn apply_trust_knobs(mut instance: Instance, settings: &Settings) -> anyhow::Res
     if let Some(path) = &settings.fulcio_root {
         let pem = std::fs::read_to_string(path)
             .with_context(|| format!("reading gitsign.fulcioRoot {path}"))?;
-        instance.root =
-            crate::git::trust::with_fulcio_root(instance.root, &pem).map_err(usage)?;
+        instance.root = crate::git::trust::with_fulcio_root(instance.root, &pem).map_err(usage)?;
     }
     if let Some(path) = &settings.rekor_public_key {
         let pem = std::fs::read(path)
