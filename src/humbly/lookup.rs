@@ -215,14 +215,14 @@ impl<'a> Logs<'a> {
                             continue;
                         }
                         match bundle_from_entry(&logged, attestation.as_deref()) {
-                        Ok(bundle) => found.entries.push(FoundEntry {
-                            source: format!("rekor:{url}#{}", logged.entry.log_index),
-                            root: log.root,
-                            bundle,
-                        }),
-                            Err(why) => found
-                                .notes
-                                .push(note("lookup", format!("{url} entry {id}: {why}"))),
+                            Ok(bundle) => found.entries.push(FoundEntry {
+                                source: format!("rekor:{url}#{}", logged.entry.log_index),
+                                root: log.root,
+                                bundle,
+                            }),
+                            Err(why) => {
+                                found.notes.push(note("lookup", format!("{url} entry {id}: {why}")))
+                            }
                         }
                     }
                     Err(e) => {
@@ -281,18 +281,18 @@ impl<'a> Logs<'a> {
                 (head.size, head.root_hash)
             })
             .map_err(|e| {
-            use crate::rekor::Error as E;
-            let unknown = matches!(
-                e,
-                E::Transport { .. }
-                    | E::DataDir { .. }
-                    | E::Rejected { .. }
-                    | E::MalformedResponse(_)
-            );
-            let what =
-                if unknown { "could not be checked" } else { "failed the consistency check" };
-            Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
-        })
+                use crate::rekor::Error as E;
+                let unknown = matches!(
+                    e,
+                    E::Transport { .. }
+                        | E::DataDir { .. }
+                        | E::Rejected { .. }
+                        | E::MalformedResponse(_)
+                );
+                let what =
+                    if unknown { "could not be checked" } else { "failed the consistency check" };
+                Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
+            })
     }
 }
 
@@ -524,10 +524,11 @@ mod tests {
             else {
                 continue;
             };
-            if bundle.dsse_envelope.is_some()
-                && tlog.kind_version.kind == "dsse"
-            {
-                return Some((LoggedEntry { entry_id: String::new(), entry: tlog.clone() }, bundle));
+            if bundle.dsse_envelope.is_some() && tlog.kind_version.kind == "dsse" {
+                return Some((
+                    LoggedEntry { entry_id: String::new(), entry: tlog.clone() },
+                    bundle,
+                ));
             }
         }
         None
@@ -582,10 +583,9 @@ mod tests {
             ..Default::default()
         };
         let proof = |a: u64, b: u64| {
-            let hashes = crate::tlog::consistency_proof::<crate::tlog::Error>(a, b, |id| {
-                tree.node(id)
-            })
-            .map_err(|e| e.to_string())?;
+            let hashes =
+                crate::tlog::consistency_proof::<crate::tlog::Error>(a, b, |id| tree.node(id))
+                    .map_err(|e| e.to_string())?;
             Ok((roots[b as usize - 1], hashes))
         };
         // Older and newer entry checkpoints of the same log are consistent.
