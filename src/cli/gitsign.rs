@@ -130,6 +130,36 @@ fn settings() -> anyhow::Result<Settings> {
     config::resolve(&git, &env).map_err(|e| anyhow::Error::new(Usage(e)))
 }
 
+/// gitsign's `fulcioRoot` and `SIGSTORE_REKOR_PUBLIC_KEY`, read from their files and
+/// applied to `instance` (see `git::trust`); a bad file is a usage error naming the knob.
+fn apply_trust_knobs(
+    instance: crate::instance::Instance,
+    settings: &Settings,
+) -> anyhow::Result<crate::instance::Instance> {
+    let fulcio_root = match &settings.fulcio_root {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading gitsign.fulcioRoot {path}"))?,
+        ),
+        None => None,
+    };
+    let rekor_key = match &settings.rekor_public_key {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("reading SIGSTORE_REKOR_PUBLIC_KEY {path}"))?,
+        ),
+        None => None,
+    };
+    crate::git::trust::apply(
+        instance,
+        fulcio_root.as_deref(),
+        rekor_key.as_deref(),
+        settings.rekor.as_deref(),
+        super::lifecycle::unix_now(),
+    )
+    .map_err(|e| anyhow::Error::new(Usage(format!("{:#}", anyhow::Error::new(e)))))
+}
+
 /// Appends one timestamped line to `gitsign.logPath` / `GITSIGN_LOG`, if set. Logging is
 /// best effort: a log file that cannot be written never fails a signature.
 fn log_line(settings: &Settings, text: &str) {

@@ -70,6 +70,32 @@ pub fn with_rekor_key(
     Ok(root.with_tlogs(vec![log]))
 }
 
+/// Applies both knobs to an instance: `fulcio_root` (PEM text) replaces the CAs;
+/// `rekor_key` (PEM) replaces the log keys, for the log at `rekor_url` (gitsign's
+/// `gitsign.rekor`), else the instance's Rekor v1 log at `now`, else its first log.
+///
+/// Errors: [`TrustError`].
+pub fn apply(
+    mut instance: crate::instance::Instance,
+    fulcio_root: Option<&str>,
+    rekor_key: Option<&[u8]>,
+    rekor_url: Option<&str>,
+    now: i64,
+) -> Result<crate::instance::Instance, TrustError> {
+    if let Some(pem) = fulcio_root {
+        instance.root = with_fulcio_root(instance.root, pem)?;
+    }
+    if let Some(pem) = rekor_key {
+        let url = rekor_url
+            .map(str::to_string)
+            .or_else(|| instance.rekor_v1(now).ok())
+            .or_else(|| instance.root.tlogs().first().map(|t| t.base_url.clone()))
+            .unwrap_or_default();
+        instance.root = with_rekor_key(instance.root, pem, &url)?;
+    }
+    Ok(instance)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

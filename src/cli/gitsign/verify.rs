@@ -12,7 +12,6 @@ use super::{settings, Status};
 use crate::cli::exit::{Code, Rejected, Usage};
 use crate::cli::lifecycle::unix_now;
 use crate::cli::verify::IdentityFlag;
-use crate::git::config::Settings;
 use crate::git::object::{self, Kind};
 use crate::git::verify::{Check, Signature};
 use crate::git::RekorMode;
@@ -26,31 +25,7 @@ use crate::verify::{SignerInfo, Verdict};
 /// keys when set.
 pub(super) fn instance_from(trusted_root: Option<&std::path::Path>) -> anyhow::Result<Instance> {
     let instance = crate::cli::instance::load(&crate::cli::instance::verify_source(trusted_root))?;
-    apply_trust_knobs(instance, &settings()?)
-}
-
-fn apply_trust_knobs(mut instance: Instance, settings: &Settings) -> anyhow::Result<Instance> {
-    let usage = |e: crate::git::trust::TrustError| {
-        anyhow::Error::new(Usage(format!("{:#}", anyhow::Error::new(e))))
-    };
-    if let Some(path) = &settings.fulcio_root {
-        let pem = std::fs::read_to_string(path)
-            .with_context(|| format!("reading gitsign.fulcioRoot {path}"))?;
-        instance.root = crate::git::trust::with_fulcio_root(instance.root, &pem).map_err(usage)?;
-    }
-    if let Some(path) = &settings.rekor_public_key {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("reading SIGSTORE_REKOR_PUBLIC_KEY {path}"))?;
-        let url = settings
-            .rekor
-            .clone()
-            .or_else(|| instance.rekor_v1(unix_now()).ok())
-            .or_else(|| instance.root.tlogs().first().map(|t| t.base_url.clone()))
-            .unwrap_or_default();
-        instance.root =
-            crate::git::trust::with_rekor_key(instance.root, &pem, &url).map_err(usage)?;
-    }
-    Ok(instance)
+    super::apply_trust_knobs(instance, &settings()?)
 }
 
 /// The instance git's calls use (no flags): `SIGBOX_TRUST_CONFIG`, else public good.
