@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::evaluate::{self, failure, Signed};
-use super::lookup::{Found, Logs};
+use super::lookup::{consistent_with_head, Found, Logs};
 use super::verdict::{Failure, Status, TargetVerdict};
 use super::Engine;
 use crate::encoding::hex_encode;
@@ -95,11 +95,28 @@ fn check(
         let check = Check { payload, root: &root.root, policy: &any, now };
         let results = match mode {
             RekorMode::Offline => vec![verify_offline(&check, sig)],
-            RekorMode::Online => logs
-                .clients(index, found)
-                .into_iter()
-                .map(|(_, client)| verify_online(&check, sig, || find_entry(client, payload, sig)))
-                .collect(),
+            RekorMode::Online => {
+                let mut results = Vec::new();
+                for (url, client, head) in logs.clients(index, found) {
+                    // The entry's own checkpoint must be a state of the monitored log.
+                    let entry = find_entry(client, payload, sig).and_then(|e| {
+                        match consistent_with_head(&e.entry, head, |a, b| {
+                            client.consistency_proof(a, b).map_err(|e| super::chain(&e))
+                        }) {
+                            Ok(()) => Ok(e),
+                            Err(problem) => {
+                                found.notes.push(failure(
+                                    "log_consistency",
+                                    format!("{url} entry {}: {problem}", e.entry.log_index),
+                                ));
+                                Err(crate::git::Error::NoLogEntry)
+                            }
+                        }
+                    });
+                    results.push(verify_online(&check, sig, || entry));
+                }
+                results
+            }
         };
         for result in results {
             match result {

@@ -26,7 +26,7 @@ pub(super) fn evaluate(
     let now = options.now;
     match target {
         Target::Image { display, reference } => {
-            super::image::evaluate(engine, display, reference, options, logs)
+            super::image::evaluate(engine, display, reference, options)
         }
         Target::Commit { display, repo, sha } => {
             super::commit::evaluate(engine, display, repo, sha, now, logs)

@@ -8,7 +8,6 @@
 //! Rules select images by repository (`match: {image: registry/namespace/name}`).
 
 use super::evaluate::{self, failure, Evidence, Subject};
-use super::lookup::Logs;
 use super::verdict::{Status, TargetVerdict};
 use super::{Engine, Options};
 use crate::oci::layout::Kind;
@@ -22,7 +21,6 @@ pub(super) fn evaluate(
     display: &str,
     reference: &Reference,
     options: &Options,
-    _logs: &Logs<'_>,
 ) -> TargetVerdict {
     let mut v = TargetVerdict::new(display, "image");
     let error = |mut v: TargetVerdict, check: &'static str, message: String| {

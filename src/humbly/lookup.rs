@@ -241,18 +241,23 @@ impl<'a> Logs<'a> {
     /// The searchable (v1) logs of root `root`, each after its monitor check, for online-
     /// mode gitsign commits (whose entry lives only in the log). Logs that failed the check
     /// are left out and named in `found.notes`.
-    pub(super) fn clients(&self, root: usize, found: &mut Found) -> Vec<(&str, &Client)> {
+    pub(super) fn clients(
+        &self,
+        root: usize,
+        found: &mut Found,
+    ) -> Vec<(&str, &Client, (u64, Hash))> {
         let mut out = Vec::new();
         let Some(lookup) = self.lookup else { return out };
         for log in self.logs.iter().filter(|l| l.root == root && l.target.major_api_version < 2) {
             let Some(client) = &log.client else { continue };
-            if let Err(problem) = log.consistency.get_or_init(|| self.check(log, client, lookup)) {
-                let check = if problem.unknown { "lookup" } else { "log_consistency" };
-                found.unreachable |= problem.unknown;
-                found.notes.push(note(check, problem.message.clone()));
-                continue;
+            match log.consistency.get_or_init(|| self.check(log, client, lookup)) {
+                Ok(head) => out.push((log.target.url.as_str(), client, *head)),
+                Err(problem) => {
+                    let check = if problem.unknown { "lookup" } else { "log_consistency" };
+                    found.unreachable |= problem.unknown;
+                    found.notes.push(note(check, problem.message.clone()));
+                }
             }
-            out.push((log.target.url.as_str(), client));
         }
         out
     }
@@ -310,7 +315,7 @@ fn attestation_of(map: &serde_json::Value) -> Option<Vec<u8>> {
 /// Entries with only a SET (no proof) have no tree state to compare and pass here.
 ///
 /// Errors: a message naming both sizes and what failed.
-fn consistent_with_head(
+pub(super) fn consistent_with_head(
     entry: &wire::TransparencyLogEntry,
     head: (u64, Hash),
     proof: impl Fn(u64, u64) -> Result<(Hash, Vec<Hash>), String>,
