@@ -285,6 +285,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn image_references_need_a_registry_host_or_oci_scheme() {
+        assert_eq!(image_reference("oci://app:1"), Some("app:1"));
+        assert_eq!(image_reference("ghcr.io/acme/app:1.2"), Some("ghcr.io/acme/app:1.2"));
+        assert_eq!(
+            image_reference("127.0.0.1:5000/app@sha256:00"),
+            Some("127.0.0.1:5000/app@sha256:00")
+        );
+        assert_eq!(image_reference("localhost/app"), Some("localhost/app"));
+        for not_image in ["app:1.0", "dist/app.tar.gz", "./x.d/y", "../a.b/c", "sha256:ab/c"] {
+            assert_eq!(image_reference(not_image), None, "{not_image}");
+        }
+    }
+
+    #[test]
     fn directory_walk_pairs_files_with_their_bundles() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
