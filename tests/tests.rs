@@ -11,5 +11,7 @@ mod humbly;
 mod images;
 mod personas;
 mod rekor;
+mod secrets;
+mod tsa;
 mod up;
 mod verify;

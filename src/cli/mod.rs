@@ -25,6 +25,7 @@ pub mod sign;
 pub mod sign_request;
 pub mod token;
 pub mod trust;
+pub mod tsa_server;
 pub mod up;
 pub mod verify;
 
@@ -67,6 +68,7 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
         "cosign" => cosign::run(args),
         "fulcio-server" => fulcio_server::run(args),
         "rekor-server" => rekor_server::run(args),
+        "tsa-server" => tsa_server::run(args),
         "gitsign" => gitsign::run(args),
         "gitsign-credential-cache" => gitsign::cache::run(args),
         "humbly" => humbly::run(args),
@@ -113,10 +115,11 @@ fn finish(persona: &Persona, result: anyhow::Result<ExitCode>) -> ExitCode {
     }
 }
 
-/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (default `warn`),
-/// text or JSON lines (`--log-format`, `SIGBOX_LOG_FORMAT`).
+/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (else the usual
+/// `RUST_LOG`; default `warn`), text or JSON lines (`--log-format`, `SIGBOX_LOG_FORMAT`).
 fn init_logging(format: lifecycle::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIGBOX_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("RUST_LOG"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
