@@ -79,3 +79,37 @@ fn artifacts_without_bundles_are_found_in_the_log_by_digest() {
         .fails_with(1);
     assert!(checks(&verdicts(&run)[0]).contains(&"bundle".to_string()));
 }
+
+#[test]
+fn a_dsse_attestation_is_found_by_its_subject_digest_and_its_missing_payload_named() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("up"));
+    sign(&sb, &up, "alice@example.com", "built.bin", "built.bin.sigstore.json");
+    super::up::attest(
+        &sb,
+        &up,
+        "alice@example.com",
+        "built.bin",
+        "https://ci.sigbox.test/runner",
+        "built.bin.slsa.sigstore.json",
+    );
+    std::fs::remove_file(sb.join("built.bin.sigstore.json")).unwrap();
+    std::fs::remove_file(sb.join("built.bin.slsa.sigstore.json")).unwrap();
+    std::fs::copy(up.trust_config(), sb.join("trust.json")).unwrap();
+    let policy = policy(&up, &sb.join("trust.json")).replace(
+        "  require: [tlog]\n",
+        "  require: [tlog]\n  attestations:\n    - predicate_type: https://slsa.dev/provenance/v1\n",
+    );
+    sb.write("policy.yaml", policy);
+    let run = humbly(&sb)
+        .args(["verify", "--json", "--policy", "policy.yaml", "built.bin"])
+        .fails_with(1);
+    let v = &verdicts(&run)[0];
+    // The signature (hashedrekord) is found and verified; the attestation's dsse entry is
+    // found by the statement's subject digest, and the verdict names why it cannot count:
+    // this log keeps no copy of the payload, which the entry body does not hold.
+    assert_eq!(v["signatures"][0]["identity"], "alice@example.com", "{v}");
+    assert_eq!(checks(v)[0], "attestation", "{v}");
+    let text = v.to_string();
+    assert!(text.contains("a dsse entry: the log keeps no copy of its payload"), "{v}");
+}
