@@ -1,14 +1,17 @@
 //! End-to-end tests: one test crate, so there is one link step. Every test drives the real
 //! `sigbox` binary (and, where needed, real servers and tools).
 
+mod fault;
 mod fixture_gen;
 mod fulcio;
 mod gitsign;
 mod harness;
+mod hostile;
 mod humbly;
 mod images;
 mod personas;
 mod rekor;
+mod secrets;
 mod tsa;
 mod up;
 mod verify;

@@ -34,6 +34,8 @@ pub struct Args {
     #[arg(long, default_value_t = 3004)]
     tsa_port: u16,
     #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
+    #[command(flatten)]
     log: super::lifecycle::LogArgs,
 }
 
@@ -49,6 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         fulcio_port: args.fulcio_port,
         rekor_port: args.rekor_port,
         oidc_port: args.oidc_port,
+        limits: args.limits.limits(),
         rekor_v2_port: args.rekor_v2_port,
         tsa_port: args.tsa_port,
     };

@@ -79,6 +79,8 @@ pub struct UpConfig {
     pub rekor_port: u16,
     /// OIDC issuer port.
     pub oidc_port: u16,
+    /// What every server of the instance allows one client.
+    pub limits: Limits,
     /// Rekor v2 (tile log) port.
     pub rekor_v2_port: u16,
     /// Timestamp authority port.
@@ -211,7 +213,7 @@ pub async fn run(
     let started = write_trust_files(&config.data_dir, description)?;
     ready(&started);
 
-    let limits = Limits::default();
+    let limits = config.limits;
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let stop = |tx: &tokio::sync::broadcast::Sender<()>| {
         let mut rx = tx.subscribe();
