@@ -13,4 +13,4 @@ mod index;
 mod log_store;
 
 pub use error::{Error, Result};
-pub use log_store::{Commit, CommittedEntry, LogStore};
+pub use log_store::{index_record_leaves, Commit, CommittedEntry, LogStore};
