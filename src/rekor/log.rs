@@ -327,6 +327,11 @@ impl Log {
             .collect()
     }
 
+    /// The store under the log (for online backups through the admin socket; reads only).
+    pub fn store(&self) -> &LogStore {
+        &self.shared.store
+    }
+
     /// The tree ID (positive, as Trillian's int64).
     pub fn tree_id(&self) -> u64 {
         self.shared.tree_id
