@@ -26,6 +26,14 @@ pub enum Damage {
     /// The entry's content no longer hashes to the leaf hash the index and tree hold.
     #[error("entry {0}: its content does not hash to its leaf hash in the index and the tree (the entry is damaged)")]
     Entry(u64),
+    /// A record's other fields are wrong.
+    #[error("entry {index}: {problem}")]
+    Record {
+        /// The entry.
+        index: u64,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// The index's leaf hash for an entry is not the entry's.
     #[error("index entry {0}: its leaf hash is not the hash of entry {0} (the index is wrong)")]
     IndexEntry(u64),

@@ -23,13 +23,15 @@ pub struct Checked {
 }
 
 /// Checks the store of the log in `data_dir` (which must not be open elsewhere: sled's
-/// lock), with the log key found there unless `key` is given.
+/// lock), with the log key found there unless `key` is given; `sets` also verifies every
+/// Rekor entry's signed entry timestamp.
 ///
 /// Errors: [`Error::Damaged`] with the first problem; store and key errors.
 pub fn fsck_data_dir(
     data_dir: &Path,
     kind: Option<LogKind>,
     key: Option<PublicKey>,
+    sets: bool,
     progress: Progress<'_>,
 ) -> Result<Checked> {
     let kind = match kind {
@@ -41,7 +43,7 @@ pub fn fsck_data_dir(
         None => kind.public_key(data_dir)?,
     };
     let store = LogStore::open_unindexed(&kind.store_dir(data_dir))?;
-    let result = fsck(&store, kind, &key, progress);
+    let result = fsck(&store, kind, &key, sets, progress);
     store.close()?;
     result
 }
@@ -54,6 +56,7 @@ pub fn fsck(
     store: &LogStore,
     kind: LogKind,
     key: &PublicKey,
+    sets: bool,
     progress: Progress<'_>,
 ) -> Result<Checked> {
     let size = store.size()?;
@@ -92,7 +95,7 @@ pub fn fsck(
             _ => return Err(Damage::MissingEntry(i).into()),
         };
         record_bytes += record.len() as u64;
-        let leaf_input = kind.leaf_input(&record).ok_or(Damage::UnreadableEntry(i))?;
+        let leaf_input = kind.check_record(&record, i, key, sets)?;
         let leaf = tlog::hash_leaf(&leaf_input);
         let tree_leaf = stored_node(store, NodeId { level: 0, index: i })?;
         if leaf != index_leaf || leaf != tree_leaf {
