@@ -7,6 +7,7 @@ mod gitsign;
 mod harness;
 mod humbly;
 mod images;
+mod ops;
 mod personas;
 mod rekor;
 mod up;
