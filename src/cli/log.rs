@@ -95,7 +95,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let mut bar = Bar::new("checking");
-            let checked = ops::fsck_data_dir(&data_dir, kind, key, verify_sets, &mut |d, t| bar.set(d, t));
+            let checked =
+                ops::fsck_data_dir(&data_dir, kind, key, verify_sets, &mut |d, t| bar.set(d, t));
             bar.done();
             let checked = checked.map_err(judged)?;
             output::line(format!(
@@ -129,15 +130,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         None => {
                             let key = kind.public_key(&data_dir)?;
                             let store = LogStore::open_unindexed(&kind.store_dir(&data_dir))?;
-                            let info = ops::write_log_parts(&store, kind, &key, archive, &mut |d, t| {
-                                bar.set(d, t)
-                            });
+                            let info =
+                                ops::write_log_parts(&store, kind, &key, archive, &mut |d, t| {
+                                    bar.set(d, t)
+                                });
                             store.close()?;
                             info?
                         }
                     };
-                    let keys =
-                        ops::add_files(&data_dir, kind, include_keys, passphrase.as_ref(), archive)?;
+                    let keys = ops::add_files(
+                        &data_dir,
+                        kind,
+                        include_keys,
+                        passphrase.as_ref(),
+                        archive,
+                    )?;
                     Ok((info, keys))
                 },
                 |(info, keys)| {
@@ -169,8 +176,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ))?;
         }
         Command::Restore { file, data_dir } => {
-            let passphrase = std::env::var_os(PASSPHRASE_ENV)
-                .map(|p| Password::new(p.into_encoded_bytes()));
+            let passphrase =
+                std::env::var_os(PASSPHRASE_ENV).map(|p| Password::new(p.into_encoded_bytes()));
             let mut bar = Bar::new("restoring");
             let restored =
                 ops::restore(&file, &data_dir, passphrase.as_ref(), &mut |d, t| bar.set(d, t));
@@ -206,7 +213,8 @@ pub(crate) fn verify_on_start(
     let key = match signer_key {
         Some(path) => {
             let pem = zeroize::Zeroizing::new(
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
             );
             Some(crate::crypto::signer_from_pem(&pem, None)?.public_key().clone())
         }

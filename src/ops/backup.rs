@@ -91,7 +91,9 @@ pub fn write_log_parts<W: Write>(
         covered = first + n;
     }
     if covered != size {
-        return Err(Damage::IndexRecord { first: covered, problem: "does not end at the size" }.into());
+        return Err(
+            Damage::IndexRecord { first: covered, problem: "does not end at the size" }.into()
+        );
     }
     part.finish().map_err(io)?;
     let mut part = out.part("entries").map_err(io)?;
@@ -247,8 +249,8 @@ pub fn write_backup_file<T>(
             use std::os::unix::fs::PermissionsExt;
             let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
         }
-        let mut archive =
-            ArchiveWriter::new(BufWriter::with_capacity(1 << 20, file)).map_err(Error::io(&temp))?;
+        let mut archive = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, file))
+            .map_err(Error::io(&temp))?;
         let value = fill(&mut archive)?;
         let out = archive.finish(fields(&value))?;
         let file = out.into_inner().map_err(|e| Error::io(&temp)(e.into_error()))?;
@@ -379,9 +381,8 @@ fn restore_into(
     let mut covered = 0u64;
     loop {
         let mut head = [0u8; 12];
-        match read_exact_or_end(&mut part, &mut head).map_err(|e| part.problem(e))? {
-            false => break,
-            true => {}
+        if !read_exact_or_end(&mut part, &mut head).map_err(|e| part.problem(e))? {
+            break;
         }
         let first = u64::from_be_bytes(head[..8].try_into().unwrap_or_default());
         let len = u32::from_be_bytes(head[8..].try_into().unwrap_or_default()) as usize;
@@ -398,7 +399,9 @@ fn restore_into(
     }
     part.finish()?;
     if covered != size {
-        return Err(Damage::IndexRecord { first: covered, problem: "does not end at the size" }.into());
+        return Err(
+            Damage::IndexRecord { first: covered, problem: "does not end at the size" }.into()
+        );
     }
     // entries: replayed in the original commits, checked against the index's leaves.
     let store_dir = kind.store_dir(data_dir);
@@ -479,9 +482,8 @@ fn expect<'a, R: Read>(
     reader: &'a mut ArchiveReader<R>,
     want: &str,
 ) -> Result<super::archive::PartReader<'a, R>> {
-    let part = reader
-        .next_part()?
-        .ok_or_else(|| Error::Format(format!("part {want:?} is missing")))?;
+    let part =
+        reader.next_part()?.ok_or_else(|| Error::Format(format!("part {want:?} is missing")))?;
     if part.name() != want {
         return Err(Error::Format(format!("expected part {want:?}, found {:?}", part.name())));
     }

@@ -95,7 +95,8 @@ impl LogKind {
             LogKind::Rekor => ("signer.key", data_dir.join("signer.key")),
             LogKind::Ct => ("ct.pub", data_dir.join("ct.pub")),
         };
-        let pem = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(Error::io(&path))?);
+        let pem =
+            zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(Error::io(&path))?);
         let parse = |source| Error::KeyParse { name: name.into(), source };
         match self {
             LogKind::Rekor => {
@@ -147,7 +148,10 @@ impl LogKind {
                     let set = crate::encoding::b64_decode(&r.set)
                         .ok_or(Damage::UnreadableEntry(index))?;
                     key.verify(key.default_scheme(), &payload, &set).map_err(|_| {
-                        Damage::Record { index, problem: "its signed entry timestamp does not verify" }
+                        Damage::Record {
+                            index,
+                            problem: "its signed entry timestamp does not verify",
+                        }
                     })?;
                 }
                 r.body_bytes().map_err(|_| Damage::UnreadableEntry(index))

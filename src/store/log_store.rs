@@ -42,6 +42,9 @@ pub struct LogStore {
 /// Stored tile bytes by (tile level, tile index).
 type RecentTiles = HashMap<(u8, u64), Arc<[u8]>>;
 
+/// A tile as a batch writes it: (tile level, tile index) and its bytes.
+type WrittenTile = ((u8, u64), Arc<[u8]>);
+
 /// Most tiles kept in [`LogStore::recent`] before it is emptied and refilled.
 const RECENT_TILES: usize = 256;
 
@@ -310,7 +313,7 @@ impl LogStore {
         &self,
         nodes: &[(NodeId, Hash)],
         batch: &mut sled::Batch,
-    ) -> Result<Vec<((u8, u64), Arc<[u8]>)>> {
+    ) -> Result<Vec<WrittenTile>> {
         // Nodes come in creation order, so each tile row grows at its end.
         let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
         for (id, hash) in nodes {
@@ -340,7 +343,7 @@ impl LogStore {
     }
 
     /// Keeps tiles just written and flushed in [`LogStore::recent`].
-    fn remember(&self, written: Vec<((u8, u64), Arc<[u8]>)>) {
+    fn remember(&self, written: Vec<WrittenTile>) {
         // Only after the flush: the tiles kept here are always on disk too.
         let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
         if recent.len() + written.len() > RECENT_TILES {

@@ -33,11 +33,8 @@ fn independent_check(dir: &Path, input: &Value) -> (i32, String) {
     std::fs::write(&path, serde_json::to_vec(input).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rekor/independent_check.py");
     let out = std::process::Command::new(python()).arg(script).arg(&path).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -115,7 +112,10 @@ fn online_backup_under_writes_restores_to_a_log_consistent_with_every_earlier_ch
     }
     assert!(acked.load(Ordering::SeqCst) > acked_before, "writes went on during the backup");
     let last_served = served.iter().map(|s| s.0).max().unwrap();
-    assert!(size >= last_served, "backup at {size} is older than a served checkpoint {last_served}");
+    assert!(
+        size >= last_served,
+        "backup at {size} is older than a served checkpoint {last_served}"
+    );
     assert!(size < a.head(&http).0, "the log grew past the backup's cut");
     let a_name = a.name.clone();
     a.stop();
@@ -163,7 +163,8 @@ fn online_backup_under_writes_restores_to_a_log_consistent_with_every_earlier_ch
     let (b_size, b_root, b_checkpoint) = b.head(&http);
     assert_eq!((b_size, b_root.as_str()), (size, root.as_str()));
     let verifier = NoteVerifier::ecdsa(&a_name, key.clone()).unwrap();
-    tlog::verify_checkpoint(&b_checkpoint, &[verifier.clone()]).expect("same key, same name");
+    tlog::verify_checkpoint(&b_checkpoint, std::slice::from_ref(&verifier))
+        .expect("same key, same name");
     for i in 0..5 {
         let resp = http
             .post(b.at("/api/v1/log/entries"))
@@ -187,8 +188,9 @@ fn online_backup_under_writes_restores_to_a_log_consistent_with_every_earlier_ch
             .unwrap();
         let hashes: Vec<Hash> =
             proof["hashes"].as_array().unwrap().iter().map(|h| hash(h.as_str().unwrap())).collect();
-        tlog::verify_consistency(*s, size2, &hashes, &hash(r), &hash(&root2))
-            .unwrap_or_else(|e| panic!("checkpoint {s} of A is not consistent with B: {e}\n{text}"));
+        tlog::verify_consistency(*s, size2, &hashes, &hash(r), &hash(&root2)).unwrap_or_else(|e| {
+            panic!("checkpoint {s} of A is not consistent with B: {e}\n{text}")
+        });
         proofs.push((*s, r.clone(), proof["hashes"].clone()));
     }
     assert!(!proofs.is_empty());

@@ -92,7 +92,11 @@ fn fsck_passes_a_healthy_store_and_names_a_flipped_entry_a_missing_entry_and_a_w
     damage(&missing, |t| {
         t.remove(entry_key(7)).unwrap().expect("entry 7 was stored");
     });
-    log_cmd().args(["fsck", "--data-dir"]).arg(&missing).fails_with(1).stderr_has("entry 7: missing");
+    log_cmd()
+        .args(["fsck", "--data-dir"])
+        .arg(&missing)
+        .fails_with(1)
+        .stderr_has("entry 7: missing");
 
     let wrong_index = copy_dir(&data, &dir.path().join("index"));
     damage(&wrong_index, |t| flip_index_leaf(t, 9));
@@ -112,8 +116,7 @@ fn fsck_passes_a_healthy_store_and_names_a_flipped_entry_a_missing_entry_and_a_w
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("entry 7: missing"), "{stderr}");
     // ...and starts on the healthy one.
-    let server =
-        Server::start("rekor-server", &data, "127.0.0.1:0", &["--verify-on-start"]);
+    let server = Server::start("rekor-server", &data, "127.0.0.1:0", &["--verify-on-start"]);
     assert_eq!(server.head(&client()).0, 21);
     server.stop();
 }
