@@ -152,3 +152,95 @@ fn stored_node(store: &LogStore, id: NodeId) -> Result<Hash> {
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{EcdsaP256Signer, Signer};
+    use crate::rekor::Record;
+    use crate::store::{Commit, CommittedEntry};
+    use crate::tlog::Checkpoint;
+
+    /// A store of `n` Rekor records in `dir`, whose last checkpoint is signed by `signer`
+    /// over `(size, root)` as `checkpoint_for` decides.
+    fn store_with(
+        dir: &Path,
+        signer: &EcdsaP256Signer,
+        n: u64,
+        checkpoint_for: impl Fn(u64, Hash) -> (u64, Hash),
+    ) -> LogStore {
+        let store = LogStore::open(dir).unwrap();
+        let mut range = CompactRange::new();
+        let mut commit = Commit::default();
+        for i in 0..n {
+            let body = format!("{{\"entry\":{i}}}");
+            let leaf = tlog::hash_leaf(body.as_bytes());
+            range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
+            let record = Record::new(body.as_bytes(), 1, i, &signer.public_key().key_id(), signer)
+                .unwrap()
+                .to_bytes()
+                .unwrap();
+            commit.entries.push(CommittedEntry {
+                index: i,
+                leaf_hash: leaf,
+                record,
+                search_keys: vec![],
+            });
+        }
+        let (size, root) = checkpoint_for(range.size(), range.root());
+        let cp = Checkpoint { origin: "t - 1".into(), size, root_hash: root, extensions: vec![] };
+        commit.checkpoint = tlog::sign_checkpoint(&cp, "t", signer).unwrap();
+        store.commit(&commit).unwrap();
+        store
+    }
+
+    fn check(store: &LogStore, key: &PublicKey) -> Result<Checked> {
+        fsck(store, LogKind::Rekor, key, true, &mut |_, _| {})
+    }
+
+    #[test]
+    fn a_healthy_store_passes_and_wrong_checkpoints_are_named() {
+        let signer = EcdsaP256Signer::generate();
+        let key = signer.public_key().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let good = store_with(&dir.path().join("good"), &signer, 300, |s, r| (s, r));
+        let checked = check(&good, &key).unwrap();
+        assert_eq!(checked.entries, 300);
+        assert_eq!(checked.root, good.compact_range().unwrap().root());
+
+        let other = EcdsaP256Signer::generate().public_key().clone();
+        assert!(matches!(check(&good, &other), Err(Error::Damaged(Damage::Checkpoint(_)))));
+
+        let short = store_with(&dir.path().join("short"), &signer, 10, |s, r| (s - 1, r));
+        assert!(matches!(
+            check(&short, &key),
+            Err(Error::Damaged(Damage::Size { checkpoint: 9, stored: 10 }))
+        ));
+        let forked = store_with(&dir.path().join("fork"), &signer, 10, |s, _| (s, [7; 32]));
+        assert!(matches!(check(&forked, &key), Err(Error::Damaged(Damage::Root(10)))));
+    }
+
+    #[test]
+    fn a_changed_inner_tree_node_is_named_with_its_level_and_index() {
+        let signer = EcdsaP256Signer::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        store_with(&path, &signer, 40, |s, r| (s, r)).close().unwrap();
+        {
+            // The first tile (level 0, index 0) holds rows 0..4; flip its last byte, a node
+            // of its highest row that is complete at 40 leaves.
+            let db = sled::open(&path).unwrap();
+            let tree = db.open_tree("log").unwrap();
+            let mut key = vec![b't', 0];
+            key.extend_from_slice(&0u64.to_be_bytes());
+            let mut tile = tree.get(&key).unwrap().unwrap().to_vec();
+            let last = tile.len() - 1;
+            tile[last] ^= 1;
+            tree.insert(key, tile).unwrap();
+            db.flush().unwrap();
+        }
+        let store = LogStore::open_unindexed(&path).unwrap();
+        let err = check(&store, signer.public_key()).unwrap_err();
+        assert!(matches!(err, Error::Damaged(Damage::TreeNode { level, .. }) if level > 0), "{err}");
+    }
+}
