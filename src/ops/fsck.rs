@@ -241,6 +241,9 @@ mod tests {
         }
         let store = LogStore::open_unindexed(&path).unwrap();
         let err = check(&store, signer.public_key()).unwrap_err();
-        assert!(matches!(err, Error::Damaged(Damage::TreeNode { level, .. }) if level > 0), "{err}");
+        assert!(
+            matches!(err, Error::Damaged(Damage::TreeNode { level, .. }) if level > 0),
+            "{err}"
+        );
     }
 }

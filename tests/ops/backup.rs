@@ -165,6 +165,22 @@ fn online_backup_under_writes_restores_to_a_log_consistent_with_every_earlier_ch
     let verifier = NoteVerifier::ecdsa(&a_name, key.clone()).unwrap();
     tlog::verify_checkpoint(&b_checkpoint, std::slice::from_ref(&verifier))
         .expect("same key, same name");
+    // The restored search index finds a restored entry by its artifact digest.
+    let first: Value =
+        http.get(b.at("/api/v1/log/entries?logIndex=1")).send().unwrap().json().unwrap();
+    let (uuid, e) = first.as_object().unwrap().iter().next().unwrap();
+    let body: Value =
+        serde_json::from_slice(&sigbox::encoding::b64_decode(e["body"].as_str().unwrap()).unwrap())
+            .unwrap();
+    let digest = body["spec"]["data"]["hash"]["value"].as_str().unwrap();
+    let found: Value = http
+        .post(b.at("/api/v1/index/retrieve"))
+        .json(&json!({"hash": format!("sha256:{digest}")}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(found.to_string().contains(&uuid[16..]), "search after restore: {found}");
     for i in 0..5 {
         let resp = http
             .post(b.at("/api/v1/log/entries"))

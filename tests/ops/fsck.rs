@@ -73,7 +73,9 @@ fn fsck_passes_a_healthy_store_and_names_a_flipped_entry_a_missing_entry_and_a_w
         v[last] ^= 0x01;
         t.insert(entry_key(5), v).unwrap();
     });
-    log_cmd().args(["fsck", "--data-dir"]).arg(&flipped).fails_with(1).stderr_has("entry 5:");
+    log_cmd().args(["fsck", "--data-dir"]).arg(&flipped).fails_with(1).stderr_has(
+        "entry 5: its content does not hash to its leaf hash in the index and the tree",
+    );
 
     // A flipped byte in entry 8's integrated time: the leaf is intact, the SET is not.
     let timed = copy_dir(&data, &dir.path().join("timed"));
