@@ -74,13 +74,12 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         }
         let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;
         // Online backups of the CT log (`sigbox log backup`) come through DATA/admin.sock.
-        let admin = crate::ops::admin::Admin::bind(&data_dir)?;
         let source = crate::ops::admin::Source {
             store: api.ct().store().clone(),
             kind: crate::ops::LogKind::Ct,
             key: api.ct().public_key().clone(),
         };
-        tokio::spawn(admin.serve(source));
+        crate::ops::admin::spawn(&data_dir, source);
         Ok(Arc::new(api) as Arc<dyn Handler>)
     })
 }

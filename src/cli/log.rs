@@ -16,7 +16,6 @@ use super::{exit, output};
 use crate::crypto::cosign_key::Password;
 use crate::crypto::PublicKey;
 use crate::ops::{self, admin, LogKind};
-use crate::store::LogStore;
 
 /// `sigbox log ...`.
 #[derive(Debug, ClapArgs)]
@@ -107,7 +106,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ))?;
         }
         Command::Backup { data_dir, to, include_keys, encrypt_keys } => {
-            let kind = LogKind::detect(&data_dir)?;
             let passphrase = if encrypt_keys { Some(passphrase(true)?) } else { None };
             if include_keys {
                 output::status(format!(
@@ -116,63 +114,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     if encrypt_keys { " (encrypted)" } else { " IN CLEAR" }
                 ));
             }
-            let online = admin::connect(&data_dir);
-            let how = if online.is_some() { "online (admin socket)" } else { "offline" };
+            // Only for the error message; the library decides by connecting.
+            let online = data_dir.join(admin::SOCKET).exists();
             let mut bar = Bar::new("backing up");
-            let result = ops::write_backup_file(
+            let now = super::lifecycle::unix_now();
+            let result = ops::backup_data_dir(
+                &data_dir,
                 &to,
-                |archive| {
-                    let info = match online {
-                        Some(stream) => {
-                            let mut answer = admin::request_backup(stream)?;
-                            ops::copy_log_parts(&mut answer, archive, &mut |d, t| bar.set(d, t))?
-                        }
-                        None => {
-                            let key = kind.public_key(&data_dir)?;
-                            let store = LogStore::open_unindexed(&kind.store_dir(&data_dir))?;
-                            let info =
-                                ops::write_log_parts(&store, kind, &key, archive, &mut |d, t| {
-                                    bar.set(d, t)
-                                });
-                            store.close()?;
-                            info?
-                        }
-                    };
-                    let keys = ops::add_files(
-                        &data_dir,
-                        kind,
-                        include_keys,
-                        passphrase.as_ref(),
-                        archive,
-                    )?;
-                    Ok((info, keys))
-                },
-                |(info, keys)| {
-                    serde_json::json!({
-                        "kind": info.kind, "size": info.size, "root": info.root,
-                        "created": super::lifecycle::unix_now(), "keys": keys,
-                        "keys_encrypted": encrypt_keys,
-                    })
-                },
+                include_keys,
+                passphrase.as_ref(),
+                now,
+                &mut |d, t| bar.set(d, t),
             );
             bar.done();
-            let (info, keys) = result.map_err(judged).with_context(|| {
-                if how == "offline" {
-                    format!(
-                        "no server answers on {}; opening the store directly",
-                        data_dir.join(admin::SOCKET).display()
-                    )
-                } else {
-                    "backing up through the server's admin socket".into()
-                }
+            let done = result.map_err(judged).with_context(|| match online {
+                true => "backing up through the server's admin socket".to_string(),
+                false => format!(
+                    "no server socket at {}; opening the store directly",
+                    data_dir.join(admin::SOCKET).display()
+                ),
             })?;
+            let how = if done.online { "online (admin socket)" } else { "offline" };
             output::line(format!(
                 "backed up {} {} entries at root {} ({how}) to {}{}",
-                info.size,
-                info.kind,
-                info.root,
+                done.info.size,
+                done.info.kind,
+                done.info.root,
                 to.display(),
-                if keys.is_empty() { String::new() } else { format!(" with keys {keys:?}") }
+                match done.keys.is_empty() {
+                    true => String::new(),
+                    false => format!(" with keys {:?}", done.keys),
+                }
             ))?;
         }
         Command::Restore { file, data_dir } => {

@@ -87,7 +87,6 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
         // Online backups (`sigbox log backup`) come through DATA/admin.sock.
-        let admin = crate::ops::admin::Admin::bind(&args.data_dir)?;
         let key = crate::crypto::PublicKey::from_pem(&log.public_key_pem())
             .context("the log's public key")?;
         let source = crate::ops::admin::Source {
@@ -95,7 +94,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             kind: crate::ops::LogKind::Rekor,
             key,
         };
-        let admin_task = tokio::spawn(admin.serve(source));
+        let admin_task = crate::ops::admin::spawn(&args.data_dir, source);
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
         let shutdown = super::lifecycle::shutdown_signal();
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -107,8 +106,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         }
         .context("serving")?;
         tracing::info!("shutting down");
-        admin_task.abort();
-        let _ = admin_task.await;
+        if let Some(task) = admin_task {
+            task.abort();
+            let _ = task.await;
+        }
         // Integrate what was accepted, flush and release the store before exiting.
         log.close().context("closing the log")?;
         anyhow::Ok(())

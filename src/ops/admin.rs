@@ -118,6 +118,19 @@ fn answer(stream: UnixStream, source: &Source) -> std::io::Result<()> {
     out.into_inner()?.flush()
 }
 
+/// Binds the admin socket of `data_dir` and serves it on the current tokio runtime. A
+/// socket that cannot be bound (e.g. a path longer than the 108 bytes Unix allows) costs
+/// only online backups, not the server: it is logged and `None` returned.
+pub fn spawn(data_dir: &Path, source: Source) -> Option<tokio::task::JoinHandle<()>> {
+    match Admin::bind(data_dir) {
+        Ok(admin) => Some(tokio::spawn(admin.serve(source))),
+        Err(e) => {
+            tracing::warn!(error = %e, "no admin socket: online backups are not available");
+            None
+        }
+    }
+}
+
 /// Connects to the admin socket of a server running on `data_dir`, if one answers.
 pub fn connect(data_dir: &Path) -> Option<UnixStream> {
     UnixStream::connect(data_dir.join(SOCKET)).ok()

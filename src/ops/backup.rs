@@ -150,26 +150,76 @@ pub fn copy_log_parts<R: Read, W: Write>(
         }
         let mut w = out.part(want).map_err(io)?;
         let mut buf = vec![0u8; 256 * 1024];
-        let mut copied = 0u64;
+        let mut log_text = Vec::new();
+        let mut records = RecordCounter::default();
+        let total = info.as_ref().map_or(0, |i| i.size);
         loop {
             let n = part.read(&mut buf).map_err(|e| part.problem(e))?;
             if n == 0 {
                 break;
             }
-            w.write_all(&buf[..n]).map_err(io)?;
-            copied += n as u64;
-            if want == "log" {
-                info = serde_json::from_slice(&buf[..n]).ok().or(info);
+            let data = &buf[..n];
+            w.write_all(data).map_err(io)?;
+            match want {
+                "log" => log_text.extend_from_slice(data),
+                "entries" => {
+                    let before = records.done;
+                    records.feed(data);
+                    if records.done / 4096 != before / 4096 {
+                        progress(records.done, total);
+                    }
+                }
+                _ => {}
             }
-            if let (true, Some(i)) = (want == "entries", &info) {
-                // Progress in entries, estimated from bytes (records vary in size).
-                progress(copied, i.size.max(1));
-            }
+        }
+        if want == "log" {
+            info = Some(
+                serde_json::from_slice(&log_text)
+                    .map_err(|e| Error::Part { part: "log".into(), problem: e.to_string() })?,
+            );
+        }
+        if want == "entries" {
+            progress(records.done, total);
         }
         part.finish()?;
         w.finish().map_err(io)?;
     }
     info.ok_or_else(|| Error::Admin("the log part does not parse".into()))
+}
+
+/// Counts `len:u32 record` frames in a stream fed in arbitrary pieces (progress of an
+/// entries part arriving from a server).
+#[derive(Default)]
+struct RecordCounter {
+    header: Vec<u8>,
+    left: u64,
+    done: u64,
+}
+
+impl RecordCounter {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.left > 0 {
+                let take = data.len().min(self.left as usize);
+                self.left -= take as u64;
+                data = &data[take..];
+                if self.left == 0 {
+                    self.done += 1;
+                }
+                continue;
+            }
+            let take = (4 - self.header.len()).min(data.len());
+            self.header.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if let Ok(len) = <[u8; 4]>::try_from(self.header.as_slice()) {
+                self.header.clear();
+                self.left = u64::from(u32::from_be_bytes(len));
+                if self.left == 0 {
+                    self.done += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Adds the data directory's files as `file/NAME` parts: public files always, private keys
@@ -238,17 +288,14 @@ pub fn write_backup_file<T>(
     temp_name.push(format!(".partial-{}", std::process::id()));
     let temp = dir.join(temp_name);
     let result = (|| {
+        // Keys may be inside: owner-only from the start, like a key file.
+        use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&temp)
             .map_err(Error::io(&temp))?;
-        #[cfg(unix)]
-        {
-            // Keys may be inside: owner-only, like a key file.
-            use std::os::unix::fs::PermissionsExt;
-            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
-        }
         let mut archive = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, file))
             .map_err(Error::io(&temp))?;
         let value = fill(&mut archive)?;
@@ -546,4 +593,25 @@ pub(super) fn read_line(r: &mut impl BufRead) -> std::io::Result<String> {
     let mut line = String::new();
     r.take(256).read_line(&mut line)?;
     Ok(line.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_counter_counts_frames_fed_in_any_pieces() {
+        let mut stream = Vec::new();
+        for len in [0u32, 5, 300, 1, 0, 70_000] {
+            stream.extend_from_slice(&len.to_be_bytes());
+            stream.extend(std::iter::repeat_n(7u8, len as usize));
+        }
+        for piece in [1, 3, 4, 7, 1000, stream.len()] {
+            let mut counter = RecordCounter::default();
+            for chunk in stream.chunks(piece) {
+                counter.feed(chunk);
+            }
+            assert_eq!(counter.done, 6, "pieces of {piece}");
+        }
+    }
 }

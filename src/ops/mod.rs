@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod archive;
 mod backup;
+mod data_dir;
 mod error;
 mod fsck;
 mod kind;
@@ -18,6 +19,7 @@ pub use backup::{
     add_files, copy_log_parts, restore, verify_backup, write_backup_file, write_log_parts, LogInfo,
     Restored,
 };
+pub use data_dir::{backup_data_dir, BackedUp};
 pub use error::{Damage, Error, Result};
 pub use fsck::{fsck, fsck_data_dir, Checked};
 pub use kind::LogKind;
