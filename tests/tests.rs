@@ -1,6 +1,7 @@
 //! End-to-end tests: one test crate, so there is one link step. Every test drives the real
 //! `sigbox` binary (and, where needed, real servers and tools).
 
+mod fault;
 mod fixture_gen;
 mod fulcio;
 mod gitsign;
@@ -11,5 +12,6 @@ mod images;
 mod ops;
 mod personas;
 mod rekor;
+mod secrets;
 mod up;
 mod verify;

@@ -56,6 +56,9 @@ pub enum Damage {
     /// The recomputed root is not the signed one.
     #[error("the tree recomputed from the entries has another root than the signed checkpoint at size {0}")]
     Root(u64),
+    /// The store is shorter than, or differs from, the tree it last flushed (its witness).
+    #[error("the store does not match the tree it last flushed: {0}")]
+    Witness(String),
     /// A record is stored beyond the signed size.
     #[error("entry {0}: stored beyond the signed checkpoint's size")]
     Extra(u64),

@@ -42,7 +42,11 @@ pub fn fsck_data_dir(
         Some(k) => k,
         None => kind.public_key(data_dir)?,
     };
-    let store = LogStore::open_unindexed(&kind.store_dir(data_dir))?;
+    let store = match LogStore::open_unindexed(&kind.store_dir(data_dir)) {
+        Ok(store) => store,
+        Err(crate::store::Error::Refused(e)) => return Err(Damage::Witness(e.to_string()).into()),
+        Err(e) => return Err(e.into()),
+    };
     let result = fsck(&store, kind, &key, sets, progress);
     store.close()?;
     result

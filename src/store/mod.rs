@@ -11,6 +11,8 @@ mod error;
 mod hash_tiles;
 mod index;
 mod log_store;
+mod witness;
 
 pub use error::{Error, Result};
-pub use log_store::{index_record_leaves, Commit, CommittedEntry, LogStore};
+pub use log_store::{index_record_leaves, Commit, CommittedEntry, LogStore, DEFAULT_RESERVE};
+pub use witness::{Witness, WitnessError};
