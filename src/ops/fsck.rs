@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::{Damage, Error, LogKind, Progress, Result};
 use crate::crypto::PublicKey;
-use crate::store::{index_record_leaves, LogStore};
+use crate::store::{index_record_leaves, LogStore, NodeReader};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
 
 /// What a passed check saw.
@@ -78,6 +78,7 @@ pub fn fsck(
     let mut range = CompactRange::new();
     let mut made: Vec<(NodeId, Hash)> = Vec::new();
     let mut record_bytes = 0u64;
+    let mut nodes = store.node_reader();
     for i in 0..size {
         let index_leaf = match leaves.next() {
             Some(leaf) => leaf,
@@ -101,7 +102,7 @@ pub fn fsck(
         record_bytes += record.len() as u64;
         let leaf_input = kind.check_record(&record, i, key, sets)?;
         let leaf = tlog::hash_leaf(&leaf_input);
-        let tree_leaf = stored_node(store, NodeId { level: 0, index: i })?;
+        let tree_leaf = stored_node(&mut nodes, NodeId { level: 0, index: i })?;
         if leaf != index_leaf || leaf != tree_leaf {
             // Two of the three agreeing tell which one changed.
             return Err(if index_leaf == tree_leaf {
@@ -118,7 +119,7 @@ pub fn fsck(
         made.clear();
         range.append(leaf, |id, h| made.push((id, *h)))?;
         for (id, hash) in &made {
-            if id.level > 0 && stored_node(store, *id)? != *hash {
+            if id.level > 0 && stored_node(&mut nodes, *id)? != *hash {
                 return Err(Damage::TreeNode { level: id.level, index: id.index }.into());
             }
         }
@@ -147,8 +148,8 @@ fn index_damage(first: u64, problem: &'static str) -> Error {
 }
 
 /// A stored node; a missing one is damage, not a failure to read.
-fn stored_node(store: &LogStore, id: NodeId) -> Result<Hash> {
-    match store.node(id) {
+fn stored_node(nodes: &mut NodeReader<'_>, id: NodeId) -> Result<Hash> {
+    match nodes.node(id) {
         Ok(h) => Ok(h),
         Err(crate::store::Error::Tree(tlog::Error::MissingNode { .. })) => {
             Err(Damage::TreeNode { level: id.level, index: id.index }.into())

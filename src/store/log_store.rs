@@ -587,6 +587,41 @@ impl LogStore {
     }
 }
 
+/// Reads a store's nodes in the order a checker walking the whole tree meets them, keeping
+/// the last tile read at each tile level: the walk then costs one sled lookup per tile
+/// instead of one per node (a million-entry tree has about two million nodes).
+pub struct NodeReader<'a> {
+    store: &'a LogStore,
+    tiles: Vec<Option<(u64, sled::IVec)>>,
+}
+
+impl NodeReader<'_> {
+    /// The hash of a stored perfect node. Errors: as [`LogStore::node`].
+    pub fn node(&mut self, id: NodeId) -> Result<Hash> {
+        let missing = || tlog::Error::MissingNode { level: id.level, index: id.index };
+        let at = Address::of(id);
+        let slot = usize::from(at.tile_level);
+        if self.tiles.len() <= slot {
+            self.tiles.resize(slot + 1, None);
+        }
+        let cached = matches!(&self.tiles[slot], Some((index, _)) if *index == at.tile_index);
+        if !cached {
+            let bytes =
+                self.store.tree.get(tile_key(at.tile_level, at.tile_index))?.ok_or_else(missing)?;
+            self.tiles[slot] = Some((at.tile_index, bytes));
+        }
+        let bytes = self.tiles[slot].as_ref().map(|(_, b)| &b[..]).unwrap_or_default();
+        Ok(tile::node_in(bytes, at.row, at.pos).ok_or_else(missing)?)
+    }
+}
+
+impl LogStore {
+    /// A [`NodeReader`] over this store (for a store no one writes meanwhile).
+    pub fn node_reader(&self) -> NodeReader<'_> {
+        NodeReader { store: self, tiles: Vec::new() }
+    }
+}
+
 impl tlog::NodeStore for LogStore {
     type Error = Error;
 
