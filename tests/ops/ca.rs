@@ -32,6 +32,15 @@ fn ca_keys_chain_and_ct_log_back_up_encrypted_and_restore_to_the_same_tree() {
             .args(["sign-blob", "--bundle", &format!("a{i}.sigstore.json"), &name])
             .succeeds();
     }
+    // The running instance's log backs up online through its admin socket.
+    let rekor_backup = sb.join("rekor.backup");
+    log_cmd()
+        .args(["backup", "--data-dir"])
+        .arg(state.join("rekor"))
+        .arg("--to")
+        .arg(&rekor_backup)
+        .succeeds()
+        .stdout_has("(online (admin socket))");
     up.stop();
     let ca = state.join("fulcio");
 
