@@ -35,6 +35,7 @@ pub mod sys;
 pub mod test_issuer;
 pub mod tlog;
 pub mod trust;
+pub mod tsa;
 pub mod up;
 pub mod verify;
 pub mod x509;

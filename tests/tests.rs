@@ -13,5 +13,6 @@ mod ops;
 mod personas;
 mod rekor;
 mod secrets;
+mod tsa;
 mod up;
 mod verify;

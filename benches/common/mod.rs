@@ -27,31 +27,54 @@ pub struct Up {
     child: Child,
     /// The OIDC issuer URL.
     pub oidc: String,
+    /// The Rekor (v1) URL.
+    pub rekor: String,
 }
 
 impl Up {
     /// Starts `sigbox up` with its state in `state`, on free ports, and waits for `ready`.
     pub fn start(bin: &Path, state: &Path) -> Up {
         let mut child = Command::new(bin)
-            .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0"])
+            .args([
+                "up",
+                "--fulcio-port",
+                "0",
+                "--rekor-port",
+                "0",
+                "--oidc-port",
+                "0",
+                "--rekor-v2-port",
+                "0",
+                "--tsa-port",
+                "0",
+            ])
             .arg("--data-dir")
             .arg(state)
             .stdout(Stdio::piped())
             .spawn()
             .expect("sigbox up");
         let mut oidc = String::new();
+        let mut rekor = String::new();
         let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
             if line.trim_start().starts_with("OIDC issuer") {
                 oidc = line.split_whitespace().last().unwrap_or_default().to_string();
             }
+            if line.trim_start().starts_with("log (Rekor) ") {
+                rekor = line.split_whitespace().last().unwrap_or_default().to_string();
+            }
             if line.trim() == "ready" {
                 break;
             }
             line.clear();
         }
-        Up { child, oidc }
+        Up { child, oidc, rekor }
+    }
+
+    /// The instance's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

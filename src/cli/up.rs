@@ -27,6 +27,12 @@ pub struct Args {
     /// Test OIDC issuer port.
     #[arg(long, default_value_t = 3002)]
     oidc_port: u16,
+    /// Rekor v2 (tile log) port.
+    #[arg(long, default_value_t = 3003)]
+    rekor_v2_port: u16,
+    /// Timestamp authority (RFC 3161) port.
+    #[arg(long, default_value_t = 3004)]
+    tsa_port: u16,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
@@ -46,6 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rekor_port: args.rekor_port,
         oidc_port: args.oidc_port,
         limits: args.limits.limits(),
+        rekor_v2_port: args.rekor_v2_port,
+        tsa_port: args.tsa_port,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +75,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "sigbox up: a local Sigstore instance (TEST ONLY: its OIDC issuer approves anyone)\n\
                  \x20 CA (Fulcio)      {}\n\
                  \x20 log (Rekor)      {}\n\
+                 \x20 log (Rekor v2)   {}\n\
+                 \x20 timestamps (TSA) {}\n\
                  \x20 OIDC issuer      {}\n\
                  \x20 trust config     {tc}\n\
                  \x20 trusted root     {}\n\
@@ -78,6 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                  ready",
                 d.ca_url,
                 d.rekor_url,
+                d.rekor_v2_url,
+                d.tsa_url,
                 d.oidc_url,
                 started.trusted_root.display(),
                 started.signing_config.display(),
