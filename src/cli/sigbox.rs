@@ -43,6 +43,8 @@ enum Command {
     Up(super::up::Args),
     /// Talk to a Rekor log: upload, get, search, loginfo (a monitor), verify.
     Rekor(super::rekor::Args),
+    /// Operate a log's store: fsck, backup, restore (rekor-server or fulcio-server data).
+    Log(super::log::Args),
     /// Print a shell completion script for `sigbox` (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -72,6 +74,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Token(args)) => super::token::run(args),
         Some(Command::Up(args)) => super::up::run(args),
         Some(Command::Rekor(args)) => super::rekor::run(args),
+        Some(Command::Log(args)) => super::log::run(args),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();
