@@ -76,9 +76,6 @@ pub enum Error {
     /// A Rekor v2 entry was asked for without a TSA to give it a time.
     #[error("a Rekor v2 entry carries no time: configure a timestamp authority (tsaUrls or --timestamp-server-url)")]
     V2WithoutTimestamp,
-    /// DSSE attestations are written to Rekor v1 only.
-    #[error("attestations are logged in Rekor v1 only; use --rekor-version 1")]
-    V2Attestation,
     /// The bundle we built does not pass the bundle shape rules.
     #[error("building the bundle")]
     Bundle(#[source] crate::bundle::Error),
@@ -157,7 +154,8 @@ pub fn sign_digest(
 }
 
 /// Attests keylessly: signs an in-toto `statement` (JSON bytes) in a DSSE envelope, logs
-/// it as a `dsse` entry and returns the v0.3 bundle and the certificate.
+/// it as a `dsse` entry (v1) or a hashedrekord 0.0.2 entry over the PAE (v2) and returns the
+/// v0.3 bundle and the certificate.
 pub fn attest_keyless(
     http: &BlockingClient,
     config: &KeylessConfig<'_>,
@@ -177,9 +175,6 @@ pub fn attest_certified(
     statement: &[u8],
 ) -> Result<wire::Bundle, Error> {
     let Certified { signer, certificate: leaf, .. } = certified;
-    if config.rekor_version == 2 {
-        return Err(Error::V2Attestation);
-    }
     let payload_type = crate::bundle::IN_TOTO_PAYLOAD_TYPE;
     let pae = crate::bundle::pae(payload_type, statement);
     let signature = signer.sign(&pae).map_err(|e| Error::Sign(SignError::Sign(e)))?;
@@ -187,19 +182,33 @@ pub fn attest_certified(
         payload: wire::Base64Bytes(statement.to_vec()),
         payload_type: payload_type.into(),
         signatures: vec![wire::DsseSignature {
-            sig: wire::Base64Bytes(signature),
+            sig: wire::Base64Bytes(signature.clone()),
             keyid: String::new(),
         }],
     };
-    // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
-    let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
-    let proposal = crate::rekor::client::dsse_proposal(&envelope_json, &leaf.to_pem());
+    let request = if config.rekor_version == 2 {
+        // Rekor v2 has one kind: a DSSE envelope is logged as hashedrekord 0.0.2 over
+        // SHA-256(PAE), with the envelope's signature (what the public v2 log and
+        // sigstore-python do; the bundle still carries the envelope).
+        let digest = crypto::digest(HashAlgorithm::Sha256, &pae);
+        LogRequest::V2(crate::rekor::client::hashedrekord_v2_request(
+            digest.as_bytes(),
+            &signature,
+            leaf.der(),
+            true,
+            "PKIX_ECDSA_P256_SHA_256",
+        ))
+    } else {
+        // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
+        let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
+        LogRequest::V1(crate::rekor::client::dsse_proposal(&envelope_json, &leaf.to_pem()))
+    };
     let signed = envelope.signatures.first().map(|s| s.sig.0.clone()).unwrap_or_default();
     log_and_bundle(
         http,
         config,
         leaf,
-        &LogRequest::V1(proposal),
+        &request,
         Content::Dsse(envelope),
         &signed,
         &Artifact::Omitted,

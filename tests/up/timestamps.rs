@@ -234,3 +234,59 @@ fn sigstore_js_timestamps_with_its_json_request_and_sigbox_verifies() {
     let late_path = sb.write("late_tsa.json", late.to_string());
     sigbox_verify(&sb, &late_path, "js.sigstore.json", identity, &up.oidc_url).code(1);
 }
+
+/// An attestation on the v2 log: the DSSE envelope is logged as hashedrekord 0.0.2 over
+/// SHA-256(PAE) (how the public v2 log takes DSSE), timestamped by the TSA; sigbox's
+/// verify-blob-attestation and sigstore-python both accept the bundle, and the wrong
+/// subject is refused.
+#[test]
+fn attest_blob_on_the_v2_log_is_a_hashedrekord_over_the_pae_that_both_verifiers_accept() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("state"));
+    sb.write("artifact.txt", "attested into the v2 log\n");
+    sb.write("predicate.json", r#"{"builder": {"id": "https://ci.example/builder"}}"#);
+    let identity = "v2-attest@example.com";
+    let token = up.token(identity);
+    sb.cosign()
+        .env("SIGBOX_TRUST_CONFIG", up.trust_config())
+        .args(["attest-blob", "--rekor-version", "2", "--identity-token", &token])
+        .args(["--predicate", "predicate.json", "--type", "slsaprovenance1"])
+        .args(["--bundle", "att.sigstore.json", "artifact.txt"])
+        .succeeds();
+    let bundle = read_json(&sb.join("att.sigstore.json"));
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["kind"], "hashedrekord", "{entry}");
+    assert_eq!(entry["kindVersion"]["version"], "0.0.2", "{entry}");
+    assert!(bundle["dsseEnvelope"]["payload"].is_string(), "{bundle}");
+    let stamps = &bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"];
+    assert_eq!(stamps.as_array().map(Vec::len), Some(1), "{bundle}");
+
+    let tc = up.trust_config();
+    let verify = |file: &str| {
+        sb.cosign()
+            .cwd(sb.path())
+            .args(["verify-blob-attestation", "--trusted-root"])
+            .arg(&tc)
+            .args(["--bundle", "att.sigstore.json", "--type", "slsaprovenance1"])
+            .args(["--certificate-identity", identity, "--certificate-oidc-issuer", &up.oidc_url])
+            .arg(file)
+            .run()
+    };
+    verify("artifact.txt").code(0);
+    sb.write("other.txt", "not the subject\n");
+    verify("other.txt").code(1);
+
+    let python = Command::new(sigstore_python())
+        .arg("--trust-config")
+        .arg(&tc)
+        .args(["verify", "identity", "--bundle", "att.sigstore.json", "--cert-identity", identity])
+        .args(["--cert-oidc-issuer", &up.oidc_url, "artifact.txt"])
+        .current_dir(sb.path())
+        .output()
+        .expect("running sigstore-python");
+    assert!(
+        python.status.success(),
+        "sigstore-python: {}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+}
