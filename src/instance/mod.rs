@@ -97,8 +97,13 @@ pub struct Overrides {
     /// RFC 3161 TSA endpoint URL (cosign's `--timestamp-server-url`).
     pub tsa_url: Option<String>,
     /// Rekor API generation to write (`--rekor-version`); `None` means 1, the one every
-    /// verifier reads (a v2 entry needs a TSA for its time).
+    /// verifier reads (a v2 entry needs a TSA for its time) — unless
+    /// `follow_signing_config`.
     pub rekor_version: Option<u32>,
+    /// cosign v3's `--use-signing-config`: with no `--rekor-version` and no `--rekor-url`,
+    /// write to the newest log generation the signing config offers (v2 when it lists a v2
+    /// log and a TSA to time its entries), as cosign v3 and sigstore-python do.
+    pub follow_signing_config: bool,
 }
 
 /// The services a signing client talks to, chosen at one instant.
@@ -163,17 +168,28 @@ impl Instance {
                 .url
                 .clone(),
         };
-        let rekor_version = overrides.rekor_version.unwrap_or(1);
-        let rekor = match &overrides.rekor_url {
-            Some(url) => url.clone(),
-            None if rekor_version == 1 => self.rekor_v1(now)?,
-            None => self.rekor_log(now, rekor_version)?,
-        };
         let tsa = match &overrides.tsa_url {
             Some(url) => Some(url.clone()),
             None => signing
                 .and_then(|s| s.select_tsas(now, &[1]).ok())
                 .and_then(|tsas| tsas.first().map(|s| s.url.clone())),
+        };
+        let rekor_version = match overrides.rekor_version {
+            Some(version) => version,
+            None if overrides.follow_signing_config && overrides.rekor_url.is_none() => {
+                let has_v2 = self.rekor_log(now, 2).is_ok();
+                if has_v2 && tsa.is_some() {
+                    2
+                } else {
+                    1
+                }
+            }
+            None => 1,
+        };
+        let rekor = match &overrides.rekor_url {
+            Some(url) => url.clone(),
+            None if rekor_version == 1 => self.rekor_v1(now)?,
+            None => self.rekor_log(now, rekor_version)?,
         };
         let oidc_issuer = overrides
             .oidc_issuer
@@ -236,6 +252,9 @@ mod tests {
         assert_eq!(services.rekor_version, 1);
         let v2 = Overrides { rekor_version: Some(2), ..Overrides::default() };
         assert!(matches!(instance.services(now, &v2), Err(Error::NoService(_))));
+        // Following the signing config picks v1 here: it lists no v2 log.
+        let follow = Overrides { follow_signing_config: true, ..Overrides::default() };
+        assert_eq!(instance.services(now, &follow).unwrap().rekor_version, 1);
     }
 
     #[test]
@@ -248,6 +267,7 @@ mod tests {
             oidc_client_id: Some("other".into()),
             tsa_url: Some("http://127.0.0.1:4/api/v1/timestamp".into()),
             rekor_version: None,
+            follow_signing_config: true,
         };
         let services = instance.services(1_767_225_600, &overrides).unwrap();
         assert_eq!(services.tsa.as_deref(), Some("http://127.0.0.1:4/api/v1/timestamp"));

@@ -262,16 +262,17 @@ fn attest_blob_on_the_v2_log_is_a_hashedrekord_over_the_pae_that_both_verifiers_
     assert_eq!(stamps.as_array().map(Vec::len), Some(1), "{bundle}");
 
     let tc = up.trust_config();
-    let verify = |file: &str| {
+    let verify_bundle = |bundle: &str, file: &str| {
         sb.cosign()
             .cwd(sb.path())
             .args(["verify-blob-attestation", "--trusted-root"])
             .arg(&tc)
-            .args(["--bundle", "att.sigstore.json", "--type", "slsaprovenance1"])
+            .args(["--bundle", bundle, "--type", "slsaprovenance1"])
             .args(["--certificate-identity", identity, "--certificate-oidc-issuer", &up.oidc_url])
             .arg(file)
             .run()
     };
+    let verify = |file: &str| verify_bundle("att.sigstore.json", file);
     verify("artifact.txt").code(0);
     sb.write("other.txt", "not the subject\n");
     verify("other.txt").code(1);

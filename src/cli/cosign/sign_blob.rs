@@ -44,7 +44,8 @@ pub struct Args {
     /// Rekor API generation to write: 1 (default) or 2 (a v2 entry, timed by the TSA).
     #[arg(long = "rekor-version", value_parser = clap::value_parser!(u32).range(1..=2))]
     rekor_version: Option<u32>,
-    /// cosign v3: take services from the signing config (sigbox always does).
+    /// cosign v3: follow the signing config, including its newest log generation (a Rekor
+    /// v2 log when it lists one and a TSA); without it sigbox writes to Rekor v1.
     #[arg(long = "use-signing-config", default_missing_value = "true", num_args = 0..=1,
           require_equals = true, value_parser = parse_bool)]
     use_signing_config: Option<bool>,
@@ -70,8 +71,6 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    // Accepted for cosign v3 scripts: services always come from the signing config.
-    let _ = args.use_signing_config;
     if args.new_bundle_format == Some(false) {
         return Err(crate::cli::exit::Usage(
             "--new-bundle-format=false (the legacy cosign bundle) is not written by sigbox".into(),
@@ -103,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             oidc_client_id: args.oidc_client_id,
             tsa_url: args.timestamp_server_url.clone(),
             rekor_version: args.rekor_version,
+            follow_signing_config: args.use_signing_config == Some(true),
         },
     })
 }

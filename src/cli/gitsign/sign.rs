@@ -37,7 +37,7 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         oidc_issuer: settings.issuer.clone(),
         oidc_client_id: settings.client_id.clone(),
         tsa_url: settings.timestamp_server.clone(),
-        rekor_version: None,
+        ..Overrides::default()
     };
     let services =
         instance.services(now, &overrides).context("choosing the CA and the transparency log")?;
