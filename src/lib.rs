@@ -33,6 +33,7 @@ pub mod store;
 pub mod test_issuer;
 pub mod tlog;
 pub mod trust;
+pub mod tuf;
 pub mod up;
 pub mod verify;
 pub mod x509;

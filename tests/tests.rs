@@ -9,5 +9,6 @@ mod humbly;
 mod images;
 mod personas;
 mod rekor;
+mod tuf;
 mod up;
 mod verify;

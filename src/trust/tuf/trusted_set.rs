@@ -82,6 +82,18 @@ impl TrustedSet {
     ///
     /// Errors: [`Error::Threshold`], [`Error::Rollback`], [`Error::Expired`].
     pub fn update_timestamp(&mut self, bytes: &[u8]) -> Result<bool> {
+        self.timestamp_inner(bytes, false)
+    }
+
+    /// §5.4 for a timestamp from the client's own cache: checked as a new one, but kept
+    /// even when expired, so that a fetched one older than it is still a rollback.
+    ///
+    /// Errors: as [`TrustedSet::update_timestamp`] without [`Error::Expired`].
+    pub fn update_timestamp_local(&mut self, bytes: &[u8]) -> Result<bool> {
+        self.timestamp_inner(bytes, true)
+    }
+
+    fn timestamp_inner(&mut self, bytes: &[u8], local: bool) -> Result<bool> {
         self.check_root_fresh()?;
         let new = Signed::<MetaList>::parse("timestamp", bytes)?;
         new.verify_by("timestamp", &self.root.signed)?;
@@ -108,7 +120,9 @@ impl TrustedSet {
                 });
             }
         }
-        new.check_expiry("timestamp", self.now)?;
+        if !local {
+            new.check_expiry("timestamp", self.now)?;
+        }
         self.timestamp = Some(new);
         Ok(true)
     }
