@@ -6,7 +6,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 RELEASE_BIN := $(TARGET_DIR)/$(TRIPLE)/release/sigbox
 STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 
-.PHONY: build release test lint unit bench up fuzz clean-venv tools
+.PHONY: build release test lint unit bench up fuzz fuzz-long clean-venv tools
 
 ## Independent clients the tests and benchmarks compare against, installed once inside the
 ## clone: sigstore-python (and pyca/cryptography) in .venv.
@@ -65,13 +65,19 @@ up: release
 	$(RELEASE_BIN) install-links $(CURDIR)/bin >/dev/null
 	$(RELEASE_BIN) up --data-dir $(UP_DATA)
 
-## Coverage-guided fuzzing (cargo-fuzz; needs `cargo install cargo-fuzz`). Seeds come from
-## fuzz/corpus/<target>; what the fuzzer learns goes to fuzz/target/corpus (not committed).
+## Coverage-guided fuzzing with cargo-fuzz (built once into .tools/). Seeds come from
+## fuzz/corpus/<target> (committed); what the fuzzer learns goes to fuzz/target/corpus (not
+## committed). `make fuzz` is a quick pass (FUZZ_SECONDS per target); `make fuzz-long` runs
+## each target FUZZ_LONG_SECONDS (default 20 min) and writes executions and crashes per
+## target to fuzz/target/fuzz-long.tsv (fuzz/README.md).
+CARGO_FUZZ := .tools/bin/cargo-fuzz
+$(CARGO_FUZZ):
+	$(CARGO) install --quiet --locked --root .tools cargo-fuzz@0.13.2
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := bundle trusted_root x509 keys gitsign
-fuzz:
-	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  mkdir -p target/corpus/$$t corpus/$$t && \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t target/corpus/$$t corpus/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) || exit 1; \
-	done
+FUZZ_LONG_SECONDS ?= 1200
+FUZZ_TARGETS := bundle trusted_root x509 keys gitsign cosign_key rekor_entry fulcio_request \
+	oidc checkpoint oci policy rekor_http
+fuzz: $(CARGO_FUZZ)
+	FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh $(FUZZ_SECONDS)
+fuzz-long: $(CARGO_FUZZ)
+	FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh $(FUZZ_LONG_SECONDS)

@@ -3,7 +3,9 @@
 //! `fuzz/fuzz_targets/*.rs` (cargo-fuzz) are one-line wrappers around these, and the
 //! proptest below runs them on random bytes in every `cargo test`.
 
-use crate::crypto::cosign_key::{self, Password};
+use std::sync::OnceLock;
+
+use crate::crypto::cosign_key;
 
 /// PEM decoding (single block and chains).
 pub fn pem(data: &[u8]) {
@@ -26,13 +28,13 @@ pub fn public_key(data: &[u8]) {
     let _ = crate::crypto::PublicKey::from_pem_or_der(data);
 }
 
-/// cosign encrypted key files (the JSON inside the PEM), with a cheap wrong password.
+/// cosign encrypted key files (every check short of the scrypt derivation, which only the
+/// exact parameters cosign writes can reach) and unencrypted key imports.
 pub fn cosign_key_file(data: &[u8]) {
     let pem = crate::encoding::pem_encode(cosign_key::SIGSTORE_KEY_LABEL, data);
-    let _ = cosign_key::decrypt_private_key(&pem, &Password::new("x"));
+    cosign_key::fuzz_key_file(&pem);
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = cosign_key::decrypt_private_key(text, &Password::new("x"));
-        let _ = cosign_key::import_private_key_pem(text);
+        cosign_key::fuzz_key_file(text);
     }
 }
 
@@ -86,6 +88,127 @@ pub fn gitsign(data: &[u8]) {
     }
 }
 
+/// Rekor proposed entries as a server reads them (every v1 kind, and v2 requests), and
+/// entry bodies as a client reads them back from a log (the typed model).
+pub fn rekor_entry(data: &[u8]) {
+    crate::rekor::kinds::fuzz_proposed_entry(data);
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let _ = crate::rekor::canonicalize_v2_request(&value);
+    }
+    if let Ok(body) = crate::rekor_model::Body::parse(data) {
+        let _ = (body.kind(), body.api_version());
+        let _ = body.to_canonical();
+    }
+}
+
+/// Fulcio `signingCert` request bodies (public key + proof of possession, and CSR).
+pub fn fulcio_request(data: &[u8]) {
+    crate::fulcio::api::fuzz_signing_request(data);
+}
+
+/// JWTs, JWKS documents and issuer configurations.
+pub fn oidc(data: &[u8]) {
+    crate::oidc::fuzz_parse(data);
+}
+
+/// C2SP checkpoints, signed notes and tile paths.
+pub fn checkpoint(data: &[u8]) {
+    crate::tlog::fuzz_parse(data);
+}
+
+/// OCI image references, manifests and indexes, cosign's simple-signing payload and the
+/// legacy signature layer (annotations → bundle).
+pub fn oci(data: &[u8]) {
+    use crate::oci::{layout, manifest, verify};
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::oci::reference::Reference::parse(text);
+    }
+    let _ = manifest::detect_media_type(None, data);
+    if let Ok(m) = layout::parse_manifest(data, "fuzz") {
+        for layer in &m.layers {
+            let _ = verify::legacy_bundle(layer, data, layout::Kind::Signature);
+            let _ = verify::legacy_bundle(layer, data, layout::Kind::Attestation);
+        }
+    }
+    let _ = serde_json::from_slice::<manifest::Index>(data);
+    let _ = layout::SimpleSigning::parse(data);
+}
+
+/// humbly policy files, YAML and JSON.
+pub fn policy(data: &[u8]) {
+    use crate::policy::file::{parse, Syntax};
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse(text, Syntax::Yaml);
+        let _ = parse(text, Syntax::Json);
+    }
+}
+
+/// Whole HTTP requests to a Rekor v1 and a Rekor v2 log, in process: the first byte picks
+/// the method and log, the first line is the request target (path and query), the rest is
+/// the body. Whatever a client sends, the answer is never a 5xx (bad input is the
+/// client's fault) and never a panic.
+pub fn rekor_http(data: &[u8]) {
+    use crate::http::{Method, Request};
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some(fixture) = rekor_fixture() else {
+        return;
+    };
+    let (target, body) = match rest.iter().position(|&b| b == b'\n') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let Ok(target) = std::str::from_utf8(target) else {
+        return;
+    };
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (target.to_string(), None),
+    };
+    let method = if selector & 1 == 0 { Method::GET } else { Method::POST };
+    let api = if selector & 2 == 0 { &fixture.v1 } else { &fixture.v2 };
+    let request = Request { method, path, query, headers: Default::default(), body: body.to_vec() };
+    let response = fixture.runtime.block_on(api.respond(request));
+    assert!(!response.status.is_server_error(), "{target}: {}", response.status);
+}
+
+struct RekorFixture {
+    runtime: tokio::runtime::Runtime,
+    v1: crate::rekor::Api,
+    v2: crate::rekor::Api,
+}
+
+/// Two logs in a per-process temporary directory, opened once per fuzzing process.
+fn rekor_fixture() -> Option<&'static RekorFixture> {
+    static FIXTURE: OnceLock<Option<RekorFixture>> = OnceLock::new();
+    FIXTURE
+        .get_or_init(|| {
+            use crate::rekor::{service, LogVersion};
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .ok()?;
+            let dir = std::env::temp_dir().join(format!("sigbox-fuzz-{}", std::process::id()));
+            let clock: crate::rekor::Clock = std::sync::Arc::new(|| 1_700_000_000);
+            let open = |name: &str, version| {
+                let config = service::ServiceConfig {
+                    data_dir: dir.join(name),
+                    signer_key: None,
+                    name: format!("fuzz.{name}"),
+                    genesis: version == LogVersion::V1,
+                    version,
+                };
+                runtime.block_on(service::open(config, clock.clone())).ok()
+            };
+            let v1 = crate::rekor::Api::new(open("v1", LogVersion::V1)?);
+            let v2 = crate::rekor::Api::new(open("v2", LogVersion::V2)?);
+            Some(RekorFixture { runtime, v1, v2 })
+        })
+        .as_ref()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -118,16 +241,30 @@ mod tests {
             super::trusted_root(&data);
             super::transparency_log(&data);
             super::gitsign(&data);
+            super::rekor_entry(&data);
+            super::fulcio_request(&data);
+            super::oidc(&data);
+            super::oci(&data);
+            super::policy(&data);
+            super::cosign_key_file(&data);
         }
     }
 
     proptest! {
-        // scrypt at N=2^15 costs ~50 ms, so the key-file parser gets fewer cases.
-        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
 
+        /// Whole requests against in-process logs: never a 5xx, never a panic.
         #[test]
-        fn cosign_key_parser_never_panics(data in inputs()) {
-            super::cosign_key_file(&data);
+        fn rekor_requests_never_panic_or_fail_the_server(
+            selector in any::<u8>(),
+            target in "/(api/v[12]/[a-zA-Z/]{0,30}|tile/[0-9a-z/.]{0,20}|checkpoint)(\\?[a-zA-Z=&%0-9+.-]{0,30})?",
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let mut data = vec![selector];
+            data.extend_from_slice(target.as_bytes());
+            data.push(b'\n');
+            data.extend_from_slice(&body);
+            super::rekor_http(&data);
         }
     }
 }

@@ -289,6 +289,25 @@ fn check_key_policy(key: &PublicKey) -> Result<(), String> {
     }
 }
 
+/// Fuzz entry point: a signing-certificate request body in either shape, through every
+/// check that needs no issuer keys (the token is parsed but cannot be verified offline).
+/// Must never panic.
+#[doc(hidden)]
+pub fn fuzz_signing_request(body: &[u8]) {
+    let Ok(request) = serde_json::from_slice::<SigningCertRequest>(body) else {
+        return;
+    };
+    if let Some(token) = request.credentials.as_ref().and_then(|c| c.oidc_identity_token.as_ref()) {
+        let _ = crate::oidc::fuzz_token(token);
+    }
+    if let Some(pk) = &request.public_key_request {
+        let _ = proof_of_possession(pk, "fuzz@example.com");
+    }
+    if let Some(csr) = &request.certificate_signing_request {
+        let _ = csr_key(csr);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,6 @@
+rekor.sigstore.dev - 2605736670972794746
+23082684
+sY0DimUshCKvflFaqc4Kr0PNN6BBQaYzzHL3TBTDag8=
+Timestamp: 1689177043498794794
+
+— rekor.sigstore.dev wNI9ajBGAiEAzRXIvYCfivN0Q2TpTfIYffpMK9kOBUfUY5yzgJODmDICIQDcbD3uMeDvwXVioehKzQal4t9cMHT1o+rEMBmePIkkuA==

@@ -1,0 +1,6 @@
+rekor.sigstore.dev - 2605736670972794746
+23081551
+cNA3uL9dxQ3OE7RoCOlb/xpByLwK0pe6FZYVkbT+qzY=
+Timestamp: 1689176078293604600
+
+— rekor.sigstore.dev wNI9ajBFAiEAkuN3SCYpaLh/Zewo3lyFrITQuGkR0fABSgWkNKJH2IQCIAlePyB7qwxwCqSQXQEmUgiMjXSnc0qZ2QuhDZEVcS0n

@@ -1,0 +1,6 @@
+rekor.sigstore.dev - 2605736670972794746
+27657875
+v+7gOn1wovHHKBEVizJ5FFgTKUBCN9UxLo5KQ1Jz8cw=
+Timestamp: 1692374735595899989
+
+— rekor.sigstore.dev wNI9ajBEAiAzHmfHSCMNTSzP9h0Pzzdg95z3uaFP2n1992qoazwr5AIgPdgJIrzOe2CRYLLZTjMWFe9pBIg0r2hAevmsWrnXSyk=

@@ -1,0 +1,5 @@
+log2025-alpha1.rekor.sigstage.dev
+646
+kNum4JmdViJPfZLMRB3xPi6flATj2JzJSiF+1pQDzNQ=
+
+— log2025-alpha1.rekor.sigstage.dev 8w1amQA0XB55lIjvC/rvbpawQn9lp2R5TSkvqoNJuxcH9Ii05Ddi66xN8z5ZE6GsK2MkvgNZuqnZ5RtHbq2kpt/B8AE=
