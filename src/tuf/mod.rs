@@ -4,6 +4,7 @@
 //! themselves are L1, in [`crate::trust::tuf`].
 
 pub mod client;
+pub mod repository;
 mod error;
 
 pub use client::{Cache, Refreshed};
