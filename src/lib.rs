@@ -30,6 +30,7 @@ pub mod rekor;
 pub mod rekor_model;
 pub mod sign;
 pub mod store;
+pub mod sys;
 pub mod test_issuer;
 pub mod tlog;
 pub mod trust;

@@ -5,6 +5,7 @@ mod fixture_gen;
 mod fulcio;
 mod gitsign;
 mod harness;
+mod hostile;
 mod humbly;
 mod images;
 mod personas;

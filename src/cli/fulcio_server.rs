@@ -43,9 +43,8 @@ struct Args {
     /// intermediate but signs about half as fast (two CA signatures per certificate).
     #[arg(long, value_enum, default_value = "p256")]
     ca_curve: Curve,
-    /// Largest request body accepted, bytes.
-    #[arg(long, default_value_t = 128 * 1024)]
-    max_body: usize,
+    #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
     tls: super::lifecycle::TlsArgs,
     #[command(flatten)]
@@ -62,7 +61,7 @@ enum Curve {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
     let config = resolve(&args)?;
-    let limits = Limits { max_body: args.max_body, ..Limits::default() };
+    let limits = args.limits.limits();
     let tls = args.tls.load()?;
     serve_until_signal(&args.listen, limits, tls, move |_addr| {
         let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;

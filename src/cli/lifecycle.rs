@@ -59,6 +59,45 @@ impl TlsArgs {
     }
 }
 
+/// What a server allows one client: body size, time for headers and body, connections at
+/// once. Shared by every server front end so each is hardened the same way.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Largest request body in bytes (larger gets 413).
+    #[arg(long, default_value_t = 128 * 1024)]
+    max_body: usize,
+    /// Seconds a client has to send its request headers (slowloris clients are cut off).
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a client has to send its request body (slower gets 408).
+    #[arg(long, default_value_t = 30)]
+    body_timeout: u64,
+    /// Most client connections served at once; more are closed at once.
+    #[arg(long, default_value_t = 16_384)]
+    max_connections: usize,
+}
+
+impl LimitArgs {
+    /// The limits, after raising the process's open-file limit so the connection cap, not
+    /// the descriptor table, is what bounds the server (a warning if they disagree).
+    pub(crate) fn limits(&self) -> crate::http::Limits {
+        let files = crate::sys::raise_fd_limit();
+        if let Some(files) = files.filter(|f| *f < self.max_connections as u64 + 64) {
+            tracing::warn!(
+                open_files = files,
+                max_connections = self.max_connections,
+                "the open-file limit is below the connection cap; connections beyond it are refused by the kernel"
+            );
+        }
+        crate::http::Limits {
+            max_body: self.max_body,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+}
+
 /// `--log-format text|json`, shared by every long-running server front end. The logger is
 /// installed before arguments are parsed (so parse errors are logged too); it reads the
 /// flag from argv through [`log_format_from_args`], and clap only checks and documents it.

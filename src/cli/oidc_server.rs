@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use super::fulcio_server::serve_until_signal;
 use super::lifecycle::unix_now;
-use crate::http::{Handler, Limits};
+use crate::http::Handler;
 use crate::test_issuer::TestIssuer;
 
 /// Flags of `sigbox oidc-server`.
@@ -25,12 +25,14 @@ pub struct Args {
     #[arg(long)]
     issuer_url: Option<String>,
     #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
+    #[command(flatten)]
     log: super::lifecycle::LogArgs,
 }
 
 /// Runs `sigbox oidc-server`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    serve_until_signal(&args.listen, Limits::default(), None, move |addr| {
+    serve_until_signal(&args.listen, args.limits.limits(), None, move |addr| {
         let url = args.issuer_url.unwrap_or_else(|| format!("http://{addr}"));
         let issuer = TestIssuer::load_or_create(&args.data_dir, &url, unix_now)
             .context("starting the test OIDC issuer")?;

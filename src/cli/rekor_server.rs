@@ -36,9 +36,8 @@ struct Args {
     /// `NAME - <tree ID>`. Default: the bound address, e.g. `127.0.0.1:3000`.
     #[arg(long)]
     origin: Option<String>,
-    /// Largest request body in bytes.
-    #[arg(long, default_value_t = 128 * 1024)]
-    max_body: usize,
+    #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
     /// Do not log the key-signed genesis entry at index 0 of a new log.
     #[arg(long)]
     no_genesis: bool,
@@ -84,7 +83,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let shutdown = super::lifecycle::shutdown_signal();
         let scheme = if tls.is_some() { "https" } else { "http" };
         output::line(format!("listening on {scheme}://{bound}"))?;
-        let limits = crate::http::Limits { max_body: args.max_body, ..Default::default() };
+        let limits = args.limits.limits();
         match tls {
             Some(tls) => rekor::serve_tls(listener, log.clone(), limits, tls, shutdown).await,
             None => rekor::serve(listener, log.clone(), limits, shutdown).await,

@@ -28,6 +28,8 @@ pub struct Args {
     #[arg(long, default_value_t = 3002)]
     oidc_port: u16,
     #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
+    #[command(flatten)]
     log: super::lifecycle::LogArgs,
 }
 
@@ -43,6 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         fulcio_port: args.fulcio_port,
         rekor_port: args.rekor_port,
         oidc_port: args.oidc_port,
+        limits: args.limits.limits(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

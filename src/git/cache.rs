@@ -131,8 +131,9 @@ impl Store {
 pub fn default_socket() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("sigbox-gitsign-cache.sock"),
-        None => std::env::temp_dir()
-            .join(format!("sigbox-gitsign-cache-{}.sock", rustix::process::getuid().as_raw())),
+        None => {
+            std::env::temp_dir().join(format!("sigbox-gitsign-cache-{}.sock", crate::sys::uid()))
+        }
     }
 }
 
@@ -155,9 +156,7 @@ impl Daemon {
             std::fs::remove_file(path).map_err(io)?;
         }
         // Create the socket with no group/other bits at all, then make sure of 0600.
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
-        let bound = UnixListener::bind(path);
-        rustix::process::umask(old);
+        let bound = crate::sys::with_umask(0o177, || UnixListener::bind(path));
         let listener = bound.map_err(io)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         Ok(Daemon { listener, path: path.to_path_buf(), store: Arc::default() })
@@ -178,14 +177,12 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_secs(1));
         });
-        let own_uid = rustix::process::getuid();
+        let own_uid = crate::sys::uid();
         for conn in self.listener.incoming() {
             let Ok(stream) = conn else { continue };
             let store = Arc::clone(&self.store);
             std::thread::spawn(move || {
-                let allowed = rustix::net::sockopt::socket_peercred(&stream)
-                    .map(|cred| cred.uid == own_uid)
-                    .unwrap_or(false);
+                let allowed = crate::sys::peer_uid(&stream).is_ok_and(|uid| uid == own_uid);
                 let _ = handle(stream, &store, allowed, clock);
             });
         }
@@ -277,14 +274,12 @@ impl Client {
         let io = |source| CacheError::Io { path: self.path.clone(), source };
         let mut stream = UnixStream::connect(&self.path).map_err(io)?;
         // The key goes only to a daemon run by this user (not to whoever created the path).
-        let daemon_uid = rustix::net::sockopt::socket_peercred(&stream)
-            .map_err(|e| io(std::io::Error::from(e)))?
-            .uid;
-        if daemon_uid != rustix::process::getuid() {
+        let daemon_uid = crate::sys::peer_uid(&stream).map_err(io)?;
+        if daemon_uid != crate::sys::uid() {
             return Err(CacheError::Refused(format!(
                 "the daemon on {} runs as uid {}, not as this user",
                 self.path.display(),
-                daemon_uid.as_raw()
+                daemon_uid
             )));
         }
         stream.set_read_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;

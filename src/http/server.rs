@@ -30,15 +30,19 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time allowed for the whole body to arrive; slower gets 408.
     pub body_timeout: Duration,
+    /// Most connections served at once; a connection beyond it is closed at once (and
+    /// logged), so a flood of idle sockets cannot exhaust descriptors or memory.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
-    /// 128 KiB bodies, 10 s for headers, 30 s for the body.
+    /// 128 KiB bodies, 10 s for headers, 30 s for the body, 16,384 connections.
     fn default() -> Self {
         Limits {
             max_body: 128 * 1024,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            max_connections: 16_384,
         }
     }
 }
@@ -79,6 +83,7 @@ async fn serve_with(
 ) -> Result<()> {
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -95,10 +100,18 @@ async fn serve_with(
             }
             Err(source) => return Err(Error::Accept { addr, source }),
         };
+        // Over the cap: close at once rather than queue (a queued socket still holds a
+        // descriptor and the client would only wait longer).
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(max = limits.max_connections, "connection limit reached; closing");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             match acceptor {
                 None => serve_connection(stream, handler, limits).await,
                 Some(acceptor) => {
@@ -277,6 +290,36 @@ mod tests {
             max_body: 64,
             header_timeout: Duration::from_millis(300),
             body_timeout: Duration::from_millis(300),
+            max_connections: 64,
+        }
+    }
+
+    #[test]
+    fn connections_over_the_cap_are_closed_and_a_freed_slot_serves_again() {
+        let addr = start(Limits { max_connections: 2, ..Limits::default() });
+        let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        // Wait until the server has accepted both (their slots are taken): a third
+        // connection is then closed without an answer.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut third = TcpStream::connect(addr).unwrap();
+            third.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let _ = third.write_all(b"GET /x HTTP/1.1\r\nhost: a\r\n\r\n");
+            let mut buf = [0u8; 64];
+            match third.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => assert!(std::time::Instant::now() < deadline, "never refused"),
+            }
+        }
+        drop(idle);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let resp =
+                exchange(addr, b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\n\r\nok");
+            if resp.starts_with("HTTP/1.1 200") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "a freed slot never served: {resp}");
         }
     }
 

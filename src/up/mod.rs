@@ -73,6 +73,8 @@ pub struct UpConfig {
     pub rekor_port: u16,
     /// OIDC issuer port.
     pub oidc_port: u16,
+    /// What every server of the instance allows one client.
+    pub limits: Limits,
 }
 
 /// The running instance's addresses and the paths of its trust files.
@@ -165,7 +167,7 @@ pub async fn run(
     let started = write_trust_files(&config.data_dir, description)?;
     ready(&started);
 
-    let limits = Limits::default();
+    let limits = config.limits;
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let stop = |tx: &tokio::sync::broadcast::Sender<()>| {
         let mut rx = tx.subscribe();
