@@ -25,6 +25,7 @@ pub mod sign;
 pub mod sign_request;
 pub mod token;
 pub mod trust;
+pub mod tuf;
 pub mod up;
 pub mod verify;
 

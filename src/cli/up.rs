@@ -27,6 +27,9 @@ pub struct Args {
     /// Test OIDC issuer port.
     #[arg(long, default_value_t = 3002)]
     oidc_port: u16,
+    /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
+    #[arg(long, default_value_t = 3003)]
+    tuf_port: u16,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
@@ -45,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         fulcio_port: args.fulcio_port,
         rekor_port: args.rekor_port,
         oidc_port: args.oidc_port,
+        tuf_port: args.tuf_port,
         limits: args.limits.limits(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -71,18 +75,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                  \x20 trust config     {tc}\n\
                  \x20 trusted root     {}\n\
                  \x20 signing config   {}\n\
+                 \x20 TUF repository   {} (root {})\n\
                  Sign:    SIGBOX_TRUST_CONFIG={tc} cosign sign-blob --bundle FILE.sigstore.json FILE\n\
                  Verify:  cosign verify-blob --trusted-root {tc} --bundle FILE.sigstore.json \\\n\
                  \x20          --certificate-identity test-user@sigbox.local --certificate-oidc-issuer {} FILE\n\
                  Token:   sigbox token --issuer {} --email you@example.com\n\
+                 Trust it from elsewhere (copy root.json there first):\n\
+                 \x20        sigbox trust init --mirror {} --root root.json\n\
                  ready",
                 d.ca_url,
                 d.rekor_url,
                 d.oidc_url,
                 started.trusted_root.display(),
                 started.signing_config.display(),
+                started.tuf_url,
+                started.tuf_root.display(),
                 d.oidc_url,
                 d.oidc_url,
+                started.tuf_url,
             );
             let _ = output::line(text);
         },

@@ -5,11 +5,13 @@
 //! directory (`fulcio/`, `rekor/`, `oidc/`), so a restart keeps keys and log.
 
 mod trust_files;
+mod tuf_repo;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use tuf_repo::publish_trust_files;
 pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
 
 use crate::fulcio::ca::CaCurve;
@@ -58,6 +60,9 @@ pub enum Error {
     /// Serving failed.
     #[error("serving")]
     Serve(#[source] crate::http::Error),
+    /// The TUF repository could not be written.
+    #[error("TUF repository")]
+    Tuf(#[source] crate::tuf::Error),
 }
 
 /// How to run the instance.
@@ -73,6 +78,8 @@ pub struct UpConfig {
     pub rekor_port: u16,
     /// OIDC issuer port.
     pub oidc_port: u16,
+    /// TUF repository port.
+    pub tuf_port: u16,
     /// What every server of the instance allows one client.
     pub limits: Limits,
 }
@@ -88,6 +95,10 @@ pub struct Started {
     pub signing_config: PathBuf,
     /// `trust_config.json`.
     pub trust_config: PathBuf,
+    /// The TUF repository's base URL.
+    pub tuf_url: String,
+    /// The TUF repository's current `root.json` (what clients start from).
+    pub tuf_root: PathBuf,
 }
 
 /// Starts everything, calls `ready` once the trust files are written and every port
@@ -109,6 +120,7 @@ pub async fn run(
     let fulcio_listener = bind(config.fulcio_port).await?;
     let rekor_listener = bind(config.rekor_port).await?;
     let oidc_listener = bind(config.oidc_port).await?;
+    let tuf_listener = bind(config.tuf_port).await?;
     let url = |l: &tokio::net::TcpListener| -> Result<(String, SocketAddr), Error> {
         let addr = l.local_addr().map_err(|source| Error::Bind { addr: "?".into(), source })?;
         Ok((format!("http://{addr}"), addr))
@@ -116,6 +128,7 @@ pub async fn run(
     let (ca_url, _) = url(&fulcio_listener)?;
     let (rekor_url, rekor_addr) = url(&rekor_listener)?;
     let (oidc_url, _) = url(&oidc_listener)?;
+    let (tuf_url, _) = url(&tuf_listener)?;
 
     let issuer = TestIssuer::load_or_create(&config.data_dir.join("oidc"), &oidc_url, clock)
         .map_err(Error::Issuer)?;
@@ -164,7 +177,12 @@ pub async fn run(
         ct_key: fulcio.ct().public_key().clone(),
         valid_from: rfc3339(valid_from),
     };
-    let started = write_trust_files(&config.data_dir, description)?;
+    let mut started = write_trust_files(&config.data_dir, description)?;
+    let repository =
+        Arc::new(publish_trust_files(&config.data_dir, clock()).map_err(Error::Tuf)?);
+    started.tuf_root = repository.root_path();
+    started.tuf_url = tuf_url;
+    let refresher = crate::tuf::repository::spawn_refresher(repository.clone(), clock);
     ready(&started);
 
     let limits = config.limits;
@@ -178,6 +196,7 @@ pub async fn run(
     let servers = [
         (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
         (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
+        (tuf_listener, Arc::new(crate::tuf::repository::Server::new(&repository))),
     ];
     let mut tasks = Vec::new();
     for (listener, handler) in servers {
@@ -185,6 +204,7 @@ pub async fn run(
     }
     tasks.push(tokio::spawn(rekor::serve(rekor_listener, log, limits, stop(&tx))));
     shutdown.await;
+    refresher.abort();
     let _ = tx.send(());
     for task in tasks {
         if let Ok(Err(e)) = task.await {
@@ -206,6 +226,8 @@ fn write_trust_files(dir: &Path, description: InstanceDescription) -> Result<Sta
         trusted_root: write("trusted_root.json", trusted_root(&description))?,
         signing_config: write("signing_config.json", signing_config(&description))?,
         trust_config: write("trust_config.json", trust_config(&description))?,
+        tuf_url: String::new(),
+        tuf_root: PathBuf::new(),
         description,
     })
 }

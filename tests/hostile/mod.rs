@@ -25,7 +25,7 @@ struct Instance {
 fn start(data_dir: &std::path::Path) -> Instance {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
     command.arg("up").arg("--data-dir").arg(data_dir);
-    for flag in ["--fulcio-port", "--rekor-port", "--oidc-port"] {
+    for flag in ["--fulcio-port", "--rekor-port", "--oidc-port", "--tuf-port"] {
         command.args([flag, "0"]);
     }
     let secs = TIMEOUT_SECS.to_string();
@@ -52,6 +52,8 @@ fn start(data_dir: &std::path::Path) -> Instance {
             "/.well-known/openid-configuration"
         } else if what.starts_with("log") {
             "/api/v1/log"
+        } else if what.starts_with("TUF") {
+            "/root.json"
         } else {
             "/"
         };

@@ -19,6 +19,8 @@ pub struct Up {
     pub rekor_url: String,
     /// Test issuer URL.
     pub oidc_url: String,
+    /// TUF repository URL.
+    pub tuf_url: String,
 }
 
 impl Up {
@@ -36,7 +38,8 @@ impl Up {
             .arg(data_dir)
             .args(["--fulcio-port", &ports[0].to_string()])
             .args(["--rekor-port", &ports[1].to_string()])
-            .args(["--oidc-port", &ports[2].to_string()]);
+            .args(["--oidc-port", &ports[2].to_string()])
+            .args(["--tuf-port", "0"]);
         let mut process = Process::spawn(command, None);
         let lines = process.wait_for(|line| line.trim() == "ready");
         let url_of = |label: &str| {
@@ -51,6 +54,12 @@ impl Up {
             ca_url: url_of("CA (Fulcio)"),
             rekor_url: url_of("log (Rekor)"),
             oidc_url: url_of("OIDC issuer"),
+            tuf_url: lines
+                .iter()
+                .find(|l| l.trim_start().starts_with("TUF repository"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .unwrap_or_default()
+                .to_string(),
             process,
             data_dir: data_dir.to_path_buf(),
         }
