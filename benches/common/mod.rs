@@ -33,7 +33,17 @@ impl Up {
     /// Starts `sigbox up` with its state in `state`, on free ports, and waits for `ready`.
     pub fn start(bin: &Path, state: &Path) -> Up {
         let mut child = Command::new(bin)
-            .args(["up", "--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0", "--tuf-port", "0"])
+            .args([
+                "up",
+                "--fulcio-port",
+                "0",
+                "--rekor-port",
+                "0",
+                "--oidc-port",
+                "0",
+                "--tuf-port",
+                "0",
+            ])
             .arg("--data-dir")
             .arg(state)
             .stdout(Stdio::piped())

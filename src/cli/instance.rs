@@ -76,7 +76,8 @@ pub fn tuf_source(mirror: Option<&str>) -> Source {
     let cache = match mirror.filter(|m| !m.is_empty()) {
         Some(m) => crate::tuf::Cache::new(&base, m).ok(),
         None => crate::tuf::Cache::default_in(&base).or_else(|| {
-            let public = crate::tuf::Cache::new(&base, crate::trust::tuf::PUBLIC_GOOD_MIRROR).ok()?;
+            let public =
+                crate::tuf::Cache::new(&base, crate::trust::tuf::PUBLIC_GOOD_MIRROR).ok()?;
             public.trusted_root().is_file().then_some(public)
         }),
     };

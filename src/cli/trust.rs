@@ -122,9 +122,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
     let root = match &args.root {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("reading the TUF root {}", path.display()))?,
-        None if args.public_good_root
-            || cache.mirror == crate::trust::tuf::PUBLIC_GOOD_MIRROR =>
-        {
+        None if args.public_good_root || cache.mirror == crate::trust::tuf::PUBLIC_GOOD_MIRROR => {
             crate::trust::tuf::PUBLIC_GOOD_TUF_ROOT.as_bytes().to_vec()
         }
         None => anyhow::bail!(crate::cli::exit::Usage(

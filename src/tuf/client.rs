@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::{Error, Result, SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
 use crate::trust::tuf::{
-    self, TrustedSet, MAX_ROOT_BYTES, MAX_ROOT_ROTATIONS, MAX_SNAPSHOT_BYTES,
-    MAX_TARGETS_BYTES, MAX_TIMESTAMP_BYTES,
+    self, TrustedSet, MAX_ROOT_BYTES, MAX_ROOT_ROTATIONS, MAX_SNAPSHOT_BYTES, MAX_TARGETS_BYTES,
+    MAX_TIMESTAMP_BYTES,
 };
 
 /// A mirror's cache directory.

@@ -4,8 +4,8 @@
 //! themselves are L1, in [`crate::trust::tuf`].
 
 pub mod client;
-pub mod repository;
 mod error;
+pub mod repository;
 
 pub use client::{Cache, Refreshed};
 pub use error::{Error, Result};

@@ -129,8 +129,11 @@ impl Repository {
     /// Errors: [`Error::Io`], [`Error::KeyFile`], [`Error::Sign`].
     pub fn open_or_create(dir: &Path, now: i64) -> Result<Repository> {
         let keys = dir.join("keys");
-        std::fs::create_dir_all(&keys)
-            .map_err(|source| Error::Io { what: "TUF directory", path: keys.clone(), source })?;
+        std::fs::create_dir_all(&keys).map_err(|source| Error::Io {
+            what: "TUF directory",
+            path: keys.clone(),
+            source,
+        })?;
         let mut signers = BTreeMap::new();
         for role in ROLES {
             let path = keys.join(format!("{role}.pem"));
@@ -200,7 +203,10 @@ impl Repository {
         self.write("root.json", bytes)
     }
 
-    fn parse<T: crate::trust::tuf::RoleData>(role: &'static str, bytes: &[u8]) -> Result<Signed<T>> {
+    fn parse<T: crate::trust::tuf::RoleData>(
+        role: &'static str,
+        bytes: &[u8],
+    ) -> Result<Signed<T>> {
         Signed::<T>::parse(role, bytes).map_err(|source| Error::Check {
             file: format!("{role}.json"),
             mirror: "the local repository".into(),
@@ -408,8 +414,11 @@ impl crate::http::Handler for Server {
             };
             match tokio::fs::read(&file).await {
                 Ok(body) => {
-                    let kind =
-                        if name.ends_with(".json") { "application/json" } else { "application/octet-stream" };
+                    let kind = if name.ends_with(".json") {
+                        "application/json"
+                    } else {
+                        "application/octet-stream"
+                    };
                     Response::bytes(StatusCode::OK, kind, body)
                 }
                 Err(_) => Response::error(StatusCode::NOT_FOUND, "not found"),
@@ -446,7 +455,10 @@ mod tests {
 
     const NOW: i64 = 1_790_000_000;
 
-    fn client_walk(repo: &Repository, now: i64) -> std::result::Result<TrustedSet, crate::trust::tuf::Error> {
+    fn client_walk(
+        repo: &Repository,
+        now: i64,
+    ) -> std::result::Result<TrustedSet, crate::trust::tuf::Error> {
         let read = |name: &str| std::fs::read(repo.served().join(name)).unwrap();
         let mut set = TrustedSet::new(&read("1.root.json"), now)?;
         let mut v = 2;
@@ -471,7 +483,8 @@ mod tests {
         let set = client_walk(&repo, NOW).unwrap();
         set.check_target("trusted_root.json", b"{}").unwrap();
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("keys/root.pem")).unwrap().permissions().mode();
+        let mode =
+            std::fs::metadata(dir.path().join("keys/root.pem")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         // Reopening keeps the keys: the same root still verifies what follows.
         let again = Repository::open_or_create(dir.path(), NOW).unwrap();
@@ -519,7 +532,10 @@ mod tests {
         // Signed by the old key alone: the new root's own threshold (2) is not met.
         let err = repo.sign_root(add, &[old.clone()], NOW).unwrap_err();
         let Error::Check { source, .. } = &err else { panic!("{err}") };
-        assert!(matches!(source, crate::trust::tuf::Error::Threshold { threshold: 2, .. }), "{err}");
+        assert!(
+            matches!(source, crate::trust::tuf::Error::Threshold { threshold: 2, .. }),
+            "{err}"
+        );
         assert_eq!(repo.sign_root(add, &[old, offline.clone()], NOW).unwrap(), 2);
         let set = client_walk(&repo, NOW).unwrap();
         assert_eq!(set.root().signed.version, 2);

@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use tuf_repo::publish_trust_files;
 pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
+pub use tuf_repo::publish_trust_files;
 
 use crate::fulcio::ca::CaCurve;
 use crate::fulcio::service::{self as fulcio_service, CaSource, ServiceConfig as FulcioConfig};
@@ -178,8 +178,7 @@ pub async fn run(
         valid_from: rfc3339(valid_from),
     };
     let mut started = write_trust_files(&config.data_dir, description)?;
-    let repository =
-        Arc::new(publish_trust_files(&config.data_dir, clock()).map_err(Error::Tuf)?);
+    let repository = Arc::new(publish_trust_files(&config.data_dir, clock()).map_err(Error::Tuf)?);
     started.tuf_root = repository.root_path();
     started.tuf_url = tuf_url;
     let refresher = crate::tuf::repository::spawn_refresher(repository.clone(), clock);

@@ -9,9 +9,12 @@ use std::process::Command;
 use crate::harness::process::Process;
 use crate::harness::{fixtures, Sandbox};
 
+mod instance;
+
 /// Before the fixture timestamp expires (2026-08-28T19:25:56Z).
 const REFERENCE: &str = "2026-08-25T00:00:00Z";
-const GITHUB_ID: &str = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+const GITHUB_ID: &str =
+    "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
 const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// A static file server on a free loopback port (python3's `http.server`), killed on drop.

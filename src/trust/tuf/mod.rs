@@ -10,8 +10,8 @@ mod metadata;
 mod trusted_set;
 
 pub use metadata::{
-    key_id, public_key, Envelope, Key, KeyVal, MetaFile, MetaList, Role, RoleData, Root,
-    Signature, Signed, TargetFile, Targets,
+    key_id, public_key, Envelope, Key, KeyVal, MetaFile, MetaList, Role, RoleData, Root, Signature,
+    Signed, TargetFile, Targets,
 };
 pub use trusted_set::{check_length_and_hashes, TrustedSet};
 
@@ -111,7 +111,9 @@ pub enum Error {
         got: u64,
     },
     /// A version went backwards.
-    #[error("rollback attack check (TUF {section}): {role} v{got} is older than trusted v{trusted}")]
+    #[error(
+        "rollback attack check (TUF {section}): {role} v{got} is older than trusted v{trusted}"
+    )]
     Rollback {
         /// The spec section.
         section: &'static str,

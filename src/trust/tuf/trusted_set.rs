@@ -236,8 +236,11 @@ impl TrustedSet {
     /// Errors: [`Error::NoTarget`], [`Error::Length`], [`Error::Hash`], [`Error::NoHash`].
     pub fn check_target(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let target = self.target(name)?;
-        let meta =
-            MetaFile { version: 0, length: Some(target.length), hashes: Some(target.hashes.clone()) };
+        let meta = MetaFile {
+            version: 0,
+            length: Some(target.length),
+            hashes: Some(target.hashes.clone()),
+        };
         if target.hashes.keys().all(|a| a != "sha256" && a != "sha512") {
             return Err(Error::NoHash { name: name.into() });
         }
