@@ -527,10 +527,10 @@ mod tests {
             role.threshold = 2;
         };
         // Signed by the new key alone: the old root's threshold is not met.
-        let err = repo.sign_root(add, &[offline.clone()], NOW).unwrap_err();
+        let err = repo.sign_root(add, std::slice::from_ref(&offline), NOW).unwrap_err();
         assert!(err.to_string().contains("2.root.json"), "{err}");
         // Signed by the old key alone: the new root's own threshold (2) is not met.
-        let err = repo.sign_root(add, &[old.clone()], NOW).unwrap_err();
+        let err = repo.sign_root(add, std::slice::from_ref(&old), NOW).unwrap_err();
         let Error::Check { source, .. } = &err else { panic!("{err}") };
         assert!(
             matches!(source, crate::trust::tuf::Error::Threshold { threshold: 2, .. }),
