@@ -1,6 +1,7 @@
 //! End-to-end tests: one test crate, so there is one link step. Every test drives the real
 //! `sigbox` binary (and, where needed, real servers and tools).
 
+mod fault;
 mod fixture_gen;
 mod fulcio;
 mod gitsign;

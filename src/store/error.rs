@@ -17,6 +17,10 @@ pub enum Error {
         /// Current log size.
         want: u64,
     },
+    /// The store is shorter than, or different from, what it had flushed (see
+    /// [`super::Witness`]): damaged on disk or rolled back.
+    #[error("the store is refused")]
+    Refused(#[from] super::WitnessError),
     /// A Merkle computation over stored nodes failed (e.g. a missing node).
     #[error("merkle tree")]
     Tree(#[from] crate::tlog::Error),

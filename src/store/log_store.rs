@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 
 use super::hash_tiles::{self as tile, Address, TileRows};
 use super::index::{self as lookup, key_hash, MemIndex};
-use super::{Error, Result};
+use super::{Error, Result, Witness};
 use crate::tlog::{self, CompactRange, Hash, NodeId};
 
 /// The layout [`LogStore::open`] writes (see the module documentation).
@@ -37,6 +37,8 @@ pub struct LogStore {
     recent: Arc<RwLock<RecentTiles>>,
     /// Leaf hash and search key lookups, rebuilt from the `x` records on open.
     index: Arc<RwLock<MemIndex>>,
+    /// The record of the last flushed tree outside sled (none for in-memory stores).
+    witness: Option<Witness>,
 }
 
 /// Stored tile bytes by (tile level, tile index).
@@ -89,7 +91,12 @@ impl LogStore {
                 other => break other?,
             }
         };
-        Self::init(db)
+        let mut store = Self::init(db)?;
+        let witness = Witness::of(path);
+        let size = store.size()?;
+        witness.check(size, |at| tlog::root_at(at, |id| store.node(id)))??;
+        store.witness = Some(witness);
+        Ok(store)
     }
 
     /// Flushes everything to disk and closes the database (sled lets go of its file lock
@@ -109,7 +116,8 @@ impl LogStore {
 
     fn init(db: sled::Db) -> Result<Self> {
         let tree = db.open_tree("log")?;
-        let store = LogStore { db, tree, recent: Arc::default(), index: Arc::default() };
+        let store =
+            LogStore { db, tree, recent: Arc::default(), index: Arc::default(), witness: None };
         match store.tree.get(meta_key("format"))?.as_deref() {
             Some([FORMAT]) => {}
             Some(_) => return Err(Error::Corrupt("store format (written by a newer sigbox?)")),
@@ -312,6 +320,17 @@ impl LogStore {
             recent.clear();
         }
         recent.extend(written);
+        drop(recent);
+        if let Some(witness) = &self.witness {
+            // The batch is durable whatever happens here: a witness that cannot be written
+            // (a full disk) only weakens the next open's check, so it is logged, not fatal.
+            let recorded = tlog::root_at(next, |id| self.node(id))
+                .map_err(|e| e.to_string())
+                .and_then(|root| witness.record(next, &root).map_err(|e| e.to_string()));
+            if let Err(error) = recorded {
+                tracing::warn!(%error, path = %witness.path().display(), "store witness not updated");
+            }
+        }
         Ok(())
     }
 

@@ -11,6 +11,8 @@ mod error;
 mod hash_tiles;
 mod index;
 mod log_store;
+mod witness;
 
 pub use error::{Error, Result};
 pub use log_store::{Commit, CommittedEntry, LogStore};
+pub use witness::{Witness, WitnessError};

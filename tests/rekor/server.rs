@@ -47,6 +47,11 @@ impl RekorServer {
         self.process.kill();
     }
 
+    /// Stops with SIGTERM and waits; true when it exited cleanly.
+    pub fn stop(mut self) -> bool {
+        self.process.terminate()
+    }
+
     /// What the server logged on stderr so far.
     pub fn log(&self) -> String {
         self.process.log()
