@@ -34,10 +34,63 @@ pub struct Args {
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
     log: super::lifecycle::LogArgs,
+    #[command(subcommand)]
+    command: Option<UpCommand>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum UpCommand {
+    /// Rotate a key of a stopped instance: the old key's validFor closes now, a new key's
+    /// opens; trust files and TUF targets are republished (bundles signed before still verify).
+    Rotate {
+        /// Which key.
+        #[arg(value_enum)]
+        kind: RotateArg,
+        /// The instance's state directory.
+        #[arg(long, default_value = ".sigbox-up")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RotateArg {
+    /// The CA (new root and intermediate).
+    Ca,
+    /// The Rekor log key.
+    Log,
+    /// The CT log key.
+    Ct,
+    /// The timestamp authority (not part of this instance yet).
+    Tsa,
+}
+
+fn rotate(kind: RotateArg, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let kind = match kind {
+        RotateArg::Ca => up::RotateKind::Ca,
+        RotateArg::Log => up::RotateKind::Log,
+        RotateArg::Ct => up::RotateKind::Ct,
+        RotateArg::Tsa => {
+            return Err(
+                exit::Usage("this instance has no timestamp authority to rotate".into()).into()
+            )
+        }
+    };
+    let done = up::rotate(data_dir, kind, super::lifecycle::unix_now())
+        .with_context(|| format!("rotating the key of {}", data_dir.display()))?;
+    output::line(format!(
+        "rotated at {}; old key files in {}; trust files and TUF targets republished \
+         (start the instance again to sign with the new key)",
+        done.at,
+        done.retired.display()
+    ))?;
+    Ok(exit::Code::Success.into())
 }
 
 /// Runs the instance.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(UpCommand::Rotate { kind, data_dir }) = &args.command {
+        return rotate(*kind, data_dir);
+    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)

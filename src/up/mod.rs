@@ -4,6 +4,7 @@
 //! This is the one module that puts servers together. State lives under one data
 //! directory (`fulcio/`, `rekor/`, `oidc/`), so a restart keeps keys and log.
 
+mod rotate;
 mod trust_files;
 mod tuf_repo;
 
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use rotate::{apply_history, rotate, KeyKind as RotateKind, RotateError, Rotated};
 pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
 pub use tuf_repo::publish_trust_files;
 
@@ -63,6 +65,9 @@ pub enum Error {
     /// The TUF repository could not be written.
     #[error("TUF repository")]
     Tuf(#[source] crate::tuf::Error),
+    /// The key history (`history.json`) could not be applied to the trust files.
+    #[error("key history")]
+    History(#[source] RotateError),
 }
 
 /// How to run the instance.
@@ -178,6 +183,7 @@ pub async fn run(
         valid_from: rfc3339(valid_from),
     };
     let mut started = write_trust_files(&config.data_dir, description)?;
+    apply_history(&config.data_dir).map_err(Error::History)?;
     let repository = Arc::new(publish_trust_files(&config.data_dir, clock()).map_err(Error::Tuf)?);
     started.tuf_root = repository.root_path();
     started.tuf_url = tuf_url;

@@ -10,6 +10,7 @@ use crate::harness::process::Process;
 use crate::harness::{fixtures, Sandbox};
 
 mod instance;
+mod rotation;
 
 /// Before the fixture timestamp expires (2026-08-28T19:25:56Z).
 const REFERENCE: &str = "2026-08-25T00:00:00Z";
@@ -52,7 +53,7 @@ fn public_good_copy(sandbox: &Sandbox) -> PathBuf {
     dest
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -31,6 +31,11 @@ impl Up {
 
     /// Starts on the given ports (fulcio, rekor, oidc); a restart reuses the old ones.
     pub fn start_on(data_dir: &Path, ports: [u16; 3]) -> Up {
+        Self::start_on_with_tuf(data_dir, ports, 0)
+    }
+
+    /// Starts on the given ports and TUF repository port.
+    pub fn start_on_with_tuf(data_dir: &Path, ports: [u16; 3], tuf_port: u16) -> Up {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
         command
             .arg("up")
@@ -39,7 +44,7 @@ impl Up {
             .args(["--fulcio-port", &ports[0].to_string()])
             .args(["--rekor-port", &ports[1].to_string()])
             .args(["--oidc-port", &ports[2].to_string()])
-            .args(["--tuf-port", "0"]);
+            .args(["--tuf-port", &tuf_port.to_string()]);
         let mut process = Process::spawn(command, None);
         let lines = process.wait_for(|line| line.trim() == "ready");
         let url_of = |label: &str| {
