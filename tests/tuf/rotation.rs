@@ -143,6 +143,8 @@ fn rotation(kind: &str, heading: &str, rejected: &str) {
     run.stderr_has(rejected);
 }
 
+/// The wall clock: the test waits on it, as a user would, for the rotation second to pass.
+#[allow(clippy::disallowed_methods)]
 fn unix_now() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     since.as_secs() as i64
