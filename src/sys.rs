@@ -27,6 +27,14 @@ pub fn with_umask<T>(mask: u32, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Bytes an unprivileged writer may still use on the file system holding `path`.
+///
+/// Errors: the kernel's (e.g. `path` does not exist).
+pub fn free_bytes(path: &std::path::Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(path).map_err(std::io::Error::from)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
 /// Raises this process's soft limit on open files to its hard limit and returns the new
 /// soft limit (None when it cannot be read). A server holds one descriptor per client
 /// connection, and the usual soft default (1,024) would refuse connections long before
@@ -50,6 +58,12 @@ mod tests {
         let soft = super::raise_fd_limit().unwrap_or(0);
         let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum;
         assert_eq!(Some(soft), hard.or(Some(u64::MAX)));
+    }
+
+    #[test]
+    fn free_space_of_the_temp_dir_is_known() {
+        assert!(super::free_bytes(&std::env::temp_dir()).is_ok());
+        assert!(super::free_bytes(std::path::Path::new("/no/such/dir")).is_err());
     }
 
     #[test]

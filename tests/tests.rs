@@ -11,6 +11,7 @@ mod humbly;
 mod images;
 mod personas;
 mod rekor;
+mod secrets;
 mod tuf;
 mod up;
 mod verify;

@@ -114,10 +114,11 @@ fn finish(persona: &Persona, result: anyhow::Result<ExitCode>) -> ExitCode {
     }
 }
 
-/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (default `warn`),
-/// text or JSON lines (`--log-format`, `SIGBOX_LOG_FORMAT`).
+/// Installs the one tracing subscriber: stderr, level from `SIGBOX_LOG` (else the usual
+/// `RUST_LOG`; default `warn`), text or JSON lines (`--log-format`, `SIGBOX_LOG_FORMAT`).
 fn init_logging(format: lifecycle::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SIGBOX_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("RUST_LOG"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {

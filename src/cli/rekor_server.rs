@@ -38,6 +38,10 @@ struct Args {
     origin: Option<String>,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
+    /// Free space (MiB) kept on the data directory's disk: below it new entries get 507
+    /// until space returns, so the store never meets a failed write.
+    #[arg(long, default_value_t = 64)]
+    min_free_mib: u64,
     /// Do not log the key-signed genesis entry at index 0 of a new log.
     #[arg(long)]
     no_genesis: bool,
@@ -79,6 +83,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let log = service::open(config, system_clock())
             .await
             .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
+        log.set_reserve(args.min_free_mib.saturating_mul(1 << 20));
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
         let shutdown = super::lifecycle::shutdown_signal();
         let scheme = if tls.is_some() { "https" } else { "http" };

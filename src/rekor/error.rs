@@ -38,6 +38,17 @@ pub enum Error {
     /// Storage failed.
     #[error("log storage failed")]
     Storage(#[from] crate::store::Error),
+    /// The store's disk is below its free-space reserve: nothing was written, and writes
+    /// are taken again once space returns.
+    #[error(
+        "the log's disk is full ({free} bytes free, {reserve} kept in reserve); try again later"
+    )]
+    NoSpace {
+        /// Free bytes.
+        free: u64,
+        /// The reserve.
+        reserve: u64,
+    },
     /// Signing (SET or checkpoint) failed.
     #[error("signing failed")]
     Signing(#[source] crate::crypto::Error),
@@ -116,6 +127,7 @@ impl Error {
             Error::Duplicate { .. } => StatusCode::CONFLICT,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NoSpace { .. } => StatusCode::INSUFFICIENT_STORAGE,
             Error::Storage(_)
             | Error::Signing(_)
             | Error::Tree(_)

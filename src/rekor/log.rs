@@ -327,6 +327,12 @@ impl Log {
             .collect()
     }
 
+    /// Sets the free space (bytes) kept on the store's disk: below it, writes get
+    /// [`Error::NoSpace`] until space returns.
+    pub fn set_reserve(&self, bytes: u64) {
+        self.shared.store.set_reserve(bytes);
+    }
+
     /// The tree ID (positive, as Trillian's int64).
     pub fn tree_id(&self) -> u64 {
         self.shared.tree_id
@@ -417,6 +423,15 @@ fn integrate(
     batch: Vec<Pending>,
     now: i64,
 ) -> Result<()> {
+    // A full disk refuses the batch before anything is signed or written (see
+    // `LogStore::check_room`); the next batch tries again.
+    if let Err(crate::store::Error::NoSpace { free, reserve }) = shared.store.check_room() {
+        tracing::warn!(free, reserve, entries = batch.len(), "disk below reserve; batch refused");
+        for Pending { reply, .. } in batch {
+            let _ = reply.send(Err(Error::NoSpace { free, reserve }));
+        }
+        return Ok(());
+    }
     // Timing instrumentation (perf is not available): one debug event per batch.
     let started = std::time::Instant::now();
     // Pass 1: drop duplicates (stored or earlier in this batch) and assign indices.

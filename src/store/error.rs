@@ -17,6 +17,16 @@ pub enum Error {
         /// Current log size.
         want: u64,
     },
+    /// The file system is (nearly) full: the store takes no more entries until space
+    /// returns, so that the database never meets a failed write (which sled cannot recover
+    /// from without a restart).
+    #[error("only {free} bytes free on the store's disk; entries are refused below {reserve}")]
+    NoSpace {
+        /// Free bytes.
+        free: u64,
+        /// The reserve kept free.
+        reserve: u64,
+    },
     /// The store is shorter than, or different from, what it had flushed (see
     /// [`super::Witness`]): damaged on disk or rolled back.
     #[error("the store is refused")]

@@ -39,7 +39,15 @@ pub struct LogStore {
     index: Arc<RwLock<MemIndex>>,
     /// The record of the last flushed tree outside sled (none for in-memory stores).
     witness: Option<Witness>,
+    /// The store's directory (none for in-memory stores), for the free-space check.
+    dir: Option<Arc<Path>>,
+    /// Bytes kept free on the store's disk: commits are refused below it.
+    reserve: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// The default of [`LogStore::set_reserve`]: 64 MiB, several hundred thousand entries'
+/// worth of headroom for sled's own writes and compaction.
+pub const DEFAULT_RESERVE: u64 = 64 << 20;
 
 /// Stored tile bytes by (tile level, tile index).
 type RecentTiles = HashMap<(u8, u64), Arc<[u8]>>;
@@ -96,6 +104,7 @@ impl LogStore {
         let size = store.size()?;
         witness.check(size, |at| tlog::root_at(at, |id| store.node(id)))??;
         store.witness = Some(witness);
+        store.dir = Some(Arc::from(path));
         Ok(store)
     }
 
@@ -116,8 +125,15 @@ impl LogStore {
 
     fn init(db: sled::Db) -> Result<Self> {
         let tree = db.open_tree("log")?;
-        let store =
-            LogStore { db, tree, recent: Arc::default(), index: Arc::default(), witness: None };
+        let store = LogStore {
+            db,
+            tree,
+            recent: Arc::default(),
+            index: Arc::default(),
+            witness: None,
+            dir: None,
+            reserve: Arc::new(DEFAULT_RESERVE.into()),
+        };
         match store.tree.get(meta_key("format"))?.as_deref() {
             Some([FORMAT]) => {}
             Some(_) => return Err(Error::Corrupt("store format (written by a newer sigbox?)")),
@@ -254,10 +270,32 @@ impl LogStore {
         Ok(CompactRange::from_hashes(size, hashes)?)
     }
 
+    /// Sets the bytes kept free on the store's disk (see [`LogStore::check_room`]).
+    pub fn set_reserve(&self, bytes: u64) {
+        self.reserve.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Refuses a commit while the store's disk has less free space than the reserve. Why
+    /// before writing rather than on a failed write: sled turns a failed write into an
+    /// error on every later operation, and only a restart clears it; refusing early lets
+    /// the log take entries again as soon as space returns.
+    ///
+    /// Errors: [`Error::NoSpace`]. A free-space figure that cannot be read is not an error.
+    pub fn check_room(&self) -> Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let reserve = self.reserve.load(std::sync::atomic::Ordering::Relaxed);
+        match crate::sys::free_bytes(dir) {
+            Ok(free) if free < reserve => Err(Error::NoSpace { free, reserve }),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes a batch atomically and flushes it to disk; returns only once it is durable.
     ///
-    /// Errors: [`Error::OutOfSequence`] if the entries do not continue the log.
+    /// Errors: [`Error::OutOfSequence`] if the entries do not continue the log,
+    /// [`Error::NoSpace`] when the disk is below the reserve (nothing is written).
     pub fn commit(&self, commit: &Commit) -> Result<()> {
+        self.check_room()?;
         let size = self.size()?;
         let mut batch = sled::Batch::default();
         let mut next = size;

@@ -14,5 +14,5 @@ mod log_store;
 mod witness;
 
 pub use error::{Error, Result};
-pub use log_store::{Commit, CommittedEntry, LogStore};
+pub use log_store::{Commit, CommittedEntry, LogStore, DEFAULT_RESERVE};
 pub use witness::{Witness, WitnessError};
