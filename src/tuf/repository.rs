@@ -475,6 +475,16 @@ mod tests {
     }
 
     #[test]
+    fn only_plain_names_are_served() {
+        for ok in ["root.json", "1.root.json", "timestamp.json", "abc.trusted_root.json"] {
+            assert!(safe_name(ok), "{ok}");
+        }
+        for bad in ["", "..", ".hidden", "a/b", "..%2f", "keys\\root.pem"] {
+            assert!(!safe_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_new_repository_publishes_targets_a_client_accepts() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::open_or_create(dir.path(), NOW).unwrap();

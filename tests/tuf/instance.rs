@@ -148,11 +148,15 @@ fn sigbox_refreshes_a_repository_written_by_python_tuf() {
         .expect("running python_repo.py");
     assert!(status.success());
     let server = StaticServer::start(&repo);
+    // cosign's spelling of `sigbox trust init`.
     sigbox(&sb)
-        .args(["trust", "init", "--mirror", &server.url, "--root"])
+        .args(["cosign", "initialize", "--mirror", &server.url, "--root"])
         .arg(repo.join("1.root.json"))
         .succeeds()
         .stdout_has("root v1, timestamp v1");
+    // With no mirror, `trust update` refreshes every mirror set up, and public good (a
+    // failure there, e.g. offline, only warns: the embedded trusted root stays in use).
+    sigbox(&sb).args(["trust", "update"]).succeeds().stdout_has(&server.url);
     sigbox(&sb)
         .args(["trust", "show"])
         .succeeds()

@@ -103,3 +103,46 @@ fn the_key_id_of_a_pem_key_matches_the_public_repository() {
         assert_eq!(&key_id(key), id);
     }
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_metadata_never_panics_the_client(at in 0usize..6000, byte in any::<u8>()) {
+            let mut data = super::fixture("2.root.json");
+            let i = at % data.len();
+            data[i] = byte;
+            let mut set = super::TrustedSet::new(super::PUBLIC_GOOD_TUF_ROOT.as_bytes(), super::NOW).unwrap();
+            let _ = set.update_root(&data);
+            let _ = set.update_timestamp(&data);
+            let _ = super::TrustedSet::new(&data, super::NOW);
+        }
+
+        #[test]
+        fn random_bytes_never_panic_the_parsers(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = super::Signed::<super::Root>::parse("root", &data);
+            let _ = super::Signed::<super::MetaList>::parse("timestamp", &data);
+            let _ = super::Signed::<super::Targets>::parse("targets", &data);
+        }
+    }
+}
+
+#[test]
+fn a_rolled_back_timestamp_is_rejected_against_the_trusted_one() {
+    let mut set = walked();
+    set.update_timestamp(&fixture("timestamp.json")).unwrap();
+    let older = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tuf/timestamp-761.json"),
+    )
+    .unwrap();
+    let err = set.update_timestamp(&older).unwrap_err();
+    assert!(
+        matches!(err, Error::Rollback { role: "timestamp", got: 761, trusted: 762, .. }),
+        "{err}"
+    );
+    // The same version again is "nothing new", not an error.
+    assert!(!set.update_timestamp(&fixture("timestamp.json")).unwrap());
+}
