@@ -40,8 +40,9 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum UpCommand {
-    /// Rotate a key of a stopped instance: the old key's validFor closes now, a new key's
-    /// opens; trust files and TUF targets are republished (bundles signed before still verify).
+    /// Rotate a key of a stopped instance (a running one is refused): the old key's
+    /// validFor closes now, a new key's opens; trust files and TUF targets are republished
+    /// (bundles signed before still verify).
     Rotate {
         /// Which key.
         #[arg(value_enum)]

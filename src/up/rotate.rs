@@ -132,6 +132,7 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
         )));
     }
     let mut root = read_json(&root_path)?;
+    refuse_if_running(&root)?;
     let list = root
         .get_mut(kind.list())
         .and_then(Value::as_array_mut)
@@ -205,6 +206,29 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
     rewrite_trust_config(data_dir, &root)?;
     super::publish_trust_files(data_dir, now).map_err(RotateError::Tuf)?;
     Ok(Rotated { at, retired })
+}
+
+/// A running instance keeps its keys in memory and would go on signing with the retired
+/// key, whose signatures verifiers then reject: rotation needs the instance stopped. It is
+/// running if its CA port still accepts connections.
+fn refuse_if_running(root: &Value) -> Result<(), RotateError> {
+    let urls = root["certificateAuthorities"].as_array().into_iter().flatten();
+    for url in urls.filter_map(|ca| ca["uri"].as_str()) {
+        let Some(addr) = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|hostport| hostport.parse::<std::net::SocketAddr>().ok())
+        else {
+            continue;
+        };
+        let timeout = std::time::Duration::from_millis(500);
+        if std::net::TcpStream::connect_timeout(&addr, timeout).is_ok() {
+            return Err(RotateError::State(format!(
+                "the instance is running (its CA answers at {url}): stop it, rotate, start it again"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn rewrite_trust_config(data_dir: &Path, root: &Value) -> Result<(), RotateError> {

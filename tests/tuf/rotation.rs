@@ -64,6 +64,13 @@ fn rotation(kind: &str, heading: &str, rejected: &str) {
     }
     sign(&sb, &up.trust_config(), "old.txt");
     let (ports, issuer) = (up.ports(), up.oidc_url.clone());
+    // A running instance would go on signing with the retired key: refused.
+    sb.sigbox()
+        .args(["up", "rotate", kind, "--data-dir"])
+        .arg(&state)
+        .run()
+        .code(2)
+        .stderr_has("the instance is running");
     up.stop();
 
     let rotated = sb.sigbox().args(["up", "rotate", kind, "--data-dir"]).arg(&state).succeeds();
