@@ -6,7 +6,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 RELEASE_BIN := $(TARGET_DIR)/$(TRIPLE)/release/sigbox
 STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 
-.PHONY: build release test lint unit bench up fuzz fuzz-long clean-venv tools
+.PHONY: build release test lint unit bench up fuzz fuzz-long soak clean-venv tools
 
 ## Independent clients the tests and benchmarks compare against, installed once inside the
 ## clone: sigstore-python (and pyca/cryptography) and python-tuf in .venv.
@@ -65,6 +65,12 @@ up: release
 	$(RELEASE_BIN) install-links $(CURDIR)/bin >/dev/null
 	$(RELEASE_BIN) up --data-dir $(UP_DATA)
 
+## Ten minutes (SOAK_SECONDS) of mixed sign / verify / search load on `sigbox up`, RSS sampled:
+## it must stay flat after warm-up (benches/soak.rs). Not part of `make test`.
+SOAK_SECONDS ?= 600
+soak: release
+	SOAK_SECONDS=$(SOAK_SECONDS) SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench soak
+
 ## Coverage-guided fuzzing with cargo-fuzz (built once into .tools/). Seeds come from
 ## fuzz/corpus/<target> (committed); what the fuzzer learns goes to fuzz/target/corpus (not
 ## committed). `make fuzz` is a quick pass (FUZZ_SECONDS per target); `make fuzz-long` runs
@@ -76,7 +82,7 @@ $(CARGO_FUZZ):
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 1200
 FUZZ_TARGETS := bundle trusted_root x509 keys gitsign cosign_key rekor_entry fulcio_request \
-	oidc checkpoint oci policy rekor_http
+	oidc checkpoint oci policy rekor_http tsp
 fuzz: $(CARGO_FUZZ)
 	FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh $(FUZZ_SECONDS)
 fuzz-long: $(CARGO_FUZZ)

@@ -176,7 +176,18 @@ fn lookup_bench(bin: &Path, dir: &Path, n: usize) {
     let mut child = Command::new(bin)
         .args(["up", "--data-dir"])
         .arg(&data)
-        .args(["--fulcio-port", "0", "--rekor-port", "0", "--oidc-port", "0"])
+        .args([
+            "--fulcio-port",
+            "0",
+            "--rekor-port",
+            "0",
+            "--oidc-port",
+            "0",
+            "--rekor-v2-port",
+            "0",
+            "--tsa-port",
+            "0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

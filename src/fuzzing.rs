@@ -134,6 +134,19 @@ pub fn oci(data: &[u8]) {
     let _ = layout::SimpleSigning::parse(data);
 }
 
+/// RFC 3161: timestamp requests as the TSA reads them, responses and tokens as clients
+/// read them.
+pub fn tsp(data: &[u8]) {
+    use crate::x509::tsp;
+    if let Ok(request) = tsp::TimeStampReq::from_der_bytes(data) {
+        let _ = request.message_imprint.sha2_algorithm();
+    }
+    if let Ok((_, Some(token))) = tsp::parse_response(data) {
+        let _ = tsp::token_tst_info(&token);
+    }
+    let _ = tsp::token_tst_info(data);
+}
+
 /// humbly policy files, YAML and JSON.
 pub fn policy(data: &[u8]) {
     use crate::policy::file::{parse, Syntax};
@@ -247,6 +260,7 @@ mod tests {
             super::oci(&data);
             super::policy(&data);
             super::cosign_key_file(&data);
+            super::tsp(&data);
         }
     }
 

@@ -34,6 +34,7 @@ pub mod sys;
 pub mod test_issuer;
 pub mod tlog;
 pub mod trust;
+pub mod tsa;
 pub mod tuf;
 pub mod up;
 pub mod verify;

@@ -12,6 +12,7 @@ mod images;
 mod personas;
 mod rekor;
 mod secrets;
+mod tsa;
 mod tuf;
 mod up;
 mod verify;

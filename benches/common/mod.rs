@@ -27,6 +27,8 @@ pub struct Up {
     child: Child,
     /// The OIDC issuer URL.
     pub oidc: String,
+    /// The Rekor (v1) URL.
+    pub rekor: String,
 }
 
 impl Up {
@@ -41,6 +43,10 @@ impl Up {
                 "0",
                 "--oidc-port",
                 "0",
+                "--rekor-v2-port",
+                "0",
+                "--tsa-port",
+                "0",
                 "--tuf-port",
                 "0",
             ])
@@ -50,18 +56,27 @@ impl Up {
             .spawn()
             .expect("sigbox up");
         let mut oidc = String::new();
+        let mut rekor = String::new();
         let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
             if line.trim_start().starts_with("OIDC issuer") {
                 oidc = line.split_whitespace().last().unwrap_or_default().to_string();
             }
+            if line.trim_start().starts_with("log (Rekor) ") {
+                rekor = line.split_whitespace().last().unwrap_or_default().to_string();
+            }
             if line.trim() == "ready" {
                 break;
             }
             line.clear();
         }
-        Up { child, oidc }
+        Up { child, oidc, rekor }
+    }
+
+    /// The instance's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -27,6 +27,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona { name: "humbly", about: "policy verifier for CI pipelines" },
     Persona { name: "fulcio-server", about: "the certificate authority (Fulcio v2 API)" },
     Persona { name: "rekor-server", about: "the transparency log (Rekor v1 API, tlog-tiles)" },
+    Persona { name: "tsa-server", about: "the RFC 3161 timestamp authority" },
 ];
 
 /// Finds the persona a program name selects: the exact basename (without `.exe`), or

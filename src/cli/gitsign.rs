@@ -91,6 +91,14 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
 fn version() -> anyhow::Result<ExitCode> {
     super::output::line(format!("gitsign (sigbox) {}", env!("CARGO_PKG_VERSION")))?;
     super::output::line("parameters: gpg.format=x509, rekor modes online (default) and offline")?;
+    match settings() {
+        Ok(settings) => {
+            for (name, value) in settings.describe() {
+                super::output::line(format!("  {name}: {value}"))?;
+            }
+        }
+        Err(e) => super::output::status(format!("gitsign: configuration: {e:#}")),
+    }
     Ok(Code::Success.into())
 }
 
@@ -120,6 +128,36 @@ fn settings() -> anyhow::Result<Settings> {
         }
     };
     config::resolve(&git, &env).map_err(|e| anyhow::Error::new(Usage(e)))
+}
+
+/// gitsign's `fulcioRoot` and `SIGSTORE_REKOR_PUBLIC_KEY`, read from their files and
+/// applied to `instance` (see `git::trust`); a bad file is a usage error naming the knob.
+fn apply_trust_knobs(
+    instance: crate::instance::Instance,
+    settings: &Settings,
+) -> anyhow::Result<crate::instance::Instance> {
+    let fulcio_root = match &settings.fulcio_root {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading gitsign.fulcioRoot {path}"))?,
+        ),
+        None => None,
+    };
+    let rekor_key = match &settings.rekor_public_key {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("reading SIGSTORE_REKOR_PUBLIC_KEY {path}"))?,
+        ),
+        None => None,
+    };
+    crate::git::trust::apply(
+        instance,
+        fulcio_root.as_deref(),
+        rekor_key.as_deref(),
+        settings.rekor.as_deref(),
+        super::lifecycle::unix_now(),
+    )
+    .map_err(|e| anyhow::Error::new(Usage(format!("{:#}", anyhow::Error::new(e)))))
 }
 
 /// Appends one timestamped line to `gitsign.logPath` / `GITSIGN_LOG`, if set. Logging is

@@ -35,8 +35,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Verify targets (files, directories, sha256:<hex>) against a policy; one verdict each.
-    Verify(VerifyArgs),
+    /// Verify targets (files, directories, sha256:<hex>, images, git:RANGE) against a
+    /// policy; one verdict each.
+    Verify(Box<VerifyArgs>),
     /// Lint, explain or describe policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -63,9 +64,15 @@ struct VerifyArgs {
     /// The policy file (YAML, or JSON when named *.json).
     #[arg(long)]
     policy: PathBuf,
-    /// Files, directories (searched recursively), or sha256:<hex> digests.
+    /// Files, directories (searched recursively), sha256:<hex> digests, images
+    /// (oci://REF, or REGISTRY/REPO[:TAG|@DIGEST]), or git:RANGE (each commit of the range).
     #[arg(required = true)]
     targets: Vec<String>,
+    /// The git repository for git:RANGE targets.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    #[command(flatten)]
+    registry: super::cosign::image_flags::RegistryArgs,
     /// The bundle for a single file target (repeat for several signatures).
     #[arg(long)]
     bundle: Vec<PathBuf>,
@@ -100,7 +107,7 @@ struct VerifyArgs {
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cli = Cli::try_parse_from(args)?;
     match cli.command {
-        Command::Verify(args) => verify(args),
+        Command::Verify(args) => verify(*args),
         Command::Policy(PolicyCommand::Schema) => {
             output::line(file::SCHEMA.trim_end())?;
             Ok(Code::Success.into())
@@ -150,7 +157,13 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .map(|g| file::compile_glob(g).map_err(|e| Usage(format!("--glob {g:?}: {e}"))))
         .transpose()?;
     let has_slash = args.glob.as_deref().is_some_and(|g| g.contains('/'));
-    let targets = expand_targets(&args.targets, glob.as_ref(), has_slash, &args.bundle)?;
+    let targets =
+        expand_targets(&args.targets, glob.as_ref(), has_slash, &args.bundle, &args.repo)?;
+    let registry = if targets.iter().any(|t| matches!(t, crate::humbly::Target::Image { .. })) {
+        Some(std::sync::Arc::new(args.registry.client()?))
+    } else {
+        None
+    };
     let lookup = if args.no_lookup {
         None
     } else {
@@ -163,7 +176,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let jobs =
         args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = Options { now: super::lifecycle::unix_now(), jobs, lookup };
+    let options = Options { now: super::lifecycle::unix_now(), jobs, lookup, registry };
 
     let bar = (targets.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(targets.len() as u64);

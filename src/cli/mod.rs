@@ -25,6 +25,7 @@ pub mod sign;
 pub mod sign_request;
 pub mod token;
 pub mod trust;
+pub mod tsa_server;
 pub mod tuf;
 pub mod up;
 pub mod verify;
@@ -68,6 +69,7 @@ fn run_persona(persona: &Persona, args: Vec<OsString>) -> anyhow::Result<ExitCod
         "cosign" => cosign::run(args),
         "fulcio-server" => fulcio_server::run(args),
         "rekor-server" => rekor_server::run(args),
+        "tsa-server" => tsa_server::run(args),
         "gitsign" => gitsign::run(args),
         "gitsign-credential-cache" => gitsign::cache::run(args),
         "humbly" => humbly::run(args),

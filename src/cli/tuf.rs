@@ -18,7 +18,7 @@ use crate::tuf::repository::{self, Repository};
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:3003")]
+    #[arg(long, default_value = "127.0.0.1:3005")]
     listen: String,
     /// A `sigbox up` data directory: its `trusted_root.json` and `signing_config.json` are
     /// published; the repository lives in its `tuf/`.

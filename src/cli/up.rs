@@ -27,8 +27,14 @@ pub struct Args {
     /// Test OIDC issuer port.
     #[arg(long, default_value_t = 3002)]
     oidc_port: u16,
-    /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
+    /// Rekor v2 (tile log) port.
     #[arg(long, default_value_t = 3003)]
+    rekor_v2_port: u16,
+    /// Timestamp authority (RFC 3161) port.
+    #[arg(long, default_value_t = 3004)]
+    tsa_port: u16,
+    /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
+    #[arg(long, default_value_t = 3005)]
     tuf_port: u16,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
@@ -61,7 +67,7 @@ enum RotateArg {
     Log,
     /// The CT log key.
     Ct,
-    /// The timestamp authority (not part of this instance yet).
+    /// The timestamp authority (new root and signing certificate).
     Tsa,
 }
 
@@ -70,11 +76,7 @@ fn rotate(kind: RotateArg, data_dir: &std::path::Path) -> anyhow::Result<ExitCod
         RotateArg::Ca => up::RotateKind::Ca,
         RotateArg::Log => up::RotateKind::Log,
         RotateArg::Ct => up::RotateKind::Ct,
-        RotateArg::Tsa => {
-            return Err(
-                exit::Usage("this instance has no timestamp authority to rotate".into()).into()
-            )
-        }
+        RotateArg::Tsa => up::RotateKind::Tsa,
     };
     let done = up::rotate(data_dir, kind, super::lifecycle::unix_now())
         .with_context(|| format!("rotating the key of {}", data_dir.display()))?;
@@ -104,6 +106,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         oidc_port: args.oidc_port,
         tuf_port: args.tuf_port,
         limits: args.limits.limits(),
+        rekor_v2_port: args.rekor_v2_port,
+        tsa_port: args.tsa_port,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -125,6 +129,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "sigbox up: a local Sigstore instance (TEST ONLY: its OIDC issuer approves anyone)\n\
                  \x20 CA (Fulcio)      {}\n\
                  \x20 log (Rekor)      {}\n\
+                 \x20 log (Rekor v2)   {}\n\
+                 \x20 timestamps (TSA) {}\n\
                  \x20 OIDC issuer      {}\n\
                  \x20 trust config     {tc}\n\
                  \x20 trusted root     {}\n\
@@ -139,6 +145,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                  ready",
                 d.ca_url,
                 d.rekor_url,
+                d.rekor_v2_url,
+                d.tsa_url,
                 d.oidc_url,
                 started.trusted_root.display(),
                 started.signing_config.display(),

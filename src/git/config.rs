@@ -32,12 +32,65 @@ pub struct Settings {
     pub credential_cache: Option<String>,
     /// A file to append log lines to.
     pub log_path: Option<String>,
-    /// A PEM file of extra Fulcio roots (`gitsign.fulcioRoot`): not supported here (the
-    /// trusted root decides), read so the front end can say so.
+    /// A PEM file of the CA certificates to trust (`gitsign.fulcioRoot` /
+    /// `GITSIGN_FULCIO_ROOT` / `SIGSTORE_ROOT_FILE`): replaces the trusted root's CAs.
     pub fulcio_root: Option<String>,
+    /// A PEM file of the Rekor public key (`SIGSTORE_REKOR_PUBLIC_KEY`): replaces the
+    /// trusted root's log keys.
+    pub rekor_public_key: Option<String>,
+    /// A file holding the OAuth client secret (`gitsign.clientSecretFile` /
+    /// `GITSIGN_OIDC_CLIENT_SECRET_FILE`), for issuers whose client is confidential.
+    pub client_secret_file: Option<String>,
+    /// The OAuth redirect URL of the browser flow (`gitsign.redirectURL`): the loopback
+    /// listener binds its host and port.
+    pub redirect_url: Option<String>,
+    /// Dex connector (`gitsign.connectorID`), e.g. `https://github.com/login/oauth`: skips
+    /// the issuer's choice of identity provider.
+    pub connector_id: Option<String>,
+    /// Close the browser tab after sign-in (`gitsign.autoclose`, default true).
+    pub autoclose: bool,
+    /// Seconds before it closes (`gitsign.autocloseTimeout`, default 6).
+    pub autoclose_timeout: u64,
+    /// The command that opens the sign-in URL (`gitsign.urlOpener` /
+    /// `GITSIGN_URL_OPENER`), shell-style words, `{{.URL}}` replaced by the URL.
+    pub url_opener: Option<String>,
     /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): not supported yet,
     /// read so the front end can say so.
     pub timestamp_server: Option<String>,
+}
+
+impl Settings {
+    /// The knobs that are set, by their git config names, for `gitsign version` (the
+    /// client secret file is named, never read here).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("gitsign.rekorMode", self.rekor_mode.name().to_string())];
+        let optional = [
+            ("gitsign.fulcio", &self.fulcio),
+            ("gitsign.rekor", &self.rekor),
+            ("gitsign.issuer", &self.issuer),
+            ("gitsign.clientID", &self.client_id),
+            ("gitsign.clientSecretFile", &self.client_secret_file),
+            ("gitsign.redirectURL", &self.redirect_url),
+            ("gitsign.connectorID", &self.connector_id),
+            ("gitsign.tokenProvider", &self.token_provider),
+            ("gitsign.urlOpener", &self.url_opener),
+            ("gitsign.fulcioRoot", &self.fulcio_root),
+            ("SIGSTORE_REKOR_PUBLIC_KEY", &self.rekor_public_key),
+            ("gitsign.timestampServerURL", &self.timestamp_server),
+            ("gitsign.logPath", &self.log_path),
+            ("GITSIGN_CREDENTIAL_CACHE", &self.credential_cache),
+        ];
+        out.extend(optional.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))));
+        let autoclose = if self.autoclose {
+            format!("true (after {} s)", self.autoclose_timeout)
+        } else {
+            "false".to_string()
+        };
+        out.push(("gitsign.autoclose", autoclose));
+        out.push(("gitsign.matchCommitter", self.match_committer.to_string()));
+        out.push(("gitsign.includeChain", self.include_chain.to_string()));
+        out
+    }
 }
 
 /// One knob: git config key (lower case, as git prints it), env name, whether a
@@ -86,8 +139,26 @@ pub fn resolve(
         "gitsign.includeChain / GITSIGN_INCLUDE_CHAIN",
         get(knob("gitsign.includechain", "GITSIGN_INCLUDE_CHAIN", false)),
     )?;
-    let fulcio_root = get(knob("gitsign.fulcioroot", "GITSIGN_FULCIO_ROOT", true))
-        .or_else(|| env("SIGSTORE_ROOT_FILE"));
+    // gitsign's order: GITSIGN_FULCIO_ROOT, SIGSTORE_FULCIO_ROOT, then cosign's legacy
+    // SIGSTORE_ROOT_FILE, then git config.
+    let fulcio_root = ["GITSIGN_FULCIO_ROOT", "SIGSTORE_FULCIO_ROOT", "SIGSTORE_ROOT_FILE"]
+        .iter()
+        .find_map(|name| env(name).filter(|v| !v.is_empty()))
+        .or_else(|| git.get("gitsign.fulcioroot").cloned().filter(|v| !v.is_empty()));
+    let autoclose = match get(knob("gitsign.autoclose", "GITSIGN_AUTOCLOSE", true)) {
+        None => true,
+        some => boolean("gitsign.autoclose / GITSIGN_AUTOCLOSE", some)?,
+    };
+    let autoclose_timeout =
+        match get(knob("gitsign.autoclosetimeout", "GITSIGN_AUTOCLOSE_TIMEOUT", true)) {
+            None => 6,
+            Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!(
+                    "gitsign.autocloseTimeout / GITSIGN_AUTOCLOSE_TIMEOUT: {v:?} is not a \
+                     positive number of seconds"
+                )
+            })?,
+        };
     Ok(Settings {
         fulcio: get(knob("gitsign.fulcio", "GITSIGN_FULCIO_URL", true)),
         rekor: get(knob("gitsign.rekor", "GITSIGN_REKOR_URL", true)),
@@ -100,6 +171,17 @@ pub fn resolve(
         credential_cache: env("GITSIGN_CREDENTIAL_CACHE").filter(|v| !v.is_empty()),
         log_path: get(knob("gitsign.logpath", "GITSIGN_LOG", false)),
         fulcio_root,
+        rekor_public_key: env("SIGSTORE_REKOR_PUBLIC_KEY").filter(|v| !v.is_empty()),
+        client_secret_file: get(knob(
+            "gitsign.clientsecretfile",
+            "GITSIGN_OIDC_CLIENT_SECRET_FILE",
+            true,
+        )),
+        redirect_url: get(knob("gitsign.redirecturl", "GITSIGN_OIDC_REDIRECT_URL", true)),
+        connector_id: get(knob("gitsign.connectorid", "GITSIGN_CONNECTOR_ID", true)),
+        autoclose,
+        autoclose_timeout,
+        url_opener: get(knob("gitsign.urlopener", "GITSIGN_URL_OPENER", false)),
         timestamp_server: get(knob(
             "gitsign.timestampserverurl",
             "GITSIGN_TIMESTAMP_SERVER_URL",
@@ -340,6 +422,46 @@ mod tests {
             (k == "GIT_CONFIG_PARAMETERS").then(|| "'gitsign.rekormode'='offline'".into())
         };
         assert_eq!(config_files(&env, &dir), None);
+    }
+
+    #[test]
+    fn login_and_trust_knobs_follow_gitsign_names_and_priority() {
+        let git = parse_git_config(
+            "gitsign.clientsecretfile /git/secret\ngitsign.redirecturl http://localhost:8888/cb\n\
+             gitsign.connectorid https://github.com/login/oauth\ngitsign.autoclose false\n\
+             gitsign.autoclosetimeout 9\ngitsign.urlopener firefox --new-tab {{.URL}}\n\
+             gitsign.fulcioroot /git/root.pem\n",
+        );
+        let s = resolve(&git, &|_| None).unwrap();
+        assert_eq!(s.client_secret_file.as_deref(), Some("/git/secret"));
+        assert_eq!(s.redirect_url.as_deref(), Some("http://localhost:8888/cb"));
+        assert_eq!(s.connector_id.as_deref(), Some("https://github.com/login/oauth"));
+        assert!(!s.autoclose);
+        assert_eq!(s.autoclose_timeout, 9);
+        assert_eq!(s.url_opener.as_deref(), Some("firefox --new-tab {{.URL}}"));
+        assert_eq!(s.fulcio_root.as_deref(), Some("/git/root.pem"));
+        let env = |k: &str| match k {
+            "SIGSTORE_OIDC_CLIENT_SECRET_FILE" => Some("/sigstore/secret".to_string()),
+            "GITSIGN_OIDC_REDIRECT_URL" => Some("http://127.0.0.1:1/env".to_string()),
+            "SIGSTORE_CONNECTOR_ID" => Some("https://accounts.google.com".to_string()),
+            "GITSIGN_AUTOCLOSE" => Some("true".to_string()),
+            "SIGSTORE_ROOT_FILE" => Some("/legacy/root.pem".to_string()),
+            "SIGSTORE_REKOR_PUBLIC_KEY" => Some("/keys/rekor.pub".to_string()),
+            _ => None,
+        };
+        let s = resolve(&git, &env).unwrap();
+        assert_eq!(s.client_secret_file.as_deref(), Some("/sigstore/secret"));
+        assert_eq!(s.redirect_url.as_deref(), Some("http://127.0.0.1:1/env"));
+        assert_eq!(s.connector_id.as_deref(), Some("https://accounts.google.com"));
+        assert!(s.autoclose);
+        // The legacy SIGSTORE_ROOT_FILE beats git config, as in gitsign.
+        assert_eq!(s.fulcio_root.as_deref(), Some("/legacy/root.pem"));
+        assert_eq!(s.rekor_public_key.as_deref(), Some("/keys/rekor.pub"));
+        let defaults = resolve(&HashMap::new(), &|_| None).unwrap();
+        assert!(defaults.autoclose);
+        assert_eq!(defaults.autoclose_timeout, 6);
+        let bad = parse_git_config("gitsign.autoclosetimeout soon\n");
+        assert!(resolve(&bad, &|_| None).unwrap_err().contains("autocloseTimeout"));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! * [`sign`]: the CMS signature plus a Rekor entry (online or offline mode);
 //! * [`verify`]: turning a commit signature into a bundle for the one verifier;
 //! * [`proto`]: the protobuf `TransparencyLogEntry` offline mode embeds;
+//! * [`repo`]: the commits of a revision range, raw objects (the `git` program);
 //! * [`config`]: `gitsign.*` git config and `GITSIGN_*` / `SIGSTORE_*` environment;
+//! * [`trust`]: `gitsign.fulcioRoot` and `SIGSTORE_REKOR_PUBLIC_KEY` applied to the root;
 //! * [`cache`]: the per-user credential cache (one login for a burst of commits).
 //!
 //! CMS itself is L1 ([`crate::x509::cms`]).
@@ -13,7 +15,9 @@ pub mod cache;
 pub mod config;
 pub mod object;
 pub mod proto;
+pub mod repo;
 pub mod sign;
+pub mod trust;
 pub mod verify;
 
 /// Where the Rekor entry of a signature lives (PROTOCOLS §7.3).

@@ -20,10 +20,17 @@ use crate::verify::{self, Artifact, Options, SignerInfo};
 pub(super) fn evaluate(
     engine: &Engine,
     target: &Target,
-    now: i64,
+    options: &super::Options,
     logs: &Logs<'_>,
 ) -> TargetVerdict {
+    let now = options.now;
     match target {
+        Target::Image { display, reference } => {
+            super::image::evaluate(engine, display, reference, options)
+        }
+        Target::Commit { display, repo, sha } => {
+            super::commit::evaluate(engine, display, repo, sha, now, logs)
+        }
         Target::Invalid { display, check, reason } => {
             let kind = if *check == "unsupported" { "unsupported" } else { "file" };
             let mut v = TargetVerdict::new(display, kind);
@@ -87,15 +94,35 @@ struct Input<'a> {
 }
 
 /// A bundle to check and where it came from.
-struct Evidence {
-    source: String,
+pub(super) struct Evidence {
+    pub source: String,
     /// Only this root may verify it (log entries belong to their root's log).
-    root: Option<usize>,
-    bundle: Checked,
+    pub root: Option<usize>,
+    pub bundle: Checked,
+    /// What this bundle signs, when it is not the target's own artifact (an image
+    /// signature's payload, an attestation's image digest).
+    pub subject: Option<Subject>,
+    /// A predicate type the verifier must insist on (cosign's DSSE image signatures).
+    pub predicate_type: Option<String>,
+}
+
+/// What a piece of evidence signs, owned.
+pub(super) enum Subject {
+    /// The signed bytes.
+    Bytes(Vec<u8>),
+    /// A digest (DSSE subjects).
+    Digest(Digest),
+}
+
+impl Evidence {
+    /// Evidence about the target's own artifact.
+    pub(super) fn plain(source: String, root: Option<usize>, bundle: Checked) -> Evidence {
+        Evidence { source, root, bundle, subject: None, predicate_type: None }
+    }
 }
 
 /// A verified signature that passed the signature-level checks.
-struct Verified {
+pub(super) struct Verified {
     signature: AcceptedSignature,
     /// `issuer|SAN` or `key:<id>`: what makes two signers different people.
     identity_key: String,
@@ -115,16 +142,9 @@ fn decide(
 ) -> TargetVerdict {
     let hex = input.digest.to_hex();
     v.digest = Some(format!("sha256:{hex}"));
-    let policy = engine.policy();
-    let Some(rule) = policy.rule_for(input.path, Some(&hex), None) else {
-        v.fail("rule", "no rule matches this target and the policy has no default");
+    let Some(rule) = select_rule(engine, &mut v, input.path, Some(&hex), None) else {
         return v;
     };
-    v.rule = Some(rule.name.clone());
-    if rule.reject {
-        v.fail("rule", format!("rule {:?} rejects every target it matches", rule.name));
-        return v;
-    }
 
     // Gather the evidence.
     let mut problems: Vec<Failure> = Vec::new();
@@ -134,7 +154,7 @@ fn decide(
         let source = path.display().to_string();
         match std::fs::read(path) {
             Ok(bytes) => match Checked::from_json(&bytes) {
-                Ok(bundle) => evidence.push(Evidence { source, root: None, bundle }),
+                Ok(bundle) => evidence.push(Evidence::plain(source, None, bundle)),
                 Err(e) => {
                     problems.push(failure("bundle", format!("{source}: {}", super::chain(&e))))
                 }
@@ -153,11 +173,12 @@ fn decide(
                 ));
             }
             problems.extend(found.notes);
-            evidence.extend(found.entries.into_iter().map(|e| Evidence {
-                source: e.source,
-                root: Some(e.root),
-                bundle: e.bundle,
-            }));
+            evidence.extend(
+                found
+                    .entries
+                    .into_iter()
+                    .map(|e| Evidence::plain(e.source, Some(e.root), e.bundle)),
+            );
         } else {
             problems.push(failure(
                 "bundle",
@@ -175,7 +196,41 @@ fn decide(
             Err(f) => problems.push(f),
         }
     }
+    judge(engine, v, rule, verified, problems, unreachable)
+}
 
+/// Picks the rule for a target and records it; `None` (with the failure recorded) when no
+/// rule applies or the rule rejects everything it matches.
+pub(super) fn select_rule<'e>(
+    engine: &'e Engine,
+    v: &mut TargetVerdict,
+    path: Option<&str>,
+    digest_hex: Option<&str>,
+    image: Option<&str>,
+) -> Option<&'e Rule> {
+    let Some(rule) = engine.policy().rule_for(path, digest_hex, image) else {
+        v.fail("rule", "no rule matches this target and the policy has no default");
+        return None;
+    };
+    v.rule = Some(rule.name.clone());
+    if rule.reject {
+        v.fail("rule", format!("rule {:?} rejects every target it matches", rule.name));
+        return None;
+    }
+    Some(rule)
+}
+
+/// The rule-level decision over the verified signatures: threshold over distinct signers
+/// and identities, then the required attestations. `problems` are reported only when the
+/// rule is not met; `unreachable` turns a failure with nothing verified into an error.
+pub(super) fn judge(
+    engine: &Engine,
+    mut v: TargetVerdict,
+    rule: &Rule,
+    verified: Vec<Verified>,
+    problems: Vec<Failure>,
+    unreachable: bool,
+) -> TargetVerdict {
     // Threshold over distinct signers and distinct identities.
     let candidates: Vec<Candidate> = verified
         .iter()
@@ -254,18 +309,19 @@ fn decide(
 
 /// Verifies one bundle (each allowed root, each candidate key) and applies the
 /// signature-level rules: listed signer, deny lists, evidence, age.
-fn check_evidence(
+pub(super) fn check_evidence(
     engine: &Engine,
     rule: &Rule,
     e: &Evidence,
     artifact: &Artifact<'_>,
     now: i64,
 ) -> Result<Verified, Failure> {
-    let policy = engine.policy();
-    let mut interested: Vec<usize> = rule.signers.clone();
-    for a in &rule.attestations {
-        interested.extend(a.signers.iter().copied().filter(|i| !rule.signers.contains(i)));
-    }
+    let interested = interested(rule);
+    let artifact = match &e.subject {
+        Some(Subject::Bytes(bytes)) => Artifact::Bytes(bytes),
+        Some(Subject::Digest(d)) => Artifact::Digest(d.clone()),
+        None => artifact.clone(),
+    };
     let keys: Vec<Option<(usize, &PublicKey)>> = if e.bundle.certificate().is_some() {
         vec![None]
     } else {
@@ -287,8 +343,12 @@ fn check_evidence(
             continue;
         }
         for key in &keys {
-            let options = Options { key: key.map(|(_, k)| k.clone()), ..Options::new(now) };
-            match verify::verify(&e.bundle, artifact, &root.root, &Policy::any(), &options) {
+            let options = Options {
+                key: key.map(|(_, k)| k.clone()),
+                predicate_type: e.predicate_type.clone(),
+                ..Options::new(now)
+            };
+            match verify::verify(&e.bundle, &artifact, &root.root, &Policy::any(), &options) {
                 Ok(verdict) => {
                     outcome = Some((verdict, root.name.clone(), *key));
                     break 'search;
@@ -302,6 +362,72 @@ fn check_evidence(
             .map_or_else(|| "no trusted root to check it".to_string(), |e| super::chain(&e));
         return Err(failure("verify", format!("{}: {why}", e.source)));
     };
+    let key_id = match (e.bundle.certificate(), key) {
+        (Some(cert), _) => hex_encode(cert.public_key().key_id()),
+        (None, Some((_, k))) => hex_encode(k.key_id()),
+        (None, None) => String::new(),
+    };
+    let log_uuid = e
+        .bundle
+        .tlog_entries()
+        .first()
+        .map(|entry| hex_encode(crate::tlog::hash_leaf(&entry.canonicalized_body)));
+    let predicate = match e.bundle.content() {
+        Content::Dsse { payload, .. } => {
+            Statement::from_json(payload).ok().map(|s| (s.predicate_type, s.predicate))
+        }
+        Content::MessageSignature { .. } => None,
+    };
+    let signed = Signed {
+        source: e.source.clone(),
+        verdict,
+        root_name,
+        key: key.map(|(i, _)| i),
+        key_id,
+        log_uuid,
+        predicate,
+    };
+    accept(engine, rule, signed, now)
+}
+
+/// The signers a rule cares about: its own and its attestations'.
+fn interested(rule: &Rule) -> Vec<usize> {
+    let mut interested: Vec<usize> = rule.signers.clone();
+    for a in &rule.attestations {
+        interested.extend(a.signers.iter().copied().filter(|i| !rule.signers.contains(i)));
+    }
+    interested
+}
+
+/// A signature the verifier accepted, with what the rule checks need.
+pub(super) struct Signed {
+    /// Where it came from, for messages.
+    pub source: String,
+    /// The verifier's verdict.
+    pub verdict: verify::Verdict,
+    /// The policy's name of the root it chained to.
+    pub root_name: String,
+    /// The key signer (index) whose key verified it, for key signatures.
+    pub key: Option<usize>,
+    /// Hex key ID of the signing key (deny lists).
+    pub key_id: String,
+    /// Hex leaf hash of its log entry (deny lists).
+    pub log_uuid: Option<String>,
+    /// The in-toto predicate, for DSSE bundles.
+    pub predicate: Option<(String, serde_json::Value)>,
+}
+
+/// The signature-level rules on a verified signature: a listed signer, the deny lists,
+/// the required evidence and the signing-time window.
+pub(super) fn accept(
+    engine: &Engine,
+    rule: &Rule,
+    s: Signed,
+    now: i64,
+) -> Result<Verified, Failure> {
+    let policy = engine.policy();
+    let interested = interested(rule);
+    let Signed { source, verdict, root_name, key, key_id, log_uuid, predicate } = s;
 
     // Who signed.
     let sans: Vec<String> = verdict
@@ -313,18 +439,8 @@ fn check_evidence(
         SignerInfo::Certificate { serial, issuer, .. } => (Some(serial.clone()), issuer.clone()),
         SignerInfo::Key { .. } => (None, None),
     };
-    let key_id = match (e.bundle.certificate(), key) {
-        (Some(cert), _) => hex_encode(cert.public_key().key_id()),
-        (None, Some((_, k))) => hex_encode(k.key_id()),
-        (None, None) => String::new(),
-    };
-    let log_uuid = e
-        .bundle
-        .tlog_entries()
-        .first()
-        .map(|entry| hex_encode(crate::tlog::hash_leaf(&entry.canonicalized_body)));
     if let Some(reason) = policy.denied(&sans, serial.as_deref(), &key_id, log_uuid.as_deref()) {
-        return Err(failure("deny", format!("{}: {reason}", e.source)));
+        return Err(failure("deny", format!("{}: {reason}", source)));
     }
     let signers: Vec<usize> = interested
         .iter()
@@ -333,7 +449,7 @@ fn check_evidence(
             Some(SignerKind::Identity(p)) => {
                 verdict.identity.as_ref().is_some_and(|id| p.check(id).is_ok())
             }
-            Some(SignerKind::Key { .. }) => key.is_some_and(|(k, _)| k == i),
+            Some(SignerKind::Key { .. }) => key == Some(i),
             None => false,
         })
         .collect();
@@ -348,7 +464,7 @@ fn check_evidence(
             "signer",
             format!(
                 "{}: signed by {identity}{issuer_text}, which is none of [{}]",
-                e.source,
+                source,
                 names.join(", ")
             ),
         ));
@@ -357,13 +473,10 @@ fn check_evidence(
     // Evidence and age.
     let has = |source: &str| verdict.verified_times.iter().any(|t| t.source == source);
     if rule.require_tlog && verdict.tlog.is_none() {
-        return Err(failure(
-            "require",
-            format!("{}: no verified transparency log entry", e.source),
-        ));
+        return Err(failure("require", format!("{}: no verified transparency log entry", source)));
     }
     if rule.require_timestamp && !has("timestamp") {
-        return Err(failure("require", format!("{}: no verified RFC 3161 timestamp", e.source)));
+        return Err(failure("require", format!("{}: no verified RFC 3161 timestamp", source)));
     }
     let signed_at = verdict.verified_times.iter().map(|t| t.time).min();
     if let (Some(max_age), Some(t)) = (rule.max_age, signed_at) {
@@ -372,7 +485,7 @@ fn check_evidence(
                 "max_age",
                 format!(
                     "{}: signed {} seconds ago, more than max_age {max_age} seconds",
-                    e.source,
+                    source,
                     now.saturating_sub(t)
                 ),
             ));
@@ -382,20 +495,14 @@ fn check_evidence(
         if t < not_before {
             return Err(failure(
                 "not_before",
-                format!("{}: signed at {t}, before not_before {not_before}", e.source),
+                format!("{}: signed at {t}, before not_before {not_before}", source),
             ));
         }
     }
     if (rule.max_age.is_some() || rule.not_before.is_some()) && signed_at.is_none() {
-        return Err(failure("max_age", format!("{}: no verified signing time", e.source)));
+        return Err(failure("max_age", format!("{}: no verified signing time", source)));
     }
 
-    let predicate = match e.bundle.content() {
-        Content::Dsse { payload, .. } => {
-            Statement::from_json(payload).ok().map(|s| (s.predicate_type, s.predicate))
-        }
-        Content::MessageSignature { .. } => None,
-    };
     let identity_key = match &issuer {
         Some(issuer) => format!("{issuer}|{identity}"),
         None => identity.clone(),
@@ -405,7 +512,7 @@ fn check_evidence(
             signer: String::new(),
             identity,
             issuer,
-            source: e.source.clone(),
+            source: source.to_string(),
             signed_at,
             root: root_name,
         },
@@ -419,6 +526,6 @@ fn name(engine: &Engine, index: usize) -> String {
     engine.policy().signers.get(index).map_or_else(|| format!("#{index}"), |s| s.name.clone())
 }
 
-fn failure(check: &'static str, message: impl Into<String>) -> Failure {
+pub(super) fn failure(check: &'static str, message: impl Into<String>) -> Failure {
     Failure { check, message: message.into() }
 }

@@ -23,6 +23,7 @@ use crate::instance::Instance;
 use crate::rekor::client::{self, Client, LoggedEntry};
 use crate::rekor::monitor;
 use crate::rekor_model::Body;
+use crate::tlog::Hash;
 
 /// How lookups reach the logs.
 #[derive(Debug, Clone)]
@@ -90,6 +91,7 @@ pub(super) struct FoundEntry {
 }
 
 /// What a lookup found, and what it could not do.
+#[derive(Default)]
 pub(super) struct Found {
     pub entries: Vec<FoundEntry>,
     /// Problems that make "not found" a definite no (`lookup`, `log_consistency`).
@@ -119,8 +121,9 @@ struct LogState {
     root: usize,
     target: LogTarget,
     client: Option<Client>,
-    /// The monitor's outcome: Ok, or why this log may not be used.
-    consistency: OnceLock<Result<(), Problem>>,
+    /// The monitor's outcome: the verified head (size, root), or why this log may not be
+    /// used.
+    consistency: OnceLock<Result<(u64, Hash), Problem>>,
 }
 
 impl<'a> Logs<'a> {
@@ -165,12 +168,15 @@ impl<'a> Logs<'a> {
                 continue;
             }
             let (Some(client), Some(lookup)) = (&log.client, self.lookup) else { continue };
-            if let Err(problem) = log.consistency.get_or_init(|| self.check(log, client, lookup)) {
-                let check = if problem.unknown { "lookup" } else { "log_consistency" };
-                found.unreachable |= problem.unknown;
-                found.notes.push(note(check, problem.message.clone()));
-                continue;
-            }
+            let head = match log.consistency.get_or_init(|| self.check(log, client, lookup)) {
+                Ok(head) => *head,
+                Err(problem) => {
+                    let check = if problem.unknown { "lookup" } else { "log_consistency" };
+                    found.unreachable |= problem.unknown;
+                    found.notes.push(note(check, problem.message.clone()));
+                    continue;
+                }
+            };
             let ids = match client.search(&query) {
                 Ok(ids) => {
                     found.searched += 1;
@@ -192,19 +198,33 @@ impl<'a> Logs<'a> {
                 }
             };
             for id in ids {
-                let entry =
-                    client.entry_map_by_uuid(&id).and_then(|m| client::log_entry_from_map(&m));
+                let entry = client.entry_map_by_uuid(&id).and_then(|m| {
+                    client::log_entry_from_map(&m).map(|logged| (logged, attestation_of(&m)))
+                });
                 match entry {
-                    Ok(logged) => match bundle_from_entry(&logged) {
-                        Ok(bundle) => found.entries.push(FoundEntry {
-                            source: format!("rekor:{url}#{}", logged.entry.log_index),
-                            root: log.root,
-                            bundle,
-                        }),
-                        Err(why) => {
-                            found.notes.push(note("lookup", format!("{url} entry {id}: {why}")))
+                    Ok((logged, attestation)) => {
+                        // The entry's own checkpoint must be a state of the monitored log:
+                        // an entry served from a fork is refused before it is verified.
+                        if let Err(problem) = consistent_with_head(&logged.entry, head, |a, b| {
+                            client.consistency_proof(a, b).map_err(|e| super::chain(&e))
+                        }) {
+                            found.notes.push(note(
+                                "log_consistency",
+                                format!("{url} entry {}: {problem}", logged.entry.log_index),
+                            ));
+                            continue;
                         }
-                    },
+                        match bundle_from_entry(&logged, attestation.as_deref()) {
+                            Ok(bundle) => found.entries.push(FoundEntry {
+                                source: format!("rekor:{url}#{}", logged.entry.log_index),
+                                root: log.root,
+                                bundle,
+                            }),
+                            Err(why) => {
+                                found.notes.push(note("lookup", format!("{url} entry {id}: {why}")))
+                            }
+                        }
+                    }
                     Err(e) => {
                         found.unreachable = true;
                         found.notes.push(note(
@@ -218,8 +238,37 @@ impl<'a> Logs<'a> {
         found
     }
 
+    /// The searchable (v1) logs of root `root`, each after its monitor check, for online-
+    /// mode gitsign commits (whose entry lives only in the log). Logs that failed the check
+    /// are left out and named in `found.notes`.
+    pub(super) fn clients(
+        &self,
+        root: usize,
+        found: &mut Found,
+    ) -> Vec<(&str, &Client, (u64, Hash))> {
+        let mut out = Vec::new();
+        let Some(lookup) = self.lookup else { return out };
+        for log in self.logs.iter().filter(|l| l.root == root && l.target.major_api_version < 2) {
+            let Some(client) = &log.client else { continue };
+            match log.consistency.get_or_init(|| self.check(log, client, lookup)) {
+                Ok(head) => out.push((log.target.url.as_str(), client, *head)),
+                Err(problem) => {
+                    let check = if problem.unknown { "lookup" } else { "log_consistency" };
+                    found.unreachable |= problem.unknown;
+                    found.notes.push(note(check, problem.message.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// The monitor check of one log against the remembered checkpoint.
-    fn check(&self, log: &LogState, client: &Client, lookup: &Lookup) -> Result<(), Problem> {
+    fn check(
+        &self,
+        log: &LogState,
+        client: &Client,
+        lookup: &Lookup,
+    ) -> Result<(u64, Hash), Problem> {
         let url = &log.target.url;
         let root = self.roots.get(log.root).map(|r| &r.root);
         let Some(tlog) = root.and_then(|r| r.tlogs().iter().find(|t| trim(&t.base_url) == *url))
@@ -231,66 +280,186 @@ impl<'a> Logs<'a> {
                 unknown: false,
             });
         };
-        monitor::check_log(client, url, &tlog.key, &lookup.state_dir).map(|_| ()).map_err(|e| {
-            use crate::rekor::Error as E;
-            let unknown = matches!(
-                e,
-                E::Transport { .. }
-                    | E::DataDir { .. }
-                    | E::Rejected { .. }
-                    | E::MalformedResponse(_)
-            );
-            let what =
-                if unknown { "could not be checked" } else { "failed the consistency check" };
-            Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
-        })
+        monitor::check_log(client, url, &tlog.key, &lookup.state_dir)
+            .map(|report| {
+                let head = report.checkpoint.checkpoint();
+                (head.size, head.root_hash)
+            })
+            .map_err(|e| {
+                use crate::rekor::Error as E;
+                let unknown = matches!(
+                    e,
+                    E::Transport { .. }
+                        | E::DataDir { .. }
+                        | E::Rejected { .. }
+                        | E::MalformedResponse(_)
+                );
+                let what =
+                    if unknown { "could not be checked" } else { "failed the consistency check" };
+                Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
+            })
     }
 }
 
-/// Rebuilds a v0.3 bundle from a `hashedrekord` 0.0.1 entry: the signature, the digest and
-/// the certificate (or key) come from the logged body, the tlog entry is the log's answer.
+/// The payload a log returns beside a `dsse` / `intoto` entry (`attestation.data`, when
+/// it keeps attestations), from the `{entryID: LogEntry}` map.
+fn attestation_of(map: &serde_json::Value) -> Option<Vec<u8>> {
+    let entry = map.as_object()?.values().next()?;
+    let data = entry.pointer("/attestation/data")?.as_str()?;
+    crate::encoding::b64_decode(data)
+}
+
+/// Checks that an entry's inclusion-proof tree (size, root) is a state of the log whose
+/// head the monitor verified: equal roots at equal sizes, else a consistency proof
+/// (fetched with `proof(first, last)` → (root at last, hashes)) in whichever direction.
+/// Entries with only a SET (no proof) have no tree state to compare and pass here.
+///
+/// Errors: a message naming both sizes and what failed.
+pub(super) fn consistent_with_head(
+    entry: &wire::TransparencyLogEntry,
+    head: (u64, Hash),
+    proof: impl Fn(u64, u64) -> Result<(Hash, Vec<Hash>), String>,
+) -> Result<(), String> {
+    let Some(p) = &entry.inclusion_proof else { return Ok(()) };
+    let size = u64::try_from(p.tree_size).map_err(|_| "negative tree size".to_string())?;
+    let root: Hash = p
+        .root_hash
+        .as_slice()
+        .try_into()
+        .map_err(|_| "its inclusion proof root is not 32 bytes".to_string())?;
+    let (head_size, head_root) = head;
+    let (small, small_root, large, large_root) = if size <= head_size {
+        (size, root, head_size, head_root)
+    } else {
+        (head_size, head_root, size, root)
+    };
+    let fail = |why: String| {
+        format!(
+            "its checkpoint (tree size {size}, root {}) is not consistent with the monitored \
+             head (tree size {head_size}, root {}): {why}",
+            crate::encoding::hex_encode(root),
+            crate::encoding::hex_encode(head_root)
+        )
+    };
+    if small == large {
+        return if small_root == large_root {
+            Ok(())
+        } else {
+            Err(fail("different roots at the same size".into()))
+        };
+    }
+    let (claimed, hashes) = proof(small, large).map_err(|e| fail(format!("no proof: {e}")))?;
+    if claimed != large_root {
+        return Err(fail(format!(
+            "the log's proof is for root {} at size {large}",
+            crate::encoding::hex_encode(claimed)
+        )));
+    }
+    crate::tlog::verify_consistency(small, large, &hashes, &small_root, &large_root)
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// Rebuilds a v0.3 bundle from a log entry, the tlog entry being the log's answer:
+/// * `hashedrekord` 0.0.1: the signature, digest and certificate (or key) of the body;
+/// * `dsse` 0.0.1 and `intoto` 0.0.2: the envelope's one signature and its verifier from
+///   the body, and the payload the log returned beside it (`attestation`), which the body
+///   does not hold; the verifier then checks the payload hash against the body, the
+///   signature over PAE(type, payload), and that the statement names the artifact.
 ///
 /// Errors: a message naming what the entry lacks or why its kind cannot be checked.
-pub(super) fn bundle_from_entry(logged: &LoggedEntry) -> Result<Checked, String> {
+pub(super) fn bundle_from_entry(
+    logged: &LoggedEntry,
+    attestation: Option<&[u8]>,
+) -> Result<Checked, String> {
     let body = Body::parse(&logged.entry.canonicalized_body).map_err(|e| e.to_string())?;
-    let Body::HashedRekordV001(record) = body else {
-        return Err(format!(
-            "a {} {} entry cannot be checked by artifact digest",
-            body.kind(),
-            body.api_version()
-        ));
-    };
-    let hash = &record.data.hash;
-    let algorithm = crate::crypto::HashAlgorithm::from_name(&hash.algorithm)
-        .ok_or_else(|| format!("unknown digest algorithm {:?}", hash.algorithm))?;
-    let digest = crate::encoding::hex_decode(&hash.value)
-        .and_then(|b| Digest::from_bytes(algorithm, b))
-        .ok_or("bad digest in the body")?;
-    let pem = std::str::from_utf8(&record.signature.public_key.content)
-        .map_err(|_| "the logged key is not PEM text")?;
-    let (label, der) = pem_decode(pem).map_err(|e| format!("the logged key: {e}"))?;
     let mut material = wire::VerificationMaterial {
         tlog_entries: vec![logged.entry.clone()],
         ..Default::default()
     };
+    let mut bundle = wire::Bundle { media_type: wire::MEDIA_TYPE_V03.into(), ..Default::default() };
+    let (verifier_pem, kind) = match &body {
+        Body::HashedRekordV001(record) => {
+            let hash = &record.data.hash;
+            let algorithm = crate::crypto::HashAlgorithm::from_name(&hash.algorithm)
+                .ok_or_else(|| format!("unknown digest algorithm {:?}", hash.algorithm))?;
+            let digest = crate::encoding::hex_decode(&hash.value)
+                .and_then(|b| Digest::from_bytes(algorithm, b))
+                .ok_or("bad digest in the body")?;
+            bundle.message_signature = Some(wire::MessageSignature {
+                message_digest: Some(wire::HashOutput {
+                    algorithm: digest.algorithm().proto_name().into(),
+                    digest: digest.as_bytes().to_vec().into(),
+                }),
+                signature: record.signature.content.clone(),
+            });
+            (record.signature.public_key.content.to_vec(), "hashedrekord")
+        }
+        Body::DsseV001(spec) => {
+            let [only] = spec.signatures.as_slice() else {
+                return Err(format!(
+                    "a dsse entry with {} signatures (only one-signature envelopes are rebuilt)",
+                    spec.signatures.len()
+                ));
+            };
+            let sig = only.raw_signature().ok_or("the dsse signature is not base64")?;
+            // The dsse body keeps no payload type; what is searchable by subject digest is
+            // an in-toto statement.
+            bundle.dsse_envelope =
+                Some(envelope(attestation, "dsse", "application/vnd.in-toto+json", sig)?);
+            (only.verifier.to_vec(), "dsse")
+        }
+        Body::IntotoV002(spec) => {
+            let envelope_spec = &spec.content.envelope;
+            let [only] = envelope_spec.signatures.as_slice() else {
+                return Err(format!(
+                    "an intoto entry with {} signatures (only one-signature envelopes are \
+                     rebuilt)",
+                    envelope_spec.signatures.len()
+                ));
+            };
+            let sig = only.raw_signature().ok_or("the intoto signature is not base64")?;
+            bundle.dsse_envelope =
+                Some(envelope(attestation, "intoto", &envelope_spec.payload_type, sig)?);
+            (only.public_key.to_vec(), "intoto")
+        }
+        other => {
+            return Err(format!(
+                "a {} {} entry cannot be checked by artifact digest",
+                other.kind(),
+                other.api_version()
+            ))
+        }
+    };
+    let pem = std::str::from_utf8(&verifier_pem)
+        .map_err(|_| format!("the {kind} entry's key is not PEM text"))?;
+    let (label, der) = pem_decode(pem).map_err(|e| format!("the logged key: {e}"))?;
     if label == "CERTIFICATE" {
         material.certificate = Some(wire::X509Certificate { raw_bytes: der.into() });
     } else {
         material.public_key = Some(wire::PublicKeyIdentifier { hint: String::new() });
     }
-    let bundle = wire::Bundle {
-        media_type: wire::MEDIA_TYPE_V03.into(),
-        verification_material: Some(material),
-        message_signature: Some(wire::MessageSignature {
-            message_digest: Some(wire::HashOutput {
-                algorithm: digest.algorithm().proto_name().into(),
-                digest: digest.as_bytes().to_vec().into(),
-            }),
-            signature: record.signature.content.clone(),
-        }),
-        dsse_envelope: None,
-    };
+    bundle.verification_material = Some(material);
     Checked::try_from(bundle).map_err(|e| format!("the rebuilt bundle: {e}"))
+}
+
+/// A one-signature envelope around the payload the log returned.
+fn envelope(
+    attestation: Option<&[u8]>,
+    kind: &str,
+    payload_type: &str,
+    sig: Vec<u8>,
+) -> Result<wire::DsseEnvelope, String> {
+    let payload = attestation.ok_or_else(|| {
+        format!(
+            "a {kind} entry: the log keeps no copy of its payload (no attestation storage), \
+             so its signature cannot be checked without the bundle"
+        )
+    })?;
+    Ok(wire::DsseEnvelope {
+        payload: payload.to_vec().into(),
+        payload_type: payload_type.to_string(),
+        signatures: vec![wire::DsseSignature { sig: sig.into(), keyid: String::new() }],
+    })
 }
 
 fn note(check: &'static str, message: String) -> Failure {
@@ -318,7 +487,7 @@ mod tests {
     #[test]
     fn hashedrekord_entry_rebuilds_the_bundle_the_signer_made() {
         let (logged, original) = public_good_entry();
-        let rebuilt = bundle_from_entry(&logged).unwrap();
+        let rebuilt = bundle_from_entry(&logged, None).unwrap();
         let original = Checked::try_from(original).unwrap();
         assert_eq!(rebuilt.signature(), original.signature());
         assert_eq!(rebuilt.certificate().unwrap().der(), original.certificate().unwrap().der());
@@ -344,9 +513,96 @@ mod tests {
     fn other_kinds_are_named_not_guessed() {
         let (mut logged, _) = public_good_entry();
         logged.entry.canonicalized_body =
-            br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{}}"#.to_vec().into();
-        let why = bundle_from_entry(&logged).unwrap_err();
-        assert!(why.contains("dsse"), "{why}");
+            br#"{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{}}"#.to_vec().into();
+        let why = bundle_from_entry(&logged, None).unwrap_err();
+        assert!(why.contains("hashedrekord"), "{why}");
+    }
+
+    /// A real `cosign attest-blob` bundle whose entry is a dsse 0.0.1 body.
+    fn dsse_entry() -> Option<(LoggedEntry, Bundle)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        for entry in walk(std::path::Path::new(dir)) {
+            let Ok(bytes) = std::fs::read(&entry) else { continue };
+            let Ok(bundle) = Bundle::from_json(&bytes) else { continue };
+            let Some(tlog) =
+                bundle.verification_material.as_ref().and_then(|m| m.tlog_entries.first())
+            else {
+                continue;
+            };
+            if bundle.dsse_envelope.is_some() && tlog.kind_version.kind == "dsse" {
+                return Some((
+                    LoggedEntry { entry_id: String::new(), entry: tlog.clone() },
+                    bundle,
+                ));
+            }
+        }
+        None
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "json" || x == "sigstore") {
+                out.push(p);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn dsse_entries_need_the_payload_and_rebuild_the_envelope_with_it() {
+        let Some((logged, original)) = dsse_entry() else {
+            panic!("no dsse bundle among the fixtures")
+        };
+        let why = bundle_from_entry(&logged, None).unwrap_err();
+        assert!(why.contains("no copy of its payload"), "{why}");
+        let envelope = original.dsse_envelope.clone().unwrap();
+        let rebuilt = bundle_from_entry(&logged, Some(&envelope.payload)).unwrap();
+        let original = Checked::try_from(original).unwrap();
+        assert_eq!(rebuilt.signature(), original.signature());
+        assert_eq!(
+            rebuilt.certificate().map(|c| c.der().to_vec()),
+            original.certificate().map(|c| c.der().to_vec())
+        );
+    }
+
+    #[test]
+    fn an_entry_checkpoint_must_be_a_state_of_the_monitored_head() {
+        use crate::tlog::{hash_leaf, MemoryNodeStore, NodeStore};
+        let mut tree = MemoryNodeStore::new();
+        let mut roots = Vec::new();
+        for i in 0..8u8 {
+            tree.append(hash_leaf(&[i])).unwrap();
+            roots.push(tree.root());
+        }
+        let entry = |size: u64, root: Hash| wire::TransparencyLogEntry {
+            inclusion_proof: Some(wire::InclusionProof {
+                tree_size: size as i64,
+                root_hash: root.to_vec().into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let proof = |a: u64, b: u64| {
+            let hashes =
+                crate::tlog::consistency_proof::<crate::tlog::Error>(a, b, |id| tree.node(id))
+                    .map_err(|e| e.to_string())?;
+            Ok((roots[b as usize - 1], hashes))
+        };
+        // Older and newer entry checkpoints of the same log are consistent.
+        consistent_with_head(&entry(3, roots[2]), (8, roots[7]), proof).unwrap();
+        consistent_with_head(&entry(8, roots[7]), (5, roots[4]), proof).unwrap();
+        consistent_with_head(&entry(5, roots[4]), (5, roots[4]), proof).unwrap();
+        // A forked root at the same size, or one no proof reaches, is refused.
+        let forked = hash_leaf(b"fork");
+        let why = consistent_with_head(&entry(5, forked), (5, roots[4]), proof).unwrap_err();
+        assert!(why.contains("same size"), "{why}");
+        let why = consistent_with_head(&entry(3, forked), (8, roots[7]), proof).unwrap_err();
+        assert!(why.contains("not consistent with the monitored head"), "{why}");
     }
 
     #[test]

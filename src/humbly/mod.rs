@@ -1,6 +1,9 @@
 //! L3 `humbly`: a batch of targets (files, digests, directories) checked against one policy
 //! file, one verdict per target.
 //!
+//! Targets are files, digests, directories, OCI images (signatures read from the registry,
+//! `image.rs`) and the commits of git ranges (gitsign signatures, `commit.rs`).
+//!
 //! The flow per target: pick the rule (`policy::file`), gather bundles (beside the file,
 //! given, or found in the Rekor v1 log by the artifact's SHA-256), verify each with THE
 //! verifier (`verify::verify`, against each trusted root the policy names), then apply the
@@ -9,7 +12,9 @@
 //! verified concurrently on scoped std threads; log lookups run on more threads than cores
 //! because they mostly wait on the network. Output formats are the caller's (`cli/humbly`).
 
+mod commit;
 mod evaluate;
+mod image;
 mod lookup;
 mod target;
 mod verdict;
@@ -88,7 +93,7 @@ pub struct Engine {
 }
 
 /// Settings for one batch.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// The current time (Unix seconds).
     pub now: i64,
@@ -96,6 +101,19 @@ pub struct Options {
     pub jobs: usize,
     /// How to reach the logs for targets without a bundle; `None` disables lookups.
     pub lookup: Option<lookup::Lookup>,
+    /// The registry client for image targets; `None` makes them errors.
+    pub registry: Option<std::sync::Arc<crate::oci::Client>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("now", &self.now)
+            .field("jobs", &self.jobs)
+            .field("lookup", &self.lookup)
+            .field("registry", &self.registry.is_some())
+            .finish()
+    }
 }
 
 impl Engine {
@@ -158,8 +176,11 @@ impl Engine {
         progress: &(dyn Fn(&TargetVerdict) + Sync),
     ) -> Vec<TargetVerdict> {
         let logs = lookup::Logs::new(self.roots(), options.lookup.as_ref());
-        // Log lookups wait on the network, so more threads than cores pay off there.
-        let jobs = if options.lookup.is_some() { options.jobs.max(1) * 4 } else { options.jobs };
+        // Log lookups and registries wait on the network, so more threads than cores pay
+        // off there.
+        let remote =
+            options.lookup.is_some() || targets.iter().any(|t| matches!(t, Target::Image { .. }));
+        let jobs = if remote { options.jobs.max(1) * 4 } else { options.jobs };
         let jobs = jobs.clamp(1, targets.len().max(1));
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<TargetVerdict>>> = Mutex::new(vec![None; targets.len()]);
@@ -168,7 +189,7 @@ impl Engine {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
-                    let verdict = evaluate::evaluate(self, target, options.now, &logs);
+                    let verdict = evaluate::evaluate(self, target, options, &logs);
                     progress(&verdict);
                     if let Ok(mut all) = results.lock() {
                         if let Some(slot) = all.get_mut(i) {

@@ -1,6 +1,7 @@
 //! What a command-line target names: a file (with its bundles beside it), a `sha256:`
-//! digest, every file under a directory, or a form this build cannot check yet (OCI
-//! images, git ranges), which becomes a clear per-target error.
+//! digest, every file under a directory, an OCI image (`oci://REF`, or a reference with an
+//! explicit registry host such as `registry.example/app:1.0` or `host:5000/app@sha256:…`),
+//! or the commits of a git revision range (`git:RANGE`, in the repository `--repo` names).
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,22 @@ pub enum Target {
         /// The digest.
         digest: Digest,
     },
+    /// An OCI image: its signatures (and attestations) are read from the registry.
+    Image {
+        /// As given.
+        display: String,
+        /// The reference (without `oci://`).
+        reference: crate::oci::Reference,
+    },
+    /// One commit of a `git:` range: its gitsign signature is checked.
+    Commit {
+        /// `git:<commit id>`.
+        display: String,
+        /// The repository.
+        repo: PathBuf,
+        /// The full commit ID.
+        sha: String,
+    },
     /// A target that cannot be checked: a form this build does not support yet
     /// (`check` = `unsupported`), or an input that does not exist (`io`). It gets an error
     /// verdict, and the rest of the batch goes on.
@@ -45,6 +62,8 @@ impl Target {
         match self {
             Target::File { display, .. }
             | Target::Digest { display, .. }
+            | Target::Image { display, .. }
+            | Target::Commit { display, .. }
             | Target::Invalid { display, .. } => display,
         }
     }
@@ -58,7 +77,11 @@ pub const BUNDLE_SUFFIXES: [&str; 3] = [".sigstore.json", ".sigstore", ".bundle"
 /// directory, or the file name when the glob has no `/`). `bundles` given explicitly apply
 /// to the single file target.
 ///
-/// Missing inputs and unsupported forms become [`Target::Invalid`] (an error verdict).
+/// `git:RANGE` becomes one target per commit of the range (oldest first) in `git_repo`;
+/// `git:REV` (no `..`) is that one commit.
+///
+/// Missing inputs, bad references and bad ranges become [`Target::Invalid`] (an error
+/// verdict).
 ///
 /// Errors: [`Error::Target`] for an unreadable directory; [`Error::Unsupported`] when
 /// `bundles` are given with several targets.
@@ -67,11 +90,34 @@ pub fn expand_targets(
     glob: Option<&regex::Regex>,
     glob_has_slash: bool,
     bundles: &[PathBuf],
+    git_repo: &Path,
 ) -> Result<Vec<Target>> {
     let mut out = Vec::new();
     for input in inputs {
-        if let Some(reason) = unsupported(input) {
-            out.push(Target::Invalid { display: input.clone(), check: "unsupported", reason });
+        if let Some(range) = input.strip_prefix("git:") {
+            match crate::git::repo::commits(git_repo, range) {
+                Ok(shas) => out.extend(shas.into_iter().map(|sha| Target::Commit {
+                    display: format!("git:{sha}"),
+                    repo: git_repo.to_path_buf(),
+                    sha,
+                })),
+                Err(e) => out.push(Target::Invalid {
+                    display: input.clone(),
+                    check: "io",
+                    reason: format!("{input}: {}", super::chain(&e)),
+                }),
+            }
+            continue;
+        }
+        if let Some(image) = image_reference(input) {
+            out.push(match crate::oci::Reference::parse(image) {
+                Ok(reference) => Target::Image { display: input.clone(), reference },
+                Err(e) => Target::Invalid {
+                    display: input.clone(),
+                    check: "io",
+                    reason: format!("{input}: {e}"),
+                },
+            });
             continue;
         }
         let path = Path::new(input);
@@ -125,7 +171,8 @@ pub fn expand_targets(
             display: input.clone(),
             check: "io",
             reason: format!(
-                "{input}: no such file or directory (and not sha256:<hex>, oci:// or git:)"
+                "{input}: no such file or directory (and not sha256:<hex>, an image \
+                 reference or git:RANGE)"
             ),
         });
     }
@@ -163,21 +210,19 @@ pub fn beside(file: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Inputs naming images or git ranges, which need the registry client or gitsign.
-fn unsupported(input: &str) -> Option<String> {
-    if input.starts_with("oci://") || (input.contains("@sha256:") && !Path::new(input).exists()) {
-        return Some(format!(
-            "{input}: OCI image targets are not supported yet by humbly in this build; \
-             verify images with `cosign verify` (this binary's cosign persona)"
-        ));
+/// The image reference an input names, if it names one: `oci://REF`, or (when no such
+/// file exists) a reference whose first component is a registry host (has a `.` or a `:`
+/// port, or is `localhost`) — `app:1.0` alone stays a file name.
+fn image_reference(input: &str) -> Option<&str> {
+    if let Some(reference) = input.strip_prefix("oci://") {
+        return Some(reference);
     }
-    if input.starts_with("git:") {
-        return Some(format!(
-            "{input}: git revision ranges are not supported yet by humbly in this build; \
-             verify commits with `git verify-commit` and the gitsign persona"
-        ));
+    if Path::new(input).exists() || input.starts_with("sha256:") {
+        return None;
     }
-    None
+    let (host, rest) = input.split_once('/')?;
+    let hostlike = host.contains('.') || host.contains(':') || host == "localhost";
+    (hostlike && !rest.is_empty() && !host.starts_with('.')).then_some(input)
 }
 
 /// Every regular file under `dir`, bundles included (sorted by the set).
@@ -240,6 +285,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn image_references_need_a_registry_host_or_oci_scheme() {
+        assert_eq!(image_reference("oci://app:1"), Some("app:1"));
+        assert_eq!(image_reference("ghcr.io/acme/app:1.2"), Some("ghcr.io/acme/app:1.2"));
+        assert_eq!(
+            image_reference("127.0.0.1:5000/app@sha256:00"),
+            Some("127.0.0.1:5000/app@sha256:00")
+        );
+        assert_eq!(image_reference("localhost/app"), Some("localhost/app"));
+        for not_image in ["app:1.0", "dist/app.tar.gz", "./x.d/y", "../a.b/c", "sha256:ab/c"] {
+            assert_eq!(image_reference(not_image), None, "{not_image}");
+        }
+    }
+
+    #[test]
     fn directory_walk_pairs_files_with_their_bundles() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -258,7 +317,7 @@ mod tests {
             std::fs::write(root.join(name), b"x").unwrap();
         }
         let input = root.to_string_lossy().into_owned();
-        let targets = expand_targets(&[input], None, false, &[]).unwrap();
+        let targets = expand_targets(&[input], None, false, &[], Path::new(".")).unwrap();
         let found: Vec<(String, Vec<String>)> = targets
             .iter()
             .map(|t| match t {

@@ -21,6 +21,7 @@ pub enum Status {
 pub struct Failure {
     /// Which check: `rule`, `bundle`, `verify`, `signer`, `deny`, `require`, `max_age`,
     /// `not_before`, `threshold`, `attestation`, `lookup`, `log_consistency`, `io`,
+    /// `registry`, `claims`, `signature`,
     /// `unsupported`.
     pub check: &'static str,
     /// What went wrong, naming the bundle or entry.
@@ -51,7 +52,7 @@ pub struct AcceptedSignature {
 pub struct TargetVerdict {
     /// The target as given.
     pub target: String,
-    /// `file`, `digest` or `unsupported`.
+    /// `file`, `digest`, `image`, `commit` or `unsupported`.
     pub kind: &'static str,
     /// pass / fail / error.
     pub status: Status,

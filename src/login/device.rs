@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{get_json, id_token_of, Discovery, Error, IdToken, LoginConfig};
+use super::{get_json, id_token_of, Discovery, Error, Flow, IdToken, LoginConfig};
 use crate::http::BlockingClient;
 
 /// Runs the device flow, printing the verification URL on stderr.
@@ -13,6 +13,17 @@ pub fn device_flow(
     login: &LoginConfig,
     timeout: Duration,
 ) -> Result<IdToken, Error> {
+    device_flow_with(http, discovery, login, &Flow::default(), timeout)
+}
+
+/// [`device_flow`] with `flow`'s client secret (the other flow settings are the browser's).
+pub fn device_flow_with(
+    http: &BlockingClient,
+    discovery: &Discovery,
+    login: &LoginConfig,
+    flow: &Flow,
+    timeout: Duration,
+) -> Result<IdToken, Error> {
     let url = discovery.device_authorization_endpoint.clone().ok_or(Error::Malformed {
         url: "discovery document".into(),
         field: "device_authorization_endpoint",
@@ -20,6 +31,9 @@ pub fn device_flow(
     let mut form = vec![("client_id", login.client_id.clone()), ("scope", "openid email".into())];
     if let Some(hint) = &login.login_hint {
         form.push(("login_hint", hint.clone()));
+    }
+    if let Some(secret) = &flow.client_secret {
+        form.push(("client_secret", secret.clone()));
     }
     let answer = get_json(http.post(&url).form(&form), &url)?;
     let field = |name: &'static str| {
@@ -38,11 +52,14 @@ pub fn device_flow(
     let start = Instant::now();
     let token_url = &discovery.token_endpoint;
     loop {
-        let form = [
+        let mut form = vec![
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("device_code", device_code.as_str()),
             ("client_id", login.client_id.as_str()),
         ];
+        if let Some(secret) = &flow.client_secret {
+            form.push(("client_secret", secret.as_str()));
+        }
         match get_json(http.post(token_url).form(&form), token_url) {
             Ok(answer) => return id_token_of(&answer, token_url),
             Err(Error::Refused { message, .. }) if message.contains("authorization_pending") => {}

@@ -11,8 +11,10 @@ mod device;
 use std::fmt;
 use std::time::Duration;
 
-pub use browser::{authorization_code_flow, open_in_browser};
-pub use device::device_flow;
+pub use browser::{
+    authorization_code_flow, authorization_code_flow_with, open_in_browser, opener_command,
+};
+pub use device::{device_flow, device_flow_with};
 
 use crate::http::BlockingClient;
 
@@ -78,6 +80,9 @@ pub enum Error {
     /// The redirect carried a different `state` (a forged or stale redirect).
     #[error("the login redirect carried the wrong state")]
     StateMismatch,
+    /// A flow setting is unusable (redirect URL, URL opener).
+    #[error("{0}")]
+    Setting(String),
     /// No source of a token applies.
     #[error("no identity token: pass --identity-token, set SIGSTORE_ID_TOKEN, or configure an OIDC issuer")]
     NoSource,
@@ -107,12 +112,42 @@ pub struct Ambient {
     pub actions_token: Option<String>,
 }
 
+/// How the OAuth flows run beyond the client ID: gitsign's `clientSecretFile`,
+/// `redirectURL`, `connectorID`, `autoclose[Timeout]` and `urlOpener` knobs. The default
+/// is cosign's behaviour (public client, any loopback port, the desktop's browser).
+#[derive(Debug, Clone, Default)]
+pub struct Flow {
+    /// The OAuth client secret, sent with the code (or device code) exchange.
+    pub client_secret: Option<String>,
+    /// The redirect URL (`http://HOST:PORT/PATH`): the loopback listener binds HOST:PORT
+    /// (port 0: any) and the issuer is told exactly this URL.
+    pub redirect_url: Option<String>,
+    /// Dex's `connector_id` parameter: which upstream identity provider to use.
+    pub connector_id: Option<String>,
+    /// Seconds after which the sign-in page closes its tab; `None`: it stays open.
+    pub autoclose: Option<u64>,
+    /// The command that opens the sign-in URL (shell-style words; `{{.URL}}` is replaced
+    /// by the URL, which is appended when no word holds it); `None`: the desktop browser.
+    pub url_opener: Option<String>,
+}
+
 /// Gets a token from the first source that applies.
 pub fn get_token(
     http: &BlockingClient,
     explicit: Option<&str>,
     ambient: &Ambient,
     login: &LoginConfig,
+) -> Result<IdToken, Error> {
+    get_token_with(http, explicit, ambient, login, &Flow::default())
+}
+
+/// [`get_token`] with the flow settings `flow`.
+pub fn get_token_with(
+    http: &BlockingClient,
+    explicit: Option<&str>,
+    ambient: &Ambient,
+    login: &LoginConfig,
+    flow: &Flow,
 ) -> Result<IdToken, Error> {
     if let Some(token) = explicit.or(ambient.sigstore_id_token.as_deref()) {
         return Ok(IdToken::new(token));
@@ -122,10 +157,26 @@ pub fn get_token(
     }
     let Some(issuer) = &login.issuer else { return Err(Error::NoSource) };
     let discovery = discover(http, issuer)?;
+    let timeout = Duration::from_secs(300);
     if login.interactive {
-        authorization_code_flow(http, &discovery, login, Duration::from_secs(300), &open_in_browser)
+        match &flow.url_opener {
+            Some(template) => {
+                // Checked before the listener starts, so a bad opener is named at once.
+                opener_command(template, "")?;
+                let open = |url: &str| browser::run_opener(template, url);
+                authorization_code_flow_with(http, &discovery, login, flow, timeout, &open)
+            }
+            None => authorization_code_flow_with(
+                http,
+                &discovery,
+                login,
+                flow,
+                timeout,
+                &open_in_browser,
+            ),
+        }
     } else {
-        device_flow(http, &discovery, login, Duration::from_secs(300))
+        device_flow_with(http, &discovery, login, flow, timeout)
     }
 }
 

@@ -153,30 +153,86 @@ pub fn check(
     Ok(verified)
 }
 
-fn parse_digest(text: &str) -> Result<Digest, Error> {
+/// `sha256:<hex>` as a digest.
+///
+/// Errors: [`Error::Digest`].
+pub fn parse_digest(text: &str) -> Result<Digest, Error> {
     text.strip_prefix("sha256:")
         .and_then(crate::encoding::hex_decode)
         .and_then(|b| Digest::from_bytes(HashAlgorithm::Sha256, b))
         .ok_or_else(|| Error::Digest(text.to_string()))
 }
 
-fn check_one(
-    candidate: &Candidate,
-    digest: &Digest,
-    image_digest: &str,
-    kind: Kind,
-    expect: &Expectations<'_>,
-) -> Result<Verified, String> {
-    let chain = |e: &dyn std::error::Error| {
-        let mut text = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
+/// A stored signature as a bundle for the one verifier, with what the claims check needs.
+/// `humbly` checks image signatures through this too (its own signer rules on the verdict).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The bundle to verify.
+    pub bundle: Checked,
+    /// The signed payload: simple-signing JSON or the in-toto statement.
+    pub payload: Vec<u8>,
+    /// The DSSE envelope JSON (attestations and referrer bundles).
+    pub envelope: Option<Vec<u8>>,
+    /// The Rekor bundle, for cosign's JSON output.
+    pub rekor_bundle: Option<RekorBundle>,
+}
+
+impl Prepared {
+    /// What the verifier checks the signature against: a DSSE statement names the image
+    /// digest as its subject; a simple-signing signature is over the payload bytes.
+    pub fn artifact(&self, image: &Digest) -> Artifact<'_> {
+        if self.envelope.is_some() {
+            Artifact::Digest(image.clone())
+        } else {
+            Artifact::Bytes(&self.payload)
         }
-        text
-    };
+    }
+
+    /// The predicate type the verifier must insist on: cosign's sign predicate for a DSSE
+    /// signature (so an attestation is never taken for a signature).
+    pub fn required_predicate(&self, kind: Kind) -> Option<String> {
+        (kind == Kind::Signature && self.envelope.is_some())
+            .then(|| layout::SIGN_PREDICATE.to_string())
+    }
+
+    /// The claims check (`check_claims`: a simple-signing payload must name `image_digest`;
+    /// a signature moved from another image fails here) and the payload's annotations.
+    pub fn claims(
+        &self,
+        image_digest: &str,
+        check_claims: bool,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        if self.envelope.is_some() {
+            return Ok(subject_annotations(&self.payload));
+        }
+        let claims = SimpleSigning::parse(&self.payload)
+            .map_err(|e| format!("payload is not a cosign simple-signing payload: {e}"))?;
+        if check_claims && claims.critical.image.digest != image_digest {
+            return Err(format!(
+                "claims check failed: the payload signs {}, not {image_digest} \
+                 (a signature moved from another image?)",
+                claims.critical.image.digest
+            ));
+        }
+        Ok(claims.optional.unwrap_or_default())
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Turns a stored signature into a bundle (legacy layer or referrer bundle).
+///
+/// Errors: a message naming what is malformed.
+pub fn prepare(candidate: &Candidate, kind: Kind) -> Result<Prepared, String> {
     let (bundle, payload, rekor_bundle) = match candidate {
         Candidate::Legacy { layer, blob } => {
             let (bundle, rekor) = legacy_bundle(layer, blob, kind)?;
@@ -203,31 +259,32 @@ fn check_one(
         }
     };
     let envelope = bundle.dsse_envelope.as_ref().and_then(|e| serde_json::to_vec(e).ok());
-    let checked =
+    let bundle =
         Checked::try_from(bundle).map_err(|e| format!("malformed signature: {}", chain(&e)))?;
-    let is_dsse = envelope.is_some();
-    let artifact =
-        if is_dsse { Artifact::Digest(digest.clone()) } else { Artifact::Bytes(&payload) };
+    Ok(Prepared { bundle, payload, envelope, rekor_bundle })
+}
+
+fn check_one(
+    candidate: &Candidate,
+    digest: &Digest,
+    image_digest: &str,
+    kind: Kind,
+    expect: &Expectations<'_>,
+) -> Result<Verified, String> {
+    let prepared = prepare(candidate, kind)?;
     let mut options = expect.options.clone();
-    if kind == Kind::Signature && is_dsse {
-        options.predicate_type = Some(layout::SIGN_PREDICATE.to_string());
+    if let Some(predicate) = prepared.required_predicate(kind) {
+        options.predicate_type = Some(predicate);
     }
-    let verdict = verify::verify(&checked, &artifact, expect.root, expect.policy, &options)
-        .map_err(|e| format!("{} check failed: {}", e.check(), chain(&e)))?;
-    let annotations = if is_dsse {
-        subject_annotations(&payload)
-    } else {
-        let claims = SimpleSigning::parse(&payload)
-            .map_err(|e| format!("payload is not a cosign simple-signing payload: {e}"))?;
-        if expect.check_claims && claims.critical.image.digest != image_digest {
-            return Err(format!(
-                "claims check failed: the payload signs {}, not {image_digest} \
-                 (a signature moved from another image?)",
-                claims.critical.image.digest
-            ));
-        }
-        claims.optional.unwrap_or_default()
-    };
+    let verdict = verify::verify(
+        &prepared.bundle,
+        &prepared.artifact(digest),
+        expect.root,
+        expect.policy,
+        &options,
+    )
+    .map_err(|e| format!("{} check failed: {}", e.check(), chain(&e)))?;
+    let annotations = prepared.claims(image_digest, expect.check_claims)?;
     for (key, want) in expect.annotations {
         let got = annotations.get(key).map(|v| match v {
             serde_json::Value::String(s) => s.clone(),
@@ -240,6 +297,7 @@ fn check_one(
             ));
         }
     }
+    let Prepared { payload, envelope, rekor_bundle, .. } = prepared;
     Ok(Verified { source: candidate.source(), payload, envelope, verdict, rekor_bundle })
 }
 

@@ -122,6 +122,20 @@ impl TrustedRoot {
         &self.media_type
     }
 
+    /// This root with its certificate authorities replaced (gitsign's `fulcioRoot`: a PEM
+    /// file that decides which CA chains are accepted).
+    pub fn with_certificate_authorities(mut self, authorities: Vec<Authority>) -> Self {
+        self.certificate_authorities = authorities;
+        self
+    }
+
+    /// This root with its Rekor logs replaced (`SIGSTORE_REKOR_PUBLIC_KEY`: a log key given
+    /// by hand, as cosign and gitsign accept it).
+    pub fn with_tlogs(mut self, tlogs: Vec<TransparencyLog>) -> Self {
+        self.tlogs = tlogs;
+        self
+    }
+
     /// Every Rekor log.
     pub fn tlogs(&self) -> &[TransparencyLog] {
         &self.tlogs

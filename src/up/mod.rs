@@ -1,8 +1,11 @@
-//! L3 the local instance (`sigbox up`): the CA with its CT log, the transparency log and the
-//! test OIDC issuer, in one process on loopback, plus the trust files clients need.
+//! L3 the local instance (`sigbox up`): the CA with its CT log, the transparency logs (Rekor
+//! v1, and a Rekor v2 tile log beside it), the RFC 3161 timestamp authority and the test
+//! OIDC issuer, in one process on loopback, plus the trust files clients need.
 //!
 //! This is the one module that puts servers together. State lives under one data
-//! directory (`fulcio/`, `rekor/`, `oidc/`), so a restart keeps keys and log.
+//! directory (`fulcio/`, `rekor/`, `rekor-v2/`, `tsa/`, `oidc/`), so a restart keeps keys
+//! and logs; the trust files are rewritten from those keys on every start, so an older
+//! data directory gains the new services' entries and keeps every key it had.
 
 mod rotate;
 mod trust_files;
@@ -47,6 +50,9 @@ pub enum Error {
     /// The CA could not start.
     #[error("certificate authority")]
     Fulcio(#[source] fulcio_service::Error),
+    /// The timestamp authority could not start.
+    #[error("timestamp authority")]
+    Tsa(#[source] crate::tsa::Error),
     /// The test issuer could not start.
     #[error("test OIDC issuer")]
     Issuer(#[source] crate::test_issuer::Error),
@@ -87,6 +93,10 @@ pub struct UpConfig {
     pub tuf_port: u16,
     /// What every server of the instance allows one client.
     pub limits: Limits,
+    /// Rekor v2 (tile log) port.
+    pub rekor_v2_port: u16,
+    /// Timestamp authority port.
+    pub tsa_port: u16,
 }
 
 /// The running instance's addresses and the paths of its trust files.
@@ -125,6 +135,8 @@ pub async fn run(
     let fulcio_listener = bind(config.fulcio_port).await?;
     let rekor_listener = bind(config.rekor_port).await?;
     let oidc_listener = bind(config.oidc_port).await?;
+    let rekor_v2_listener = bind(config.rekor_v2_port).await?;
+    let tsa_listener = bind(config.tsa_port).await?;
     let tuf_listener = bind(config.tuf_port).await?;
     let url = |l: &tokio::net::TcpListener| -> Result<(String, SocketAddr), Error> {
         let addr = l.local_addr().map_err(|source| Error::Bind { addr: "?".into(), source })?;
@@ -133,6 +145,8 @@ pub async fn run(
     let (ca_url, _) = url(&fulcio_listener)?;
     let (rekor_url, rekor_addr) = url(&rekor_listener)?;
     let (oidc_url, _) = url(&oidc_listener)?;
+    let (rekor_v2_url, rekor_v2_addr) = url(&rekor_v2_listener)?;
+    let (tsa_base, _) = url(&tsa_listener)?;
     let (tuf_url, _) = url(&tuf_listener)?;
 
     let issuer = TestIssuer::load_or_create(&config.data_dir.join("oidc"), &oidc_url, clock)
@@ -151,6 +165,31 @@ pub async fn run(
     )
     .await
     .map_err(Error::Rekor)?;
+    let log_v2 = rekor::service::open(
+        rekor::service::ServiceConfig {
+            data_dir: config.data_dir.join("rekor-v2"),
+            signer_key: None,
+            // compat(sigstore-go): v2 note verifiers are named by the URL's host, no port
+            // (as `rekor-server --v2`); the origin differs from the v1 log's.
+            name: rekor_v2_addr.ip().to_string(),
+            genesis: true,
+            version: LogVersion::V2,
+        },
+        Arc::new(clock),
+    )
+    .await
+    .map_err(Error::Rekor)?;
+    let tsa = crate::tsa::TsaService::open(
+        &crate::tsa::service::Config {
+            data_dir: config.data_dir.join("tsa"),
+            chain_files: None,
+            curve: crate::tsa::Curve::P384,
+            policy_oid: crate::tsa::DEFAULT_POLICY_OID.into(),
+            organization: fulcio_service::DEFAULT_ORGANIZATION.into(),
+        },
+        clock,
+    )
+    .map_err(Error::Tsa)?;
     // The CA trusts exactly one issuer: the test issuer of this instance.
     let oidc = OidcConfig::from_json(
         serde_json::json!({"OIDCIssuers": {&oidc_url: {
@@ -181,6 +220,13 @@ pub async fn run(
             .map_err(Error::LogKey)?,
         ct_key: fulcio.ct().public_key().clone(),
         valid_from: rfc3339(valid_from),
+        rekor_v2_url,
+        rekor_v2_key: crate::crypto::PublicKey::from_pem(&log_v2.public_key_pem())
+            .map_err(Error::LogKey)?,
+        rekor_v2_log_id: log_v2.log_id().to_vec(),
+        tsa_url: format!("{tsa_base}{}", crate::tsa::TIMESTAMP_PATH),
+        tsa_chain: tsa.chain().to_vec(),
+        tsa_valid_from: rfc3339(tsa.chain().first().map_or(valid_from, |c| c.not_before())),
     };
     let mut started = write_trust_files(&config.data_dir, description)?;
     apply_history(&config.data_dir).map_err(Error::History)?;
@@ -201,6 +247,7 @@ pub async fn run(
     let servers = [
         (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
         (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
+        (tsa_listener, Arc::new(tsa) as Arc<dyn Handler>),
         (tuf_listener, Arc::new(crate::tuf::repository::Server::new(&repository))),
     ];
     let mut tasks = Vec::new();
@@ -208,6 +255,7 @@ pub async fn run(
         tasks.push(tokio::spawn(crate::http::serve(listener, handler, limits, stop(&tx))));
     }
     tasks.push(tokio::spawn(rekor::serve(rekor_listener, log, limits, stop(&tx))));
+    tasks.push(tokio::spawn(rekor::serve(rekor_v2_listener, log_v2, limits, stop(&tx))));
     shutdown.await;
     refresher.abort();
     let _ = tx.send(());

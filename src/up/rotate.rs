@@ -1,4 +1,4 @@
-//! Key rotation for a local instance (`sigbox up rotate ca|log|ct`), and the key history
+//! Key rotation for a local instance (`sigbox up rotate ca|log|ct|tsa`), and the key history
 //! that makes the trust files keep every key a bundle may have been signed with.
 //!
 //! Rotating at time T retires the current key (its files move to `retired/<kind>-<T>/`),
@@ -24,6 +24,8 @@ pub enum KeyKind {
     Log,
     /// The CT log's signing key.
     Ct,
+    /// The timestamp authority (a new root and signing certificate).
+    Tsa,
 }
 
 impl KeyKind {
@@ -33,6 +35,7 @@ impl KeyKind {
             KeyKind::Ca => "certificateAuthorities",
             KeyKind::Log => "tlogs",
             KeyKind::Ct => "ctlogs",
+            KeyKind::Tsa => "timestampAuthorities",
         }
     }
 
@@ -41,6 +44,7 @@ impl KeyKind {
             KeyKind::Ca => "ca",
             KeyKind::Log => "log",
             KeyKind::Ct => "ct",
+            KeyKind::Tsa => "tsa",
         }
     }
 
@@ -52,6 +56,7 @@ impl KeyKind {
             }
             KeyKind::Log => &["rekor/signer.key"],
             KeyKind::Ct => &["fulcio/ct.key", "fulcio/ct.pub"],
+            KeyKind::Tsa => &["tsa/tsa-chain.pem", "tsa/tsa-signing.key", "tsa/tsa-root.key"],
         }
     }
 }
@@ -79,6 +84,9 @@ pub enum RotateError {
     /// Making the new CA failed.
     #[error("making the new CA")]
     Ca(#[source] crate::fulcio::ca::Error),
+    /// Making the new timestamp authority failed.
+    #[error("making the new timestamp authority")]
+    Tsa(#[source] crate::tsa::Error),
     /// Republishing the TUF targets failed.
     #[error("republishing the TUF targets")]
     Tuf(#[source] crate::tuf::Error),
@@ -111,7 +119,7 @@ fn write_json(path: &Path, value: &Value) -> Result<(), RotateError> {
 /// The `validFor` object of an entry (CAs hold it directly, logs under `publicKey`).
 fn valid_for(kind: KeyKind, entry: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
     let holder = match kind {
-        KeyKind::Ca => entry,
+        KeyKind::Ca | KeyKind::Tsa => entry,
         KeyKind::Log | KeyKind::Ct => entry.get_mut("publicKey")?,
     };
     holder.get_mut("validFor")?.as_object_mut()
@@ -137,10 +145,17 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
         .get_mut(kind.list())
         .and_then(Value::as_array_mut)
         .ok_or_else(|| RotateError::State(format!("trusted root has no {}", kind.list())))?;
-    // The current entry: the open one (the local instance has exactly one per list).
+    // The current entry: the open one; for logs, the one whose key is in the key file
+    // (the instance also lists its Rekor v2 log under tlogs).
+    let current_id = current_log_id(data_dir, kind)?;
     let index = list
         .iter_mut()
-        .position(|e| valid_for(kind, e).is_some_and(|v| !v.contains_key("end")))
+        .position(|e| {
+            let id_matches = current_id
+                .as_ref()
+                .is_none_or(|id| e["logId"]["keyId"].as_str() == Some(id.as_str()));
+            id_matches && valid_for(kind, e).is_some_and(|v| !v.contains_key("end"))
+        })
         .ok_or_else(|| RotateError::State(format!("no open entry in {}", kind.list())))?;
 
     // Move the old key files aside, then make the new key.
@@ -167,6 +182,18 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
                 ca.chain().iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect();
             new_entry["certChain"] = json!({ "certificates": certs });
         }
+        KeyKind::Tsa => {
+            let tsa = crate::tsa::Authority::load_or_create(
+                &data_dir.join("tsa"),
+                crate::tsa::Curve::P384,
+                crate::fulcio::service::DEFAULT_ORGANIZATION,
+                now,
+            )
+            .map_err(RotateError::Tsa)?;
+            let certs: Vec<Value> =
+                tsa.chain().iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect();
+            new_entry["certChain"] = json!({ "certificates": certs });
+        }
         KeyKind::Log | KeyKind::Ct => {
             let file = data_dir.join(kind.files()[0]);
             let signer = EcdsaP256Signer::generate();
@@ -184,6 +211,7 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
         v.insert("start".into(), json!(at));
         v.remove("end");
     }
+    let new_id = new_entry["logId"]["keyId"].clone();
     let mut old_entry = list[index].clone();
     if let Some(v) = valid_for(kind, &mut old_entry) {
         v.insert("end".into(), json!(at));
@@ -199,13 +227,27 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
     } else {
         history["retired"][kind.list()] = json!([old_entry]);
     }
-    history["currentStart"][kind.list()] = json!(at);
+    history["currentStart"][kind.list()] = json!({"start": at, "keyId": new_id});
     write_json(&history_path, &history)?;
 
     write_json(&root_path, &root)?;
     rewrite_trust_config(data_dir, &root)?;
     super::publish_trust_files(data_dir, now).map_err(RotateError::Tuf)?;
     Ok(Rotated { at, retired })
+}
+
+/// The log ID (base64, as trust files write it) of the key in the log's key file; `None`
+/// for CA and TSA, whose list has one open entry.
+fn current_log_id(data_dir: &Path, kind: KeyKind) -> Result<Option<String>, RotateError> {
+    if !matches!(kind, KeyKind::Log | KeyKind::Ct) {
+        return Ok(None);
+    }
+    let path = data_dir.join(kind.files()[0]);
+    let pem = crate::crypto::Zeroizing::new(
+        std::fs::read_to_string(&path).map_err(io("key file", &path))?,
+    );
+    let signer = crate::crypto::signer_from_pem(&pem, None).map_err(RotateError::Key)?;
+    Ok(Some(b64_encode(signer.public_key().key_id())))
 }
 
 /// A running instance keeps its keys in memory and would go on signing with the retired
@@ -251,10 +293,16 @@ pub fn apply_history(data_dir: &Path) -> Result<(), RotateError> {
     let history = read_json(&history_path)?;
     let root_path = data_dir.join("trusted_root.json");
     let mut root = read_json(&root_path)?;
-    for kind in [KeyKind::Ca, KeyKind::Log, KeyKind::Ct] {
+    for kind in [KeyKind::Ca, KeyKind::Log, KeyKind::Ct, KeyKind::Tsa] {
         let Some(list) = root.get_mut(kind.list()).and_then(Value::as_array_mut) else { continue };
-        if let Some(start) = history["currentStart"][kind.list()].as_str() {
+        let current = &history["currentStart"][kind.list()];
+        if let Some(start) = current["start"].as_str() {
+            // Logs are told apart by key ID (tlogs also lists the Rekor v2 log).
+            let key_id = current["keyId"].as_str();
             for entry in list.iter_mut() {
+                if key_id.is_some_and(|id| entry["logId"]["keyId"].as_str() != Some(id)) {
+                    continue;
+                }
                 if let Some(v) = valid_for(kind, entry) {
                     v.insert("start".into(), json!(start));
                 }

@@ -35,33 +35,56 @@ pub struct InstanceDescription {
     pub ct_key: PublicKey,
     /// Start of every validity window (RFC 3339, `Z`): the instance's creation time.
     pub valid_from: String,
+    /// Rekor v2 (tile log) base URL.
+    pub rekor_v2_url: String,
+    /// The Rekor v2 log key (Ed25519).
+    pub rekor_v2_key: PublicKey,
+    /// The Rekor v2 log ID: the C2SP key ID of its origin and key (PROTOCOLS §2.1).
+    pub rekor_v2_log_id: Vec<u8>,
+    /// The timestamp authority's full endpoint URL (`.../api/v1/timestamp`).
+    pub tsa_url: String,
+    /// The TSA chain: signing certificate first, root last.
+    pub tsa_chain: Vec<Certificate>,
+    /// Start of the TSA's validity (its signing certificate's notBefore).
+    pub tsa_valid_from: String,
 }
 
 /// `trusted_root.json`.
 pub fn trusted_root(d: &InstanceDescription) -> Value {
     json!({
         "mediaType": TRUSTED_ROOT_MEDIA_TYPE,
-        "tlogs": [log_instance(&d.rekor_url, &d.rekor_key, &d.valid_from)],
+        "tlogs": [
+            log_instance(&d.rekor_url, &d.rekor_key, &d.valid_from, &d.rekor_key.key_id()),
+            log_instance(&d.rekor_v2_url, &d.rekor_v2_key, &d.valid_from, &d.rekor_v2_log_id),
+        ],
         "certificateAuthorities": [{
             "subject": {"organization": "sigbox.local", "commonName": "sigbox-local-ca"},
             "uri": d.ca_url,
             "certChain": {"certificates": d.ca_chain.iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect::<Vec<_>>()},
             "validFor": {"start": d.valid_from},
         }],
-        "ctlogs": [log_instance(&format!("{}/ct", d.ca_url), &d.ct_key, &d.valid_from)],
-        "timestampAuthorities": [],
+        "ctlogs": [log_instance(&format!("{}/ct", d.ca_url), &d.ct_key, &d.valid_from, &d.ct_key.key_id())],
+        "timestampAuthorities": [{
+            "subject": {"organization": "sigbox.local", "commonName": "sigbox-local-tsa"},
+            "uri": d.tsa_url,
+            "certChain": {"certificates": d.tsa_chain.iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect::<Vec<_>>()},
+            "validFor": {"start": d.tsa_valid_from},
+        }],
     })
 }
 
 /// `signing_config.json` (v0.2).
 pub fn signing_config(d: &InstanceDescription) -> Value {
-    let service = |url: &str| json!({"url": url, "majorApiVersion": 1, "operator": "sigbox.local", "validFor": {"start": d.valid_from}});
+    let versioned = |url: &str, version: u32, start: &str| json!({"url": url, "majorApiVersion": version, "operator": "sigbox.local", "validFor": {"start": start}});
+    let service = |url: &str| versioned(url, 1, &d.valid_from);
     json!({
         "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
         "caUrls": [service(&d.ca_url)],
         "oidcUrls": [service(&d.oidc_url)],
-        "rekorTlogUrls": [service(&d.rekor_url)],
-        "tsaUrls": [],
+        // As the real instances publish it: one operator, the v2 log listed first (clients
+        // take the highest majorApiVersion they support; v1-only clients keep the v1 log).
+        "rekorTlogUrls": [versioned(&d.rekor_v2_url, 2, &d.valid_from), service(&d.rekor_url)],
+        "tsaUrls": [versioned(&d.tsa_url, 1, &d.tsa_valid_from)],
         "rekorTlogConfig": {"selector": "ANY"},
         "tsaConfig": {"selector": "ANY"},
     })
@@ -76,7 +99,7 @@ pub fn trust_config(d: &InstanceDescription) -> Value {
     })
 }
 
-fn log_instance(base_url: &str, key: &PublicKey, valid_from: &str) -> Value {
+fn log_instance(base_url: &str, key: &PublicKey, valid_from: &str, log_id: &[u8]) -> Value {
     let details = match key.kind() {
         KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
         KeyKind::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
@@ -87,6 +110,6 @@ fn log_instance(base_url: &str, key: &PublicKey, valid_from: &str) -> Value {
         "baseUrl": base_url,
         "hashAlgorithm": "SHA2_256",
         "publicKey": {"rawBytes": b64_encode(key.spki_der()), "keyDetails": details, "validFor": {"start": valid_from}},
-        "logId": {"keyId": b64_encode(key.key_id())},
+        "logId": {"keyId": b64_encode(log_id)},
     })
 }

@@ -134,6 +134,42 @@ pub fn build_ca_certificate(
     sign_tbs(tbs, signer)
 }
 
+/// Builds and signs a timestamp authority's signing certificate under `issuer`: keyUsage
+/// digitalSignature and extKeyUsage timeStamping only, both critical (RFC 3161 §2.3; what
+/// verifiers demand of a TSA leaf, PROTOCOLS §8.1).
+#[allow(clippy::too_many_arguments)]
+pub fn build_tsa_certificate(
+    subject: &str,
+    public_key: &PublicKey,
+    issuer: &Certificate,
+    signer: &dyn Signer,
+    serial: &[u8],
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate> {
+    let subject_name =
+        Name::from_str(subject).map_err(|_| BuildError::Field("TSA subject name"))?;
+    let issuer_ski = issuer.subject_key_id().ok_or(BuildError::Field("issuer SKI"))?.to_vec();
+    let ski = key_identifier(&public_key.subject_public_key_bits());
+    let extensions = vec![
+        extension(oids::KEY_USAGE, true, &KeyUsage(KeyUsages::DigitalSignature.into()))?,
+        extension(oids::EXTENDED_KEY_USAGE, true, &ExtendedKeyUsage(vec![oids::KP_TIME_STAMPING]))?,
+        extension(oids::SUBJECT_KEY_ID, false, &SubjectKeyIdentifier(octets(&ski)?))?,
+        extension(oids::AUTHORITY_KEY_ID, false, &authority_key_id(&issuer_ski)?)?,
+    ];
+    let tbs = tbs(
+        serial,
+        signer,
+        subject_of(issuer)?,
+        subject_name,
+        public_key,
+        not_before,
+        not_after,
+        extensions,
+    )?;
+    sign_tbs(tbs, signer)
+}
+
 impl LeafTbs {
     /// Assembles the leaf TBS (no poison, no SCT list yet) under `issuer`.
     pub fn new(profile: &LeafProfile, issuer: &Certificate, signer: &dyn Signer) -> Result<Self> {

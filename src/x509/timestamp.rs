@@ -13,6 +13,7 @@ use x509_cert::attr::Attribute;
 
 use super::chain::{verify_path, Purpose};
 use super::tlv::{children, read_single, Tlv};
+use super::tsp::hash_from_oid;
 use super::{oids, Certificate, Error, Result};
 use crate::crypto::{digest, HashAlgorithm, SignatureScheme};
 
@@ -420,16 +421,6 @@ fn signature_scheme(
         (oids::RSA_ENCRYPTION, HashAlgorithm::Sha512) => SignatureScheme::RsaPkcs1Sha512,
         _ => return Err(Error::UnsupportedSignatureAlgorithm(oid.to_string())),
     })
-}
-
-/// SHA-2 hashes only: SHA-1 imprints and digests are refused (PROTOCOLS §8.2 step 2).
-fn hash_from_oid(oid: &const_oid::ObjectIdentifier) -> Option<HashAlgorithm> {
-    match *oid {
-        oids::SHA256 => Some(HashAlgorithm::Sha256),
-        oids::SHA384 => Some(HashAlgorithm::Sha384),
-        oids::SHA512 => Some(HashAlgorithm::Sha512),
-        _ => None,
-    }
 }
 
 fn oid_der(oid: const_oid::ObjectIdentifier) -> Result<Vec<u8>> {

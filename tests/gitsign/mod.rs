@@ -3,6 +3,7 @@
 //! and by openssl's independent CMS implementation.
 
 mod cache;
+mod knobs;
 mod public_good;
 mod sign_verify;
 mod tamper;

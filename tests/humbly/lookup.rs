@@ -58,10 +58,12 @@ fn artifacts_without_bundles_are_found_in_the_log_by_digest() {
     assert!(checks(other).contains(&"signer".to_string()), "{other}");
     assert!(other.to_string().contains("mallory@example.com"), "{other}");
 
-    // Rewrite history: same keys and URLs, the log's database replaced by a new one.
+    // Rewrite history: same keys and URLs, the log's database replaced by a new one (and
+    // its witness with it, or the log itself would refuse the shorter store).
     let ports = up.ports();
     up.stop();
     std::fs::remove_dir_all(sb.join("up/rekor/db")).unwrap();
+    std::fs::remove_file(sb.join("up/rekor/db.head")).unwrap();
     let up = Up::start_on(&sb.join("up"), ports);
     sign(&sb, &up, "alice@example.com", "found.txt", "again.sigstore.json");
     std::fs::remove_file(sb.join("again.sigstore.json")).unwrap();
@@ -76,4 +78,38 @@ fn artifacts_without_bundles_are_found_in_the_log_by_digest() {
         .args(["verify", "--json", "--no-lookup", "--policy", "policy.yaml", "found.txt"])
         .fails_with(1);
     assert!(checks(&verdicts(&run)[0]).contains(&"bundle".to_string()));
+}
+
+#[test]
+fn a_dsse_attestation_is_found_by_its_subject_digest_and_its_missing_payload_named() {
+    let sb = Sandbox::new();
+    let up = Up::start(&sb.join("up"));
+    sign(&sb, &up, "alice@example.com", "built.bin", "built.bin.sigstore.json");
+    super::up::attest(
+        &sb,
+        &up,
+        "alice@example.com",
+        "built.bin",
+        "https://ci.sigbox.test/runner",
+        "built.bin.slsa.sigstore.json",
+    );
+    std::fs::remove_file(sb.join("built.bin.sigstore.json")).unwrap();
+    std::fs::remove_file(sb.join("built.bin.slsa.sigstore.json")).unwrap();
+    std::fs::copy(up.trust_config(), sb.join("trust.json")).unwrap();
+    let policy = policy(&up, &sb.join("trust.json")).replace(
+        "  require: [tlog]\n",
+        "  require: [tlog]\n  attestations:\n    - predicate_type: https://slsa.dev/provenance/v1\n",
+    );
+    sb.write("policy.yaml", policy);
+    let run = humbly(&sb)
+        .args(["verify", "--json", "--policy", "policy.yaml", "built.bin"])
+        .fails_with(1);
+    let v = &verdicts(&run)[0];
+    // The signature (hashedrekord) is found and verified; the attestation's dsse entry is
+    // found by the statement's subject digest, and the verdict names why it cannot count:
+    // this log keeps no copy of the payload, which the entry body does not hold.
+    assert_eq!(v["signatures"][0]["identity"], "alice@example.com", "{v}");
+    assert_eq!(checks(v)[0], "attestation", "{v}");
+    let text = v.to_string();
+    assert!(text.contains("a dsse entry: the log keeps no copy of its payload"), "{v}");
 }

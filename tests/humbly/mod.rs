@@ -1,6 +1,8 @@
 //! `humbly`: policy files, batch verification, log lookup and CI output, driven through the
 //! real binary against real bundles (public-good vectors) and a real `sigbox up`.
 
+mod commits;
+mod images;
 mod lookup;
 mod output;
 mod policy_files;

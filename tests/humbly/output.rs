@@ -95,7 +95,7 @@ fn github_annotations_go_to_stdout_without_json() {
 }
 
 #[test]
-fn unsupported_targets_are_errors_named_clearly() {
+fn unreachable_images_and_bad_git_ranges_are_errors_named_clearly() {
     let sb = Sandbox::new();
     batch(&sb);
     let run = humbly(&sb)
@@ -105,18 +105,15 @@ fn unsupported_targets_are_errors_named_clearly() {
             "--policy",
             "p.yaml",
             "good.whl",
-            "oci://registry.test/app:1",
+            "oci://127.0.0.1:1/app:1",
             "git:HEAD~3..HEAD",
         ])
+        .args(["--repo", "no-such-repo"])
         .fails_with(2);
     let out = run.stdout();
     assert!(out.contains("✓ good.whl"), "{out}");
-    assert!(
-        out.contains("oci://registry.test/app:1  error: unsupported: ")
-            && out.contains("OCI image targets are not supported yet"),
-        "{out}"
-    );
-    assert!(out.contains("git revision ranges are not supported yet"), "{out}");
+    assert!(out.contains("oci://127.0.0.1:1/app:1  error: registry: resolving"), "{out}");
+    assert!(out.contains("git:HEAD~3..HEAD  error: io: git:HEAD~3..HEAD: git rev-list"), "{out}");
     // A missing input is an error verdict; the rest of the batch is still judged.
     let run = humbly(&sb)
         .args(["verify", "--no-lookup", "--policy", "p.yaml", "missing.bin", "good.whl"])

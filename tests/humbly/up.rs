@@ -23,7 +23,7 @@ pub(super) fn sign(sb: &Sandbox, up: &Up, email: &str, file: &str, bundle: &str)
         .succeeds();
 }
 
-fn attest(sb: &Sandbox, up: &Up, email: &str, file: &str, builder: &str, bundle: &str) {
+pub(super) fn attest(sb: &Sandbox, up: &Up, email: &str, file: &str, builder: &str, bundle: &str) {
     let predicate = serde_json::json!({
         "buildDefinition": {"buildType": "https://sigbox.test/build/v1", "externalParameters": {}},
         "runDetails": {"builder": {"id": builder}}

@@ -5,7 +5,7 @@
 mod access;
 mod airgap;
 mod layouts;
-mod registry;
+pub(crate) mod registry;
 mod sign_verify;
 
 use crate::harness::{Cmd, Sandbox};

@@ -21,8 +21,17 @@ function readTrust(path) {
   return { root: config.trustedRoot, signing: config.signingConfig };
 }
 
+// sigstore-js sign() speaks Rekor v1 only, so it takes the v1 log as a v1-only client of
+// the signing config does (the config lists a v2 log first).
 function urls(signing) {
-  return { fulcioURL: signing.caUrls[0].url, rekorURL: signing.rekorTlogUrls[0].url };
+  const v1 = signing.rekorTlogUrls.find((s) => (s.majorApiVersion || 1) === 1);
+  const options = { fulcioURL: signing.caUrls[0].url, rekorURL: v1.url };
+  // SIGBOX_JS_TSA=1: also timestamp through the TSA (sigstore-js sends its JSON request to
+  // <base>/api/v1/timestamp, so the base is the listed URL without that path).
+  if (process.env.SIGBOX_JS_TSA === '1' && signing.tsaUrls && signing.tsaUrls.length > 0) {
+    options.tsaServerURL = signing.tsaUrls[0].url.replace(/\/api\/v1\/timestamp$/, '');
+  }
+  return options;
 }
 
 async function main() {

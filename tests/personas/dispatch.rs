@@ -8,6 +8,7 @@ const BUILT: &[(&str, &[&str], &str)] = &[
     ("cosign", &["version"], "cosign persona"),
     ("fulcio-server", &["--help"], "--data-dir"),
     ("rekor-server", &["--help"], "--data-dir"),
+    ("tsa-server", &["--help"], "--policy-oid"),
     ("gitsign", &["version"], "gitsign (sigbox)"),
     ("gitsign-credential-cache", &["--help"], "--socket"),
     ("humbly", &["--help"], "verify"),

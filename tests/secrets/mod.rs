@@ -18,7 +18,7 @@ fn start_up(sb: &Sandbox) -> (Process, PathBuf, String) {
     let data = sb.join("state");
     let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
     command.arg("up").arg("--data-dir").arg(&data);
-    for flag in ["--fulcio-port", "--rekor-port", "--oidc-port"] {
+    for flag in ["--fulcio-port", "--rekor-port", "--oidc-port", "--rekor-v2-port", "--tsa-port"] {
         command.args([flag, "0"]);
     }
     command.env("SIGBOX_LOG", "trace").env("RUST_LOG", "trace");

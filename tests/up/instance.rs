@@ -19,6 +19,10 @@ pub struct Up {
     pub rekor_url: String,
     /// Test issuer URL.
     pub oidc_url: String,
+    /// Rekor v2 (tile log) URL.
+    pub rekor_v2_url: String,
+    /// The timestamp authority's full endpoint URL.
+    pub tsa_url: String,
     /// TUF repository URL.
     pub tuf_url: String,
 }
@@ -26,16 +30,17 @@ pub struct Up {
 impl Up {
     /// Starts `sigbox up` in `data_dir` on free ports.
     pub fn start(data_dir: &Path) -> Up {
-        Self::start_on(data_dir, [0, 0, 0])
+        Self::start_on(data_dir, [0; 5])
     }
 
-    /// Starts on the given ports (fulcio, rekor, oidc); a restart reuses the old ones.
-    pub fn start_on(data_dir: &Path, ports: [u16; 3]) -> Up {
+    /// Starts on the given ports (fulcio, rekor, oidc, rekor v2, tsa); a restart reuses
+    /// the old ones.
+    pub fn start_on(data_dir: &Path, ports: [u16; 5]) -> Up {
         Self::start_on_with_tuf(data_dir, ports, 0)
     }
 
     /// Starts on the given ports and TUF repository port.
-    pub fn start_on_with_tuf(data_dir: &Path, ports: [u16; 3], tuf_port: u16) -> Up {
+    pub fn start_on_with_tuf(data_dir: &Path, ports: [u16; 5], tuf_port: u16) -> Up {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
         command
             .arg("up")
@@ -44,6 +49,8 @@ impl Up {
             .args(["--fulcio-port", &ports[0].to_string()])
             .args(["--rekor-port", &ports[1].to_string()])
             .args(["--oidc-port", &ports[2].to_string()])
+            .args(["--rekor-v2-port", &ports[3].to_string()])
+            .args(["--tsa-port", &ports[4].to_string()])
             .args(["--tuf-port", &tuf_port.to_string()]);
         let mut process = Process::spawn(command, None);
         let lines = process.wait_for(|line| line.trim() == "ready");
@@ -57,8 +64,10 @@ impl Up {
         };
         Up {
             ca_url: url_of("CA (Fulcio)"),
-            rekor_url: url_of("log (Rekor)"),
+            rekor_url: url_of("log (Rekor) "),
             oidc_url: url_of("OIDC issuer"),
+            rekor_v2_url: url_of("log (Rekor v2)"),
+            tsa_url: url_of("timestamps (TSA)"),
             tuf_url: lines
                 .iter()
                 .find(|l| l.trim_start().starts_with("TUF repository"))
@@ -71,9 +80,18 @@ impl Up {
     }
 
     /// The ports in use, for a restart.
-    pub fn ports(&self) -> [u16; 3] {
-        let port = |url: &str| url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        [port(&self.ca_url), port(&self.rekor_url), port(&self.oidc_url)]
+    pub fn ports(&self) -> [u16; 5] {
+        let port = |url: &str| {
+            let authority = url.trim_start_matches("http://").split('/').next().unwrap_or("");
+            authority.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
+        };
+        [
+            port(&self.ca_url),
+            port(&self.rekor_url),
+            port(&self.oidc_url),
+            port(&self.rekor_v2_url),
+            port(&self.tsa_url),
+        ]
     }
 
     /// `trust_config.json`.

@@ -7,3 +7,4 @@ mod keyless;
 mod login;
 mod readme_path;
 mod sigstore_js;
+mod timestamps;

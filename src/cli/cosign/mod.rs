@@ -9,7 +9,7 @@ mod download;
 mod flags;
 mod generate_key_pair;
 mod identity_flags;
-mod image_flags;
+pub(crate) mod image_flags;
 mod import_key_pair;
 mod initialize;
 mod login;

@@ -35,12 +35,6 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
              the signature carries no RFC 3161 timestamp (the log entry gives the time)",
         );
     }
-    if settings.fulcio_root.is_some() {
-        crate::cli::output::status(
-            "gitsign: warning: gitsign.fulcioRoot is ignored; the trusted root \
-             (SIGBOX_TRUST_CONFIG, else public good) decides which CAs are trusted",
-        );
-    }
     let instance = super::verify::instance()?;
     let now = unix_now();
     let overrides = Overrides {
@@ -176,6 +170,36 @@ fn token(
         interactive,
         login_hint: None,
     };
-    login::get_token(http, explicit.as_deref(), &ambient, &login)
+    let flow = flow(settings)?;
+    login::get_token_with(http, explicit.as_deref(), &ambient, &login, &flow)
         .context("getting an identity token")
+}
+
+/// The OAuth flow settings: client secret (read from its file), redirect URL, Dex
+/// connector, autoclose, URL opener.
+fn flow(settings: &Settings) -> anyhow::Result<login::Flow> {
+    let client_secret = match &settings.client_secret_file {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading gitsign.clientSecretFile {path}"))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                crate::cli::exit::Usage(format!(
+                    "gitsign.clientSecretFile {path}: the client secret is not UTF-8 text"
+                ))
+            })?;
+            Some(text.trim().to_string())
+        }
+        None => None,
+    };
+    if let Some(template) = &settings.url_opener {
+        login::opener_command(template, "")
+            .map_err(|e| crate::cli::exit::Usage(format!("gitsign.urlOpener: {e}")))?;
+    }
+    Ok(login::Flow {
+        client_secret,
+        redirect_url: settings.redirect_url.clone(),
+        connector_id: settings.connector_id.clone(),
+        autoclose: settings.autoclose.then_some(settings.autoclose_timeout),
+        url_opener: settings.url_opener.clone(),
+    })
 }

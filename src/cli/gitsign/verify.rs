@@ -20,9 +20,12 @@ use crate::policy::{Matcher, Policy};
 use crate::verify::{SignerInfo, Verdict};
 
 /// The instance to trust, as `cosign verify-blob` picks it: `--trusted-root FILE` (a
-/// trusted root or a ClientTrustConfig), else `SIGBOX_TRUST_CONFIG`, else public good.
+/// trusted root or a ClientTrustConfig), else `SIGBOX_TRUST_CONFIG`, else public good;
+/// then gitsign's `fulcioRoot` and `SIGSTORE_REKOR_PUBLIC_KEY` replace its CAs and log
+/// keys when set.
 pub(super) fn instance_from(trusted_root: Option<&std::path::Path>) -> anyhow::Result<Instance> {
-    crate::cli::instance::load(&crate::cli::instance::verify_source(trusted_root))
+    let instance = crate::cli::instance::load(&crate::cli::instance::verify_source(trusted_root))?;
+    super::apply_trust_knobs(instance, &settings()?)
 }
 
 /// The instance git's calls use (no flags): `SIGBOX_TRUST_CONFIG`, else public good.
