@@ -153,7 +153,7 @@ pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, Rotat
         .position(|e| {
             let id_matches = current_id
                 .as_ref()
-                .is_none_or(|id| e["logId"]["keyId"].as_str() == Some(id.as_str()));
+                .map_or(true, |id| e["logId"]["keyId"].as_str() == Some(id.as_str()));
             id_matches && valid_for(kind, e).is_some_and(|v| !v.contains_key("end"))
         })
         .ok_or_else(|| RotateError::State(format!("no open entry in {}", kind.list())))?;
