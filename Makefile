@@ -57,6 +57,7 @@ bench: tools release
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench gitsign
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench humbly
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench images
+	$(CARGO) bench --bench ops
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on
 ## 127.0.0.1:3000-3002, state in .sigbox-up/ (kept across restarts). Ctrl-C stops it.

@@ -42,8 +42,8 @@ fn cosign(bin: &Path, dir: &Path, trust: &Path, args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn main() {
-    let Some(bin) = common::release_bin() else { return };
+fn main() -> std::process::ExitCode {
+    let Some(bin) = common::release_bin() else { return std::process::ExitCode::SUCCESS };
     let seconds: u64 =
         std::env::var("SOAK_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -190,7 +190,8 @@ fn main() {
     let failed = counts.failed.load(Ordering::Relaxed);
     if end > limit || failed > 0 {
         println!("soak: FAILED ({})", if failed > 0 { "operations failed" } else { "memory grew" });
-        std::process::exit(1);
+        return std::process::ExitCode::FAILURE;
     }
     println!("soak: memory flat, no failures");
+    std::process::ExitCode::SUCCESS
 }

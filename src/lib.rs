@@ -25,6 +25,7 @@ pub mod instance;
 pub mod login;
 pub mod oci;
 pub mod oidc;
+pub mod ops;
 pub mod policy;
 pub mod rekor;
 pub mod rekor_model;

@@ -9,6 +9,7 @@ mod harness;
 mod hostile;
 mod humbly;
 mod images;
+mod ops;
 mod personas;
 mod rekor;
 mod secrets;

@@ -49,6 +49,10 @@ struct Args {
     tls: super::lifecycle::TlsArgs,
     #[command(flatten)]
     log: super::lifecycle::LogArgs,
+    /// Check the CT log's store against its signed tree head before serving (as `sigbox
+    /// log fsck`); refuse to start, naming the first bad entry, if it is damaged.
+    #[arg(long)]
+    verify_on_start: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,8 +67,19 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let config = resolve(&args)?;
     let limits = args.limits.limits();
     let tls = args.tls.load()?;
+    let (data_dir, verify_on_start) = (args.data_dir.clone(), args.verify_on_start);
     serve_until_signal(&args.listen, limits, tls, move |_addr| {
+        if verify_on_start {
+            super::log::verify_on_start(&data_dir, crate::ops::LogKind::Ct, None)?;
+        }
         let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;
+        // Online backups of the CT log (`sigbox log backup`) come through DATA/admin.sock.
+        let source = crate::ops::admin::Source {
+            store: api.ct().store().clone(),
+            kind: crate::ops::LogKind::Ct,
+            key: api.ct().public_key().clone(),
+        };
+        crate::ops::admin::spawn(&data_dir, source);
         Ok(Arc::new(api) as Arc<dyn Handler>)
     })
 }

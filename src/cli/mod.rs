@@ -15,6 +15,7 @@ pub mod install_links;
 pub mod instance;
 pub(crate) mod keyless;
 mod lifecycle;
+pub mod log;
 pub mod oidc_server;
 pub mod output;
 mod password;

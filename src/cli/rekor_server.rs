@@ -53,6 +53,10 @@ struct Args {
     /// for reads, an Ed25519 key, no SETs. The default name is the bound IP, without port.
     #[arg(long)]
     v2: bool,
+    /// Check the whole store against its signed checkpoint before serving (as `sigbox log
+    /// fsck`); refuse to start, naming the first bad entry, if it is damaged.
+    #[arg(long)]
+    verify_on_start: bool,
 }
 
 /// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
@@ -80,9 +84,21 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             genesis: !args.no_genesis,
             version: if args.v2 { LogVersion::V2 } else { LogVersion::V1 },
         };
+        if args.verify_on_start {
+            super::log::verify_on_start(&args.data_dir, crate::ops::LogKind::Rekor, args.signer_key.as_deref())?;
+        }
         let log = service::open(config, system_clock())
             .await
             .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
+        // Online backups (`sigbox log backup`) come through DATA/admin.sock.
+        let key = crate::crypto::PublicKey::from_pem(&log.public_key_pem())
+            .context("the log's public key")?;
+        let source = crate::ops::admin::Source {
+            store: log.store().clone(),
+            kind: crate::ops::LogKind::Rekor,
+            key,
+        };
+        let admin_task = crate::ops::admin::spawn(&args.data_dir, source);
         log.set_reserve(args.min_free_mib.saturating_mul(1 << 20));
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
         let shutdown = super::lifecycle::shutdown_signal();
@@ -95,6 +111,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         }
         .context("serving")?;
         tracing::info!("shutting down");
+        if let Some(task) = admin_task {
+            task.abort();
+            let _ = task.await;
+        }
         // Integrate what was accepted, flush and release the store before exiting.
         log.close().context("closing the log")?;
         anyhow::Ok(())

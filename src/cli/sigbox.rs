@@ -43,6 +43,8 @@ enum Command {
     Up(super::up::Args),
     /// Talk to a Rekor log: upload, get, search, loginfo (a monitor), verify.
     Rekor(super::rekor::Args),
+    /// Operate a log's store: fsck, backup, restore (rekor-server or fulcio-server data).
+    Log(super::log::Args),
     /// Serve an instance's TUF repository (what `sigbox up` serves on its TUF port).
     TufServer(super::tuf::ServerArgs),
     /// TUF repository operations: new keys, sign a new root.
@@ -76,6 +78,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Token(args)) => super::token::run(args),
         Some(Command::Up(args)) => super::up::run(args),
         Some(Command::Rekor(args)) => super::rekor::run(args),
+        Some(Command::Log(args)) => super::log::run(args),
         Some(Command::TufServer(args)) => super::tuf::serve(args),
         Some(Command::Tuf(args)) => super::tuf::run(args),
         Some(Command::Completions { shell }) => {

@@ -128,6 +128,23 @@ pub fn digest_reader(algorithm: HashAlgorithm, mut reader: impl Read) -> Result<
     Ok(Digest { algorithm, bytes })
 }
 
+/// SHA-256 fed piece by piece, for data written as a stream (backup parts) where
+/// [`digest_reader`] has no reader to pull from.
+#[derive(Clone, Default)]
+pub struct Sha256Stream(sha2::Sha256);
+
+impl Sha256Stream {
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The digest of everything added.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
 /// An RFC 5280 §4.2.1.2 key identifier: SHA-1 of the subjectPublicKey bits (method 1).
 ///
 /// SHA-1 is used here only as an identifier, never for a signature, as every CA does.

@@ -16,7 +16,9 @@ mod public_key;
 mod secret_file;
 mod signer;
 
-pub use digest::{digest, digest_reader, key_identifier, sha1_identifier, Digest, HashAlgorithm};
+pub use digest::{
+    digest, digest_reader, key_identifier, sha1_identifier, Digest, HashAlgorithm, Sha256Stream,
+};
 pub use error::{Error, Result};
 pub use jwk::{public_key_from_jwk, public_key_to_jwk};
 pub use public_key::{

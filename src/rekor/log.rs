@@ -327,6 +327,11 @@ impl Log {
             .collect()
     }
 
+    /// The store under the log (for online backups through the admin socket; reads only).
+    pub fn store(&self) -> &LogStore {
+        &self.shared.store
+    }
+
     /// Sets the free space (bytes) kept on the store's disk: below it, writes get
     /// [`Error::NoSpace`] until space returns.
     pub fn set_reserve(&self, bytes: u64) {

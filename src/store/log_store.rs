@@ -52,6 +52,9 @@ pub const DEFAULT_RESERVE: u64 = 64 << 20;
 /// Stored tile bytes by (tile level, tile index).
 type RecentTiles = HashMap<(u8, u64), Arc<[u8]>>;
 
+/// A tile as a batch writes it: (tile level, tile index) and its bytes.
+type WrittenTile = ((u8, u64), Arc<[u8]>);
+
 /// Most tiles kept in [`LogStore::recent`] before it is emptied and refilled.
 const RECENT_TILES: usize = 256;
 
@@ -84,6 +87,15 @@ impl LogStore {
     ///
     /// A store written in an older layout is converted first, in one atomic batch.
     pub fn open(path: &Path) -> Result<Self> {
+        let store = Self::open_unindexed(path)?;
+        store.load_index()?;
+        Ok(store)
+    }
+
+    /// Opens the database like [`LogStore::open`] but does not load the lookup indexes, so
+    /// that a checker can read a store whose index records are damaged and name the first
+    /// bad one ([`LogStore::index_of`] and [`LogStore::search`] find nothing on this handle).
+    pub fn open_unindexed(path: &Path) -> Result<Self> {
         // sled releases its file lock from a background thread a moment after the last
         // handle of a previous open is dropped (even after a flush), so a reopen in the same
         // process waits for it — up to two seconds — instead of failing.
@@ -108,6 +120,15 @@ impl LogStore {
         Ok(store)
     }
 
+    /// Flushes every write to disk (after a run of [`LogStore::import_batch`]).
+    ///
+    /// Errors: [`Error::Database`].
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        self.record_witness(self.size()?);
+        Ok(())
+    }
+
     /// Flushes everything to disk and closes the database (sled lets go of its file lock
     /// shortly after; [`LogStore::open`] waits for that).
     ///
@@ -120,7 +141,9 @@ impl LogStore {
 
     /// A throwaway in-memory database (tests).
     pub fn temporary() -> Result<Self> {
-        Self::init(sled::Config::new().temporary(true).open()?)
+        let store = Self::init(sled::Config::new().temporary(true).open()?)?;
+        store.load_index()?;
+        Ok(store)
     }
 
     fn init(db: sled::Db) -> Result<Self> {
@@ -143,7 +166,6 @@ impl LogStore {
                 store.db.flush()?;
             }
         }
-        store.load_index()?;
         Ok(store)
     }
 
@@ -315,9 +337,48 @@ impl LogStore {
         if !record.is_empty() {
             batch.insert(index_key(size).to_vec(), record);
         }
+        let written = self.tiles_into(&commit.nodes, &mut batch)?;
+        batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
+        batch.insert(meta_key("checkpoint"), commit.checkpoint.as_bytes());
+        self.tree.apply_batch(batch)?;
+        // The index follows sled's view (which now has the batch, flushed or not), so that
+        // a failed flush cannot leave stored entries that lookups do not find.
+        {
+            let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+            for (i, leaf, keys) in &hashed {
+                index.add(*i, *leaf, keys);
+            }
+        }
+        self.db.flush()?;
+        self.remember(written);
+        self.record_witness(next);
+        Ok(())
+    }
+
+    /// Records the flushed tree at `size` in the witness (see `super::witness`).
+    fn record_witness(&self, size: u64) {
+        if let Some(witness) = &self.witness {
+            // The batch is durable whatever happens here: a witness that cannot be written
+            // (a full disk) only weakens the next open's check, so it is logged, not fatal.
+            let recorded = tlog::root_at(size, |id| self.node(id))
+                .map_err(|e| e.to_string())
+                .and_then(|root| witness.record(size, &root).map_err(|e| e.to_string()));
+            if let Err(error) = recorded {
+                tracing::warn!(%error, path = %witness.path().display(), "store witness not updated");
+            }
+        }
+    }
+
+    /// Adds the tiles that `nodes` (in creation order) change to `batch`; returns them as
+    /// written.
+    fn tiles_into(
+        &self,
+        nodes: &[(NodeId, Hash)],
+        batch: &mut sled::Batch,
+    ) -> Result<Vec<WrittenTile>> {
         // Nodes come in creation order, so each tile row grows at its end.
         let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
-        for (id, hash) in &commit.nodes {
+        for (id, hash) in nodes {
             let at = Address::of(*id);
             let key = (at.tile_level, at.tile_index);
             let rows = match tiles.entry(key) {
@@ -340,36 +401,106 @@ impl LogStore {
             batch.insert(tile_key(*level, *index).to_vec(), &bytes[..]);
             written.push(((*level, *index), bytes));
         }
-        batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
-        batch.insert(meta_key("checkpoint"), commit.checkpoint.as_bytes());
-        self.tree.apply_batch(batch)?;
-        // The index follows sled's view (which now has the batch, flushed or not), so that
-        // a failed flush cannot leave stored entries that lookups do not find.
-        {
-            let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
-            for (i, leaf, keys) in &hashed {
-                index.add(*i, *leaf, keys);
-            }
-        }
-        self.db.flush()?;
+        Ok(written)
+    }
+
+    /// Keeps tiles just written and flushed in [`LogStore::recent`].
+    fn remember(&self, written: Vec<WrittenTile>) {
         // Only after the flush: the tiles kept here are always on disk too.
         let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
         if recent.len() + written.len() > RECENT_TILES {
             recent.clear();
         }
         recent.extend(written);
-        drop(recent);
-        if let Some(witness) = &self.witness {
-            // The batch is durable whatever happens here: a witness that cannot be written
-            // (a full disk) only weakens the next open's check, so it is logged, not fatal.
-            let recorded = tlog::root_at(next, |id| self.node(id))
-                .map_err(|e| e.to_string())
-                .and_then(|root| witness.record(next, &root).map_err(|e| e.to_string()));
-            if let Err(error) = recorded {
-                tracing::warn!(%error, path = %witness.path().display(), "store witness not updated");
+    }
+
+    /// Appends entries restored from a backup: their records, the lookup-index record they
+    /// had (leaf hashes and hashed search keys, as [`LogStore::index_records`] gave it), the
+    /// tree nodes they complete and the checkpoint to store. Unlike [`LogStore::commit`] it
+    /// does not flush (a restore flushes once with [`LogStore::flush`] at the end).
+    ///
+    /// Errors: [`Error::OutOfSequence`] if `first` is not the current size;
+    /// [`Error::Corrupt`] if the index record does not decode or covers another number of
+    /// entries than `records`.
+    pub fn import_batch(
+        &self,
+        first: u64,
+        records: &[Vec<u8>],
+        index_record: &[u8],
+        nodes: &[(NodeId, Hash)],
+        checkpoint: &str,
+    ) -> Result<()> {
+        self.check_room()?;
+        let size = self.size()?;
+        if first != size {
+            return Err(Error::OutOfSequence { got: first, want: size });
+        }
+        let decoded = lookup::decode(index_record).ok_or(Error::Corrupt("index record"))?;
+        if decoded.len() != records.len() {
+            return Err(Error::Corrupt("index record (entry count)"));
+        }
+        let mut batch = sled::Batch::default();
+        for (i, record) in records.iter().enumerate() {
+            batch.insert(entry_key(first + i as u64).to_vec(), record.as_slice());
+        }
+        if !records.is_empty() {
+            batch.insert(index_key(first).to_vec(), index_record);
+        }
+        let written = self.tiles_into(nodes, &mut batch)?;
+        let next = first + records.len() as u64;
+        batch.insert(meta_key("size"), &next.to_be_bytes()[..]);
+        batch.insert(meta_key("checkpoint"), checkpoint.as_bytes());
+        self.tree.apply_batch(batch)?;
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        for (i, (leaf, keys)) in decoded.iter().enumerate() {
+            index.add(first + i as u64, *leaf, keys);
+        }
+        drop(index);
+        self.remember(written);
+        Ok(())
+    }
+
+    /// The stored records from index `start` up to `end`, each with its index, in order. A
+    /// missing record shows as a jump in the indices (a checker names it).
+    pub fn scan_entries(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        self.tree.range(entry_key(start)..entry_key(end)).map(|item| {
+            let (k, v) = item?;
+            let index = k.get(1..).and_then(read_u64).ok_or(Error::Corrupt("entry key"))?;
+            Ok((index, v.to_vec()))
+        })
+    }
+
+    /// The lookup-index records as stored: (first index, record bytes), in index order. One
+    /// record per commit; [`index_record_leaves`] reads the leaf hashes out of one.
+    pub fn index_records(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        self.tree.scan_prefix(b"x").map(|item| {
+            let (k, v) = item?;
+            let first = k.get(1..).and_then(read_u64).ok_or(Error::Corrupt("index key"))?;
+            Ok((first, v.to_vec()))
+        })
+    }
+
+    /// Every metadata value the caller stored with [`LogStore::set_meta`] (not the store's
+    /// own `size`, `checkpoint` and `format`), by name.
+    pub fn caller_meta(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(b"m") {
+            let (k, v) = item?;
+            let name = std::str::from_utf8(&k[1..]).map_err(|_| Error::Corrupt("meta key"))?;
+            if !matches!(name, "size" | "checkpoint" | "format") {
+                out.push((name.to_string(), v.to_vec()));
             }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// Bytes the database takes on disk (sled's own count).
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
     }
 
     /// The record of entry `index`, if committed.
@@ -456,6 +587,41 @@ impl LogStore {
     }
 }
 
+/// Reads a store's nodes in the order a checker walking the whole tree meets them, keeping
+/// the last tile read at each tile level: the walk then costs one sled lookup per tile
+/// instead of one per node (a million-entry tree has about two million nodes).
+pub struct NodeReader<'a> {
+    store: &'a LogStore,
+    tiles: Vec<Option<(u64, sled::IVec)>>,
+}
+
+impl NodeReader<'_> {
+    /// The hash of a stored perfect node. Errors: as [`LogStore::node`].
+    pub fn node(&mut self, id: NodeId) -> Result<Hash> {
+        let missing = || tlog::Error::MissingNode { level: id.level, index: id.index };
+        let at = Address::of(id);
+        let slot = usize::from(at.tile_level);
+        if self.tiles.len() <= slot {
+            self.tiles.resize(slot + 1, None);
+        }
+        let cached = matches!(&self.tiles[slot], Some((index, _)) if *index == at.tile_index);
+        if !cached {
+            let bytes =
+                self.store.tree.get(tile_key(at.tile_level, at.tile_index))?.ok_or_else(missing)?;
+            self.tiles[slot] = Some((at.tile_index, bytes));
+        }
+        let bytes = self.tiles[slot].as_ref().map(|(_, b)| &b[..]).unwrap_or_default();
+        Ok(tile::node_in(bytes, at.row, at.pos).ok_or_else(missing)?)
+    }
+}
+
+impl LogStore {
+    /// A [`NodeReader`] over this store (for a store no one writes meanwhile).
+    pub fn node_reader(&self) -> NodeReader<'_> {
+        NodeReader { store: self, tiles: Vec::new() }
+    }
+}
+
 impl tlog::NodeStore for LogStore {
     type Error = Error;
 
@@ -488,6 +654,12 @@ fn meta_key(name: &str) -> Vec<u8> {
     k.push(b'm');
     k.extend_from_slice(name.as_bytes());
     k
+}
+
+/// The leaf hashes of one lookup-index record (see [`LogStore::index_records`]), in index
+/// order; `None` if the record is malformed.
+pub fn index_record_leaves(bytes: &[u8]) -> Option<Vec<Hash>> {
+    Some(lookup::decode(bytes)?.into_iter().map(|(leaf, _)| leaf).collect())
 }
 
 fn read_u64(bytes: &[u8]) -> Option<u64> {

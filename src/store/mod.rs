@@ -14,5 +14,7 @@ mod log_store;
 mod witness;
 
 pub use error::{Error, Result};
-pub use log_store::{Commit, CommittedEntry, LogStore, DEFAULT_RESERVE};
+pub use log_store::{
+    index_record_leaves, Commit, CommittedEntry, LogStore, NodeReader, DEFAULT_RESERVE,
+};
 pub use witness::{Witness, WitnessError};

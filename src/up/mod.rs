@@ -244,6 +244,26 @@ pub async fn run(
             let _ = rx.recv().await;
         }
     };
+    // Online backups of each part (`sigbox log backup --data-dir DATA/rekor` or
+    // `DATA/fulcio`) come through an admin socket in its directory, as for the servers.
+    let admin = [
+        crate::ops::admin::spawn(
+            &config.data_dir.join("rekor"),
+            crate::ops::admin::Source {
+                store: log.store().clone(),
+                kind: crate::ops::LogKind::Rekor,
+                key: started.description.rekor_key.clone(),
+            },
+        ),
+        crate::ops::admin::spawn(
+            &config.data_dir.join("fulcio"),
+            crate::ops::admin::Source {
+                store: fulcio.ct().store().clone(),
+                kind: crate::ops::LogKind::Ct,
+                key: fulcio.ct().public_key().clone(),
+            },
+        ),
+    ];
     let servers = [
         (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
         (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
@@ -258,6 +278,10 @@ pub async fn run(
     tasks.push(tokio::spawn(rekor::serve(rekor_v2_listener, log_v2, limits, stop(&tx))));
     shutdown.await;
     refresher.abort();
+    for task in admin.into_iter().flatten() {
+        task.abort();
+        let _ = task.await;
+    }
     let _ = tx.send(());
     for task in tasks {
         if let Ok(Err(e)) = task.await {
