@@ -57,6 +57,7 @@ bench: tools release
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench gitsign
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench humbly
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench images
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench tsa
 	$(CARGO) bench --bench ops
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on

@@ -63,6 +63,8 @@ impl Session {
             rekor_url: &self.services.rekor,
             root: &self.instance.root,
             clock: super::lifecycle::unix_now,
+            tsa_url: self.services.tsa.as_deref(),
+            rekor_version: self.services.rekor_version,
         }
     }
 }

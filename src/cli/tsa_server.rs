@@ -12,8 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 
-use super::exit;
-use crate::http::{Handler, Limits};
+use crate::http::Handler;
 use crate::tsa::{self, service::Config, Curve, TsaService};
 
 /// Flags of `tsa-server`.
@@ -38,9 +37,8 @@ struct Args {
     /// Curve of a key generated on first start (public good's TSA uses P-384).
     #[arg(long, value_enum, default_value = "p384")]
     curve: CurveArg,
-    /// Largest request body accepted, bytes.
-    #[arg(long, default_value_t = 8 * 1024)]
-    max_body: usize,
+    #[command(flatten)]
+    limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
     tls: super::lifecycle::TlsArgs,
     #[command(flatten)]
@@ -56,9 +54,6 @@ enum CurveArg {
 /// Runs `tsa-server ARGS...` (`args[0]` is the program name).
 pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let args = Args::try_parse_from(args)?;
-    if args.max_body == 0 {
-        return Err(exit::Usage("--max-body must be positive".into()).into());
-    }
     let config = Config {
         data_dir: args.data_dir.clone(),
         chain_files: args.cert_chain.clone().zip(args.key.clone()),
@@ -69,7 +64,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         policy_oid: args.policy_oid.clone(),
         organization: crate::fulcio::service::DEFAULT_ORGANIZATION.into(),
     };
-    let limits = Limits { max_body: args.max_body, ..Limits::default() };
+    let limits = args.limits.limits();
     let tls = args.tls.load()?;
     super::fulcio_server::serve_until_signal(&args.listen, limits, tls, move |_addr| {
         let service = TsaService::open(&config, super::lifecycle::unix_now)

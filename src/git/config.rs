@@ -54,8 +54,8 @@ pub struct Settings {
     /// The command that opens the sign-in URL (`gitsign.urlOpener` /
     /// `GITSIGN_URL_OPENER`), shell-style words, `{{.URL}}` replaced by the URL.
     pub url_opener: Option<String>,
-    /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): not supported yet,
-    /// read so the front end can say so.
+    /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): its token goes into
+    /// the CMS as an unsigned attribute (else the signing config's TSA, if any).
     pub timestamp_server: Option<String>,
 }
 

@@ -63,6 +63,9 @@ pub enum Error {
     /// The log answered without an entry.
     #[error("the transparency log returned no entry")]
     NoLogEntry,
+    /// The timestamp authority's answer could not be used.
+    #[error("timestamping the signature: {0}")]
+    Timestamp(String),
     /// A value could not be encoded.
     #[error("encoding {0}")]
     Encode(&'static str),

@@ -12,7 +12,7 @@ use super::{proto, Error, RekorMode};
 use crate::crypto::{digest, HashAlgorithm, Signer};
 use crate::http::BlockingClient;
 use crate::sign::keyless::{sign_digest, Certified, KeylessConfig};
-use crate::x509::cms::{self, UnsignedAttribute, OID_GITSIGN_TLOG_ENTRY};
+use crate::x509::cms::{self, UnsignedAttribute, OID_GITSIGN_TLOG_ENTRY, OID_TIMESTAMP_TOKEN};
 use crate::x509::Certificate;
 
 /// How to sign.
@@ -66,17 +66,30 @@ pub fn sign_payload(
             // gitsign leaves the body out; verifiers rebuild it from the signature.
             entry.canonicalized_body = Default::default();
             let value = cms::octet_string(&proto::encode(&entry))?;
-            let unsigned =
-                UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value };
+            let mut unsigned =
+                vec![UnsignedAttribute { oid: OID_GITSIGN_TLOG_ENTRY.into(), value_der: value }];
+            // The logged signature is the CMS signature, so the bundle's timestamp (when a
+            // TSA is configured) is over it already.
+            unsigned.extend(bundle_timestamp_token(&logged)?);
             let signature = &logged.blob.signature;
             let armored =
-                armor(&cms::detached_signed_data(leaf, chain, &attrs, signature, &[unsigned])?);
+                armor(&cms::detached_signed_data(leaf, chain, &attrs, signature, &unsigned)?);
             let id = object_id_with(&armored);
             (armored, id, logged)
         }
         RekorMode::Online => {
             let signature = certified.signer.sign_prehashed(attrs_digest.as_bytes())?;
-            let armored = armor(&cms::detached_signed_data(leaf, chain, &attrs, &signature, &[])?);
+            let unsigned = match config.tsa_url {
+                Some(url) => {
+                    let trusted = config.root.timestamp_authorities_for_x509();
+                    let response = crate::tsa::timestamp(http, url, &signature, &trusted)
+                        .map_err(|e| Error::Timestamp(e.to_string()))?;
+                    vec![token_attribute(&response)?]
+                }
+                None => Vec::new(),
+            };
+            let armored =
+                armor(&cms::detached_signed_data(leaf, chain, &attrs, &signature, &unsigned)?);
             // The object ID git will compute once the signature is in the object.
             let id = object_id_with(&armored);
             let logged =
@@ -86,6 +99,29 @@ pub fn sign_payload(
     };
     let log_index = first_entry(&logged)?.log_index;
     Ok(Signed { armored, certificate: leaf.clone(), object_id, log_index })
+}
+
+/// gitsign stores the TimeStampToken (not the whole response) as id-aa-timeStampToken.
+fn token_attribute(response: &[u8]) -> Result<UnsignedAttribute, Error> {
+    let (_, token) =
+        crate::x509::tsp::parse_response(response).map_err(|e| Error::Timestamp(e.to_string()))?;
+    let token = token.ok_or_else(|| Error::Timestamp("the TSA reply has no token".into()))?;
+    Ok(UnsignedAttribute { oid: OID_TIMESTAMP_TOKEN.into(), value_der: token })
+}
+
+/// The timestamp token of `logged`'s bundle as an unsigned attribute, if it has one.
+fn bundle_timestamp_token(
+    logged: &crate::sign::keyless::KeylessSigned,
+) -> Result<Option<UnsignedAttribute>, Error> {
+    let response = logged
+        .blob
+        .bundle
+        .verification_material
+        .as_ref()
+        .and_then(|m| m.timestamp_verification_data.as_ref())
+        .and_then(|t| t.rfc3161_timestamps.first())
+        .map(|t| t.signed_timestamp.0.clone());
+    response.map(|r| token_attribute(&r)).transpose()
 }
 
 fn first_entry(

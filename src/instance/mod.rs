@@ -117,6 +117,11 @@ pub struct Overrides {
     pub oidc_issuer: Option<String>,
     /// OAuth client ID (default `sigstore`).
     pub oidc_client_id: Option<String>,
+    /// RFC 3161 TSA endpoint URL (cosign's `--timestamp-server-url`).
+    pub tsa_url: Option<String>,
+    /// Rekor API generation to write (`--rekor-version`); `None` means 1, the one every
+    /// verifier reads (a v2 entry needs a TSA for its time).
+    pub rekor_version: Option<u32>,
 }
 
 /// The services a signing client talks to, chosen at one instant.
@@ -130,6 +135,10 @@ pub struct Services {
     pub oidc_issuer: Option<String>,
     /// The OAuth client ID.
     pub oidc_client_id: String,
+    /// The TSA endpoint to timestamp signatures with, when one is configured.
+    pub tsa: Option<String>,
+    /// The Rekor API generation of `rekor` (1 or 2).
+    pub rekor_version: u32,
 }
 
 impl Instance {
@@ -198,16 +207,32 @@ impl Instance {
                 .url
                 .clone(),
         };
+        let rekor_version = overrides.rekor_version.unwrap_or(1);
         let rekor = match &overrides.rekor_url {
             Some(url) => url.clone(),
-            None => self.rekor_v1(now)?,
+            None if rekor_version == 1 => self.rekor_v1(now)?,
+            None => self.rekor_log(now, rekor_version)?,
+        };
+        let tsa = match &overrides.tsa_url {
+            Some(url) => Some(url.clone()),
+            None => signing
+                .and_then(|s| s.select_tsas(now, &[1]).ok())
+                .and_then(|tsas| tsas.first().map(|s| s.url.clone())),
         };
         let oidc_issuer = overrides
             .oidc_issuer
             .clone()
             .or_else(|| signing?.select_oidc(now, &[1]).map(|s| s.url.clone()));
         let oidc_client_id = overrides.oidc_client_id.clone().unwrap_or_else(|| "sigstore".into());
-        Ok(Services { ca, rekor, oidc_issuer, oidc_client_id })
+        Ok(Services { ca, rekor, oidc_issuer, oidc_client_id, tsa, rekor_version })
+    }
+
+    /// The log of API generation `version` the signing config selects at `now`.
+    pub fn rekor_log(&self, now: i64, version: u32) -> Result<String> {
+        let signing = self.signing.as_ref().ok_or(Error::NoSigningConfig)?;
+        let none = || Error::NoService("Rekor log of that majorApiVersion (rekorTlogUrls)");
+        let logs = signing.select_tlogs(now, &[version]).map_err(|_| none())?;
+        logs.first().map(|s| s.url.clone()).ok_or_else(none)
     }
 
     /// The Rekor v1 log the signing config selects at `now` (the first when the selector
@@ -247,6 +272,14 @@ mod tests {
         assert_eq!(services.rekor, "https://rekor.sigstore.dev");
         assert_eq!(services.oidc_issuer.as_deref(), Some("https://oauth2.sigstore.dev/auth"));
         assert_eq!(services.oidc_client_id, "sigstore");
+        // Public good lists a TSA; a Rekor v2 log is asked for explicitly and it has none.
+        assert_eq!(
+            services.tsa.as_deref(),
+            Some("https://timestamp.sigstore.dev/api/v1/timestamp")
+        );
+        assert_eq!(services.rekor_version, 1);
+        let v2 = Overrides { rekor_version: Some(2), ..Overrides::default() };
+        assert!(matches!(instance.services(now, &v2), Err(Error::NoService(_))));
     }
 
     #[test]
@@ -257,8 +290,11 @@ mod tests {
             rekor_url: Some("http://127.0.0.1:2".into()),
             oidc_issuer: Some("http://127.0.0.1:3".into()),
             oidc_client_id: Some("other".into()),
+            tsa_url: Some("http://127.0.0.1:4/api/v1/timestamp".into()),
+            rekor_version: None,
         };
         let services = instance.services(1_767_225_600, &overrides).unwrap();
+        assert_eq!(services.tsa.as_deref(), Some("http://127.0.0.1:4/api/v1/timestamp"));
         assert_eq!(services.ca, "http://127.0.0.1:1");
         assert_eq!(services.rekor, "http://127.0.0.1:2");
         assert_eq!(services.oidc_issuer.as_deref(), Some("http://127.0.0.1:3"));

@@ -32,6 +32,12 @@ pub struct KeylessConfig<'a> {
     /// stamps `notBefore` with its own "now", which may be a second later than a time taken
     /// before the request (seen as a rare CI failure: "not valid at T (valid T+1..)").
     pub clock: fn() -> i64,
+    /// The RFC 3161 TSA endpoint to timestamp the signature with (the bundle then carries
+    /// the `TimeStampResp`), when one is configured.
+    pub tsa_url: Option<&'a str>,
+    /// Which Rekor API `rekor_url` speaks: 1 (hashedrekord/dsse 0.0.1 with a SET) or 2
+    /// (hashedrekord 0.0.2, no SET: the time comes from the TSA, which is then required).
+    pub rekor_version: u32,
 }
 
 /// Why keyless signing failed.
@@ -64,6 +70,15 @@ pub enum Error {
     /// The DSSE envelope could not be encoded.
     #[error("encoding the DSSE envelope")]
     Encode(#[source] serde_json::Error),
+    /// The timestamp authority refused or could not be reached.
+    #[error("timestamping the signature")]
+    Timestamp(#[source] crate::tsa::ClientError),
+    /// A Rekor v2 entry was asked for without a TSA to give it a time.
+    #[error("a Rekor v2 entry carries no time: configure a timestamp authority (tsaUrls or --timestamp-server-url)")]
+    V2WithoutTimestamp,
+    /// DSSE attestations are written to Rekor v1 only.
+    #[error("attestations are logged in Rekor v1 only; use --rekor-version 1")]
+    V2Attestation,
     /// The bundle we built does not pass the bundle shape rules.
     #[error("building the bundle")]
     Bundle(#[source] crate::bundle::Error),
@@ -107,7 +122,21 @@ pub fn sign_digest(
         .signer
         .sign_prehashed(digest.as_bytes())
         .map_err(|e| Error::Sign(SignError::Sign(e)))?;
-    let proposal = crate::rekor::client::hashedrekord_proposal(&digest, &signature, &leaf.to_pem());
+    let request = if config.rekor_version == 2 {
+        LogRequest::V2(crate::rekor::client::hashedrekord_v2_request(
+            digest.as_bytes(),
+            &signature,
+            leaf.der(),
+            true,
+            "PKIX_ECDSA_P256_SHA_256",
+        ))
+    } else {
+        LogRequest::V1(crate::rekor::client::hashedrekord_proposal(
+            &digest,
+            &signature,
+            &leaf.to_pem(),
+        ))
+    };
     let content = Content::Message(wire::MessageSignature {
         message_digest: Some(wire::HashOutput {
             algorithm: digest.algorithm().proto_name().into(),
@@ -115,8 +144,15 @@ pub fn sign_digest(
         }),
         signature: wire::Base64Bytes(signature.clone()),
     });
-    let bundle =
-        log_and_bundle(http, config, leaf, &proposal, content, &Artifact::Digest(digest.clone()))?;
+    let bundle = log_and_bundle(
+        http,
+        config,
+        leaf,
+        &request,
+        content,
+        &signature,
+        &Artifact::Digest(digest.clone()),
+    )?;
     Ok(KeylessSigned { blob: SignedBlob { digest, signature, bundle }, certificate: leaf.clone() })
 }
 
@@ -141,6 +177,9 @@ pub fn attest_certified(
     statement: &[u8],
 ) -> Result<wire::Bundle, Error> {
     let Certified { signer, certificate: leaf, .. } = certified;
+    if config.rekor_version == 2 {
+        return Err(Error::V2Attestation);
+    }
     let payload_type = crate::bundle::IN_TOTO_PAYLOAD_TYPE;
     let pae = crate::bundle::pae(payload_type, statement);
     let signature = signer.sign(&pae).map_err(|e| Error::Sign(SignError::Sign(e)))?;
@@ -155,7 +194,16 @@ pub fn attest_certified(
     // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
     let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
     let proposal = crate::rekor::client::dsse_proposal(&envelope_json, &leaf.to_pem());
-    log_and_bundle(http, config, leaf, &proposal, Content::Dsse(envelope), &Artifact::Omitted)
+    let signed = envelope.signatures.first().map(|s| s.sig.0.clone()).unwrap_or_default();
+    log_and_bundle(
+        http,
+        config,
+        leaf,
+        &LogRequest::V1(proposal),
+        Content::Dsse(envelope),
+        &signed,
+        &Artifact::Omitted,
+    )
 }
 
 /// Records a key-based signature in the transparency log (cosign's default for
@@ -192,6 +240,12 @@ pub fn log_key_signature(
     Ok(())
 }
 
+/// What to write to the log: a v1 proposed entry or a v2 `CreateEntryRequest`.
+enum LogRequest {
+    V1(serde_json::Value),
+    V2(serde_json::Value),
+}
+
 enum Content {
     Message(wire::MessageSignature),
     Dsse(wire::DsseEnvelope),
@@ -226,17 +280,41 @@ pub fn certify(http: &BlockingClient, config: &KeylessConfig<'_>) -> Result<Cert
     Ok(Certified { signer, certificate: leaf, chain })
 }
 
-/// Logs `proposal`, builds the bundle and runs the whole verifier over it before returning.
+/// Timestamps `signature` (when a TSA is configured), logs `request`, builds the bundle
+/// and runs the whole verifier over it before returning.
+#[allow(clippy::too_many_arguments)]
 fn log_and_bundle(
     http: &BlockingClient,
     config: &KeylessConfig<'_>,
     leaf: &Certificate,
-    proposal: &serde_json::Value,
+    request: &LogRequest,
     content: Content,
+    signature: &[u8],
     artifact: &Artifact<'_>,
 ) -> Result<wire::Bundle, Error> {
+    let timestamp = match config.tsa_url {
+        Some(url) => Some(
+            crate::tsa::timestamp(
+                http,
+                url,
+                signature,
+                &config.root.timestamp_authorities_for_x509(),
+            )
+            .map_err(Error::Timestamp)?,
+        ),
+        None => None,
+    };
     let client = crate::rekor::client::Client::new(http.clone(), config.rekor_url);
-    let logged = client.create_entry(proposal).map_err(Error::Log)?;
+    let entry = match request {
+        LogRequest::V1(proposal) => client.create_entry(proposal).map_err(Error::Log)?.entry,
+        LogRequest::V2(_) if timestamp.is_none() => return Err(Error::V2WithoutTimestamp),
+        LogRequest::V2(body) => client.create_entry_v2(body).map_err(Error::Log)?,
+    };
+    let timestamp_verification_data = timestamp.map(|response| wire::TimestampVerificationData {
+        rfc3161_timestamps: vec![wire::Rfc3161SignedTimestamp {
+            signed_timestamp: wire::Base64Bytes(response),
+        }],
+    });
     let (message_signature, dsse_envelope) = match content {
         Content::Message(m) => (Some(m), None),
         Content::Dsse(d) => (None, Some(d)),
@@ -247,7 +325,8 @@ fn log_and_bundle(
             certificate: Some(wire::X509Certificate {
                 raw_bytes: wire::Base64Bytes(leaf.der().to_vec()),
             }),
-            tlog_entries: vec![logged.entry],
+            tlog_entries: vec![entry],
+            timestamp_verification_data,
             ..Default::default()
         }),
         message_signature,

@@ -7,6 +7,7 @@ mod knobs;
 mod public_good;
 mod sign_verify;
 mod tamper;
+mod timestamp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -233,7 +233,7 @@ fn bad_requests_are_clear_rejections_and_the_server_keeps_serving() {
         assert_eq!(field(&shown, "Status:"), "Rejected.", "{name}: {shown}");
         assert!(shown.contains(failure), "{name}: {shown}");
     }
-    let (status, reply) = tsa.post("application/timestamp-query", vec![0x30; 100_000]);
+    let (status, reply) = tsa.post("application/timestamp-query", vec![0x30; 200_000]);
     assert_eq!(status, 413, "oversized: {}", String::from_utf8_lossy(&reply));
     let (status, reply) = tsa.post("text/plain", good.clone());
     assert_eq!(status, 415);

@@ -52,6 +52,16 @@ pub struct Args {
     /// Rekor URL.
     #[arg(long = "rekor-url")]
     rekor_url: Option<String>,
+    /// RFC 3161 timestamp authority URL (full endpoint); default: the signing config's.
+    #[arg(long = "timestamp-server-url")]
+    timestamp_server_url: Option<String>,
+    /// Rekor API generation to write: 1 (default) or 2 (a v2 entry, timed by the TSA).
+    #[arg(long = "rekor-version", value_parser = clap::value_parser!(u32).range(1..=2))]
+    rekor_version: Option<u32>,
+    /// cosign v3: take services from the signing config (sigbox always does).
+    #[arg(long = "use-signing-config", default_missing_value = "true", num_args = 0..=1,
+          require_equals = true, value_parser = parse_bool)]
+    use_signing_config: Option<bool>,
     /// OIDC issuer.
     #[arg(long = "oidc-issuer")]
     oidc_issuer: Option<String>,
@@ -59,6 +69,8 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Accepted for cosign v3 scripts: services always come from the signing config.
+    let _ = args.use_signing_config;
     if args.key.is_some() {
         return Err(
             exit::Usage("attest-blob with --key is not supported by sigbox yet".into()).into()
@@ -108,6 +120,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             rekor_url: args.rekor_url,
             oidc_issuer: args.oidc_issuer,
             oidc_client_id: None,
+            tsa_url: args.timestamp_server_url.clone(),
+            rekor_version: args.rekor_version,
         },
     };
     let _ = args.yes;

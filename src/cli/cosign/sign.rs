@@ -138,6 +138,7 @@ pub(super) fn run_with(args: Args, attestation: Option<Attestation>) -> anyhow::
         rekor_url: args.rekor_url.clone(),
         oidc_issuer: args.oidc_issuer.clone(),
         oidc_client_id: args.oidc_client_id.clone(),
+        ..Overrides::default()
     };
     let sign = |signer: &PayloadSigner<'_>| match &attestation {
         None => oci_sign::sign_images(&client, signer, &targets, &annotations, &storage),

@@ -38,6 +38,16 @@ pub struct Args {
     #[arg(long = "new-bundle-format", default_missing_value = "true", num_args = 0..=1,
           require_equals = true, value_parser = parse_bool)]
     new_bundle_format: Option<bool>,
+    /// RFC 3161 timestamp authority URL (full endpoint); default: the signing config's.
+    #[arg(long = "timestamp-server-url")]
+    timestamp_server_url: Option<String>,
+    /// Rekor API generation to write: 1 (default) or 2 (a v2 entry, timed by the TSA).
+    #[arg(long = "rekor-version", value_parser = clap::value_parser!(u32).range(1..=2))]
+    rekor_version: Option<u32>,
+    /// cosign v3: take services from the signing config (sigbox always does).
+    #[arg(long = "use-signing-config", default_missing_value = "true", num_args = 0..=1,
+          require_equals = true, value_parser = parse_bool)]
+    use_signing_config: Option<bool>,
     /// Rekor URL.
     #[arg(long = "rekor-url")]
     rekor_url: Option<String>,
@@ -60,6 +70,8 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Accepted for cosign v3 scripts: services always come from the signing config.
+    let _ = args.use_signing_config;
     if args.new_bundle_format == Some(false) {
         return Err(crate::cli::exit::Usage(
             "--new-bundle-format=false (the legacy cosign bundle) is not written by sigbox".into(),
@@ -89,6 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             rekor_url: args.rekor_url,
             oidc_issuer: args.oidc_issuer,
             oidc_client_id: args.oidc_client_id,
+            tsa_url: args.timestamp_server_url.clone(),
+            rekor_version: args.rekor_version,
         },
     })
 }

@@ -29,12 +29,6 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
     // Older git looks for "\n[GNUPG:] SIG_CREATED", so something must come first.
     status.line("[GNUPG:] BEGIN_SIGNING")?;
     let settings = settings()?;
-    if settings.timestamp_server.is_some() {
-        crate::cli::output::status(
-            "gitsign: warning: gitsign.timestampServerURL is not supported by sigbox yet; \
-             the signature carries no RFC 3161 timestamp (the log entry gives the time)",
-        );
-    }
     let instance = super::verify::instance()?;
     let now = unix_now();
     let overrides = Overrides {
@@ -42,6 +36,8 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         rekor_url: settings.rekor.clone(),
         oidc_issuer: settings.issuer.clone(),
         oidc_client_id: settings.client_id.clone(),
+        tsa_url: settings.timestamp_server.clone(),
+        rekor_version: None,
     };
     let services =
         instance.services(now, &overrides).context("choosing the CA and the transparency log")?;
@@ -53,6 +49,8 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         rekor_url: &services.rekor,
         root: &instance.root,
         clock: unix_now,
+        tsa_url: services.tsa.as_deref(),
+        rekor_version: 1,
     };
     let signed = crate::git::sign::sign_payload(
         &http,
@@ -117,6 +115,8 @@ fn obtain(
         rekor_url: &services.rekor,
         root: &instance.root,
         clock: unix_now,
+        tsa_url: services.tsa.as_deref(),
+        rekor_version: 1,
     };
     let certified = certify(http, &config).context("getting a signing certificate")?;
     if let Some(client) = &cache {
