@@ -9,11 +9,11 @@ STATIC_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 .PHONY: build release test lint unit bench up fuzz fuzz-long soak clean-venv tools
 
 ## Independent clients the tests and benchmarks compare against, installed once inside the
-## clone: sigstore-python (and pyca/cryptography) in .venv.
+## clone: sigstore-python (and pyca/cryptography) and python-tuf in .venv.
 VENV := .venv
 $(VENV)/.stamp:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check sigstore==4.5.1
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check sigstore==4.5.1 tuf==7.0.1
 	touch $@
 
 ## sigstore-js (npm `sigstore` + `@sigstore/verify`), pinned by tests/js/package-lock.json.

@@ -36,6 +36,7 @@ pub mod test_issuer;
 pub mod tlog;
 pub mod trust;
 pub mod tsa;
+pub mod tuf;
 pub mod up;
 pub mod verify;
 pub mod x509;

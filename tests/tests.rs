@@ -14,5 +14,6 @@ mod personas;
 mod rekor;
 mod secrets;
 mod tsa;
+mod tuf;
 mod up;
 mod verify;

@@ -47,6 +47,8 @@ impl Up {
                 "0",
                 "--tsa-port",
                 "0",
+                "--tuf-port",
+                "0",
             ])
             .arg("--data-dir")
             .arg(state)

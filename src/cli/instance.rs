@@ -1,7 +1,8 @@
 //! The instance flags every signing and verifying front end shares, turned into an
 //! [`instance::Source`](crate::instance::Source): the one place argv and the environment
 //! pick the Sigstore instance (`--trust-config` / `SIGBOX_TRUST_CONFIG`, `--trusted-root`,
-//! `--signing-config`, else public good).
+//! `--signing-config`, `--tuf-mirror` / `SIGBOX_TUF_MIRROR`, the default TUF mirror, else
+//! public good).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,9 @@ use crate::instance::{Instance, Source};
 
 /// The environment variable naming a `ClientTrustConfig` (what `sigbox up` writes).
 pub const TRUST_CONFIG_ENV: &str = "SIGBOX_TRUST_CONFIG";
+
+/// The environment variable naming the TUF mirror whose cached targets to use.
+pub const TUF_MIRROR_ENV: &str = "SIGBOX_TUF_MIRROR";
 
 /// Which Sigstore instance to sign with: a ClientTrustConfig, or a trusted root plus a
 /// signing config, or `SIGBOX_TRUST_CONFIG`, else the public-good instance.
@@ -25,6 +29,10 @@ pub struct InstanceArgs {
     /// Signing config JSON (with --trusted-root).
     #[arg(long = "signing-config", requires = "trusted_root")]
     pub signing_config: Option<PathBuf>,
+    /// A TUF mirror set up with `sigbox trust init`: use its cached trusted root and
+    /// signing config.
+    #[arg(long = "tuf-mirror", env = TUF_MIRROR_ENV)]
+    pub tuf_mirror: Option<String>,
 }
 
 impl InstanceArgs {
@@ -37,7 +45,7 @@ impl InstanceArgs {
             }
             (Some(root), None, _) => Source::Root(root.clone()),
             (None, _, Some(config)) => Source::TrustConfig(config.clone()),
-            (None, _, None) => Source::PublicGood,
+            (None, _, None) => tuf_source(self.tuf_mirror.as_deref()),
         }
     }
 
@@ -54,8 +62,32 @@ pub fn verify_source(trusted_root: Option<&Path>) -> Source {
         Some(path) => Source::Root(path.to_path_buf()),
         None => match std::env::var_os(TRUST_CONFIG_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Source::TrustConfig(PathBuf::from(path)),
-            None => Source::PublicGood,
+            None => tuf_source(std::env::var(TUF_MIRROR_ENV).ok().as_deref()),
         },
+    }
+}
+
+/// The TUF-cached instance to use when no trust file is named: `mirror` if given (an
+/// uninitialised one fails at load, naming `sigbox trust init`), else the mirror
+/// `sigbox trust init` made the default, else public good as last refreshed by
+/// `sigbox trust update`, else the embedded public-good files.
+pub fn tuf_source(mirror: Option<&str>) -> Source {
+    let Some(base) = crate::tuf::client::default_base() else { return Source::PublicGood };
+    let cache = match mirror.filter(|m| !m.is_empty()) {
+        Some(m) => crate::tuf::Cache::new(&base, m).ok(),
+        None => crate::tuf::Cache::default_in(&base).or_else(|| {
+            let public =
+                crate::tuf::Cache::new(&base, crate::trust::tuf::PUBLIC_GOOD_MIRROR).ok()?;
+            public.trusted_root().is_file().then_some(public)
+        }),
+    };
+    match cache {
+        Some(cache) => Source::Tuf {
+            root: cache.trusted_root(),
+            signing: cache.signing_config(),
+            mirror: cache.mirror,
+        },
+        None => Source::PublicGood,
     }
 }
 

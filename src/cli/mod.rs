@@ -27,6 +27,7 @@ pub mod sign_request;
 pub mod token;
 pub mod trust;
 pub mod tsa_server;
+pub mod tuf;
 pub mod up;
 pub mod verify;
 

@@ -33,7 +33,7 @@ enum Command {
     Sign(super::sign::Args),
     /// Verify a Sigstore bundle offline.
     Verify(super::verify::Args),
-    /// Show the trust configuration (embedded public-good root by default).
+    /// Trust configuration: show it; init / update it from a TUF mirror.
     Trust(super::trust::Args),
     /// Run the TEST OpenID Connect issuer (signs a token for anyone; never trusted by default).
     OidcServer(super::oidc_server::Args),
@@ -45,6 +45,10 @@ enum Command {
     Rekor(super::rekor::Args),
     /// Operate a log's store: fsck, backup, restore (rekor-server or fulcio-server data).
     Log(super::log::Args),
+    /// Serve an instance's TUF repository (what `sigbox up` serves on its TUF port).
+    TufServer(super::tuf::ServerArgs),
+    /// TUF repository operations: new keys, sign a new root.
+    Tuf(super::tuf::Args),
     /// Print a shell completion script for `sigbox` (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -75,6 +79,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Some(Command::Up(args)) => super::up::run(args),
         Some(Command::Rekor(args)) => super::rekor::run(args),
         Some(Command::Log(args)) => super::log::run(args),
+        Some(Command::TufServer(args)) => super::tuf::serve(args),
+        Some(Command::Tuf(args)) => super::tuf::run(args),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();

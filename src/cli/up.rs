@@ -33,14 +33,67 @@ pub struct Args {
     /// Timestamp authority (RFC 3161) port.
     #[arg(long, default_value_t = 3004)]
     tsa_port: u16,
+    /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
+    #[arg(long, default_value_t = 3005)]
+    tuf_port: u16,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
     log: super::lifecycle::LogArgs,
+    #[command(subcommand)]
+    command: Option<UpCommand>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum UpCommand {
+    /// Rotate a key of a stopped instance (a running one is refused): the old key's
+    /// validFor closes now, a new key's opens; trust files and TUF targets are republished
+    /// (bundles signed before still verify).
+    Rotate {
+        /// Which key.
+        #[arg(value_enum)]
+        kind: RotateArg,
+        /// The instance's state directory.
+        #[arg(long, default_value = ".sigbox-up")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RotateArg {
+    /// The CA (new root and intermediate).
+    Ca,
+    /// The Rekor log key.
+    Log,
+    /// The CT log key.
+    Ct,
+    /// The timestamp authority (new root and signing certificate).
+    Tsa,
+}
+
+fn rotate(kind: RotateArg, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let kind = match kind {
+        RotateArg::Ca => up::RotateKind::Ca,
+        RotateArg::Log => up::RotateKind::Log,
+        RotateArg::Ct => up::RotateKind::Ct,
+        RotateArg::Tsa => up::RotateKind::Tsa,
+    };
+    let done = up::rotate(data_dir, kind, super::lifecycle::unix_now())
+        .with_context(|| format!("rotating the key of {}", data_dir.display()))?;
+    output::line(format!(
+        "rotated at {}; old key files in {}; trust files and TUF targets republished \
+         (start the instance again to sign with the new key)",
+        done.at,
+        done.retired.display()
+    ))?;
+    Ok(exit::Code::Success.into())
 }
 
 /// Runs the instance.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(UpCommand::Rotate { kind, data_dir }) = &args.command {
+        return rotate(*kind, data_dir);
+    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)
@@ -51,6 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         fulcio_port: args.fulcio_port,
         rekor_port: args.rekor_port,
         oidc_port: args.oidc_port,
+        tuf_port: args.tuf_port,
         limits: args.limits.limits(),
         rekor_v2_port: args.rekor_v2_port,
         tsa_port: args.tsa_port,
@@ -81,10 +135,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                  \x20 trust config     {tc}\n\
                  \x20 trusted root     {}\n\
                  \x20 signing config   {}\n\
+                 \x20 TUF repository   {} (root {})\n\
                  Sign:    SIGBOX_TRUST_CONFIG={tc} cosign sign-blob --bundle FILE.sigstore.json FILE\n\
                  Verify:  cosign verify-blob --trusted-root {tc} --bundle FILE.sigstore.json \\\n\
                  \x20          --certificate-identity test-user@sigbox.local --certificate-oidc-issuer {} FILE\n\
                  Token:   sigbox token --issuer {} --email you@example.com\n\
+                 Trust it from elsewhere (copy root.json there first):\n\
+                 \x20        sigbox trust init --mirror {} --root root.json\n\
                  ready",
                 d.ca_url,
                 d.rekor_url,
@@ -93,8 +150,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 d.oidc_url,
                 started.trusted_root.display(),
                 started.signing_config.display(),
+                started.tuf_url,
+                started.tuf_root.display(),
                 d.oidc_url,
                 d.oidc_url,
+                started.tuf_url,
             );
             let _ = output::line(text);
         },

@@ -236,6 +236,17 @@ impl PublicKey {
         Self::from_spki_der(&der_bytes)
     }
 
+    /// Builds a P-256 key from its uncompressed SEC1 point (`04 || x || y`), the form early
+    /// TUF metadata (public-good roots 1-4) writes as hex.
+    ///
+    /// Errors: [`Error::MalformedPublicKey`] when the bytes are not a point on P-256.
+    pub fn from_p256_point(point: &[u8]) -> Result<Self> {
+        use spki::EncodePublicKey;
+        let key = p256::PublicKey::from_sec1_bytes(point).map_err(|_| Error::MalformedPublicKey)?;
+        let der_bytes = key.to_public_key_der().map_err(|_| Error::MalformedPublicKey)?;
+        Self::from_spki_der(der_bytes.as_bytes())
+    }
+
     /// What kind of key this is.
     pub fn kind(&self) -> KeyKind {
         self.kind

@@ -1,12 +1,14 @@
 //! L0 encodings: base64 (both alphabets, with or without padding), hex, PEM, RFC 8785
-//! canonical JSON and RFC 3339 times.
+//! canonical JSON, TUF's OLPC canonical JSON and RFC 3339 times.
 
 mod base64_bytes;
 mod canonical_json;
+mod olpc_json;
 mod pem;
 
 pub use base64_bytes::Base64Bytes;
 pub use canonical_json::{canonicalize, to_canonical_vec, CanonicalJsonError};
+pub use olpc_json::to_olpc_canonical_vec;
 pub use pem::{pem_decode, pem_decode_all, pem_encode, PemError};
 
 use base64::Engine as _;

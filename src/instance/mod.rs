@@ -2,9 +2,11 @@
 //! URLs chosen from them — resolved in one place for every persona (`sigbox`, `cosign`,
 //! `gitsign`, `humbly`), so no front end has its own idea of the default instance.
 //!
-//! Sources, in the order a front end tries them: a `ClientTrustConfig` (`--trust-config`
-//! or `SIGBOX_TRUST_CONFIG`, what `sigbox up` writes), a trusted root plus a signing config,
-//! a trusted root alone (verification only), else the public-good instance, whose root and
+//! Sources, in the order a front end tries them: a trusted root plus a signing config, a
+//! trusted root alone (verification only), a `ClientTrustConfig` (`--trust-config` or
+//! `SIGBOX_TRUST_CONFIG`, what `sigbox up` writes), the targets a TUF refresh cached
+//! (`--tuf-mirror` / `SIGBOX_TUF_MIRROR`, else the mirror `sigbox trust init` made the
+//! default, else a refreshed public good), else the public-good instance, whose root and
 //! signing config are embedded in the binary (see `src/trust/public_good/`).
 
 use std::path::{Path, PathBuf};
@@ -35,6 +37,17 @@ pub enum Error {
         /// Why (boxed: trust errors are large).
         #[source]
         source: Box<crate::trust::Error>,
+    },
+    /// The TUF mirror has no verified trusted root in the cache.
+    #[error(
+        "no verified trusted root from TUF mirror {mirror} at {path}: run `sigbox trust \
+         update --mirror {mirror}` (or `sigbox trust init`)"
+    )]
+    TufCache {
+        /// The mirror.
+        mirror: String,
+        /// Where the trusted root should be.
+        path: PathBuf,
     },
     /// Signing needs a signing config, and the source has none.
     #[error(
@@ -68,6 +81,16 @@ pub enum Source {
     },
     /// A trusted root alone (or a `ClientTrustConfig`): enough to verify, not to sign.
     Root(PathBuf),
+    /// The targets a TUF refresh verified and cached (`sigbox trust init` / `update`):
+    /// `trusted_root.json` and, when the repository has one, `signing_config.v0.2.json`.
+    Tuf {
+        /// The mirror, for messages.
+        mirror: String,
+        /// The cached trusted root.
+        root: PathBuf,
+        /// The cached signing config.
+        signing: PathBuf,
+    },
     /// The public-good instance embedded in the binary.
     #[default]
     PublicGood,
@@ -141,6 +164,27 @@ impl Instance {
                 Ok(Instance { root, signing: Some(signing) })
             }
             Source::Root(path) => Ok(Instance { root: load_root(path)?, signing: None }),
+            Source::Tuf { root, signing, mirror } => {
+                if !root.is_file() {
+                    return Err(Error::TufCache { mirror: mirror.clone(), path: root.clone() });
+                }
+                let root = load_root(root)?;
+                let signing = match std::fs::read(signing) {
+                    Ok(bytes) => Some(
+                        SigningConfig::from_json(&bytes)
+                            .map_err(|e| parse("TUF-cached signing config", signing, e))?,
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(source) => {
+                        return Err(Error::Read {
+                            what: "TUF-cached signing config",
+                            path: signing.clone(),
+                            source,
+                        })
+                    }
+                };
+                Ok(Instance { root, signing })
+            }
             Source::PublicGood => Instance::public_good(),
         }
     }

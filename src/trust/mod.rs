@@ -2,11 +2,12 @@
 //! `ClientTrustConfig` (PROTOCOLS §2), plus the embedded public-good root.
 //!
 //! Wire models live in [`wire`]; [`TrustedRoot`] and [`SigningConfig`] are the checked
-//! forms. TUF metadata (fetching and refreshing the root) is left to the caller: nothing
-//! here does I/O beyond reading the bytes it is handed.
+//! forms. [`tuf`] holds TUF metadata and the client's checks; fetching is left to the
+//! caller (`crate::tuf`): nothing here does I/O beyond reading the bytes it is handed.
 
 mod root;
 mod signing_config;
+pub mod tuf;
 pub mod wire;
 
 pub use root::{

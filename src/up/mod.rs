@@ -7,13 +7,17 @@
 //! and logs; the trust files are rewritten from those keys on every start, so an older
 //! data directory gains the new services' entries and keeps every key it had.
 
+mod rotate;
 mod trust_files;
+mod tuf_repo;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use rotate::{apply_history, rotate, KeyKind as RotateKind, RotateError, Rotated};
 pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
+pub use tuf_repo::publish_trust_files;
 
 use crate::fulcio::ca::CaCurve;
 use crate::fulcio::service::{self as fulcio_service, CaSource, ServiceConfig as FulcioConfig};
@@ -64,6 +68,12 @@ pub enum Error {
     /// Serving failed.
     #[error("serving")]
     Serve(#[source] crate::http::Error),
+    /// The TUF repository could not be written.
+    #[error("TUF repository")]
+    Tuf(#[source] crate::tuf::Error),
+    /// The key history (`history.json`) could not be applied to the trust files.
+    #[error("key history")]
+    History(#[source] RotateError),
 }
 
 /// How to run the instance.
@@ -79,6 +89,8 @@ pub struct UpConfig {
     pub rekor_port: u16,
     /// OIDC issuer port.
     pub oidc_port: u16,
+    /// TUF repository port.
+    pub tuf_port: u16,
     /// What every server of the instance allows one client.
     pub limits: Limits,
     /// Rekor v2 (tile log) port.
@@ -98,6 +110,10 @@ pub struct Started {
     pub signing_config: PathBuf,
     /// `trust_config.json`.
     pub trust_config: PathBuf,
+    /// The TUF repository's base URL.
+    pub tuf_url: String,
+    /// The TUF repository's current `root.json` (what clients start from).
+    pub tuf_root: PathBuf,
 }
 
 /// Starts everything, calls `ready` once the trust files are written and every port
@@ -121,6 +137,7 @@ pub async fn run(
     let oidc_listener = bind(config.oidc_port).await?;
     let rekor_v2_listener = bind(config.rekor_v2_port).await?;
     let tsa_listener = bind(config.tsa_port).await?;
+    let tuf_listener = bind(config.tuf_port).await?;
     let url = |l: &tokio::net::TcpListener| -> Result<(String, SocketAddr), Error> {
         let addr = l.local_addr().map_err(|source| Error::Bind { addr: "?".into(), source })?;
         Ok((format!("http://{addr}"), addr))
@@ -130,6 +147,7 @@ pub async fn run(
     let (oidc_url, _) = url(&oidc_listener)?;
     let (rekor_v2_url, rekor_v2_addr) = url(&rekor_v2_listener)?;
     let (tsa_base, _) = url(&tsa_listener)?;
+    let (tuf_url, _) = url(&tuf_listener)?;
 
     let issuer = TestIssuer::load_or_create(&config.data_dir.join("oidc"), &oidc_url, clock)
         .map_err(Error::Issuer)?;
@@ -210,7 +228,12 @@ pub async fn run(
         tsa_chain: tsa.chain().to_vec(),
         tsa_valid_from: rfc3339(tsa.chain().first().map_or(valid_from, |c| c.not_before())),
     };
-    let started = write_trust_files(&config.data_dir, description)?;
+    let mut started = write_trust_files(&config.data_dir, description)?;
+    apply_history(&config.data_dir).map_err(Error::History)?;
+    let repository = Arc::new(publish_trust_files(&config.data_dir, clock()).map_err(Error::Tuf)?);
+    started.tuf_root = repository.root_path();
+    started.tuf_url = tuf_url;
+    let refresher = crate::tuf::repository::spawn_refresher(repository.clone(), clock);
     ready(&started);
 
     let limits = config.limits;
@@ -245,6 +268,7 @@ pub async fn run(
         (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
         (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
         (tsa_listener, Arc::new(tsa) as Arc<dyn Handler>),
+        (tuf_listener, Arc::new(crate::tuf::repository::Server::new(&repository))),
     ];
     let mut tasks = Vec::new();
     for (listener, handler) in servers {
@@ -253,6 +277,7 @@ pub async fn run(
     tasks.push(tokio::spawn(rekor::serve(rekor_listener, log, limits, stop(&tx))));
     tasks.push(tokio::spawn(rekor::serve(rekor_v2_listener, log_v2, limits, stop(&tx))));
     shutdown.await;
+    refresher.abort();
     for task in admin.into_iter().flatten() {
         task.abort();
         let _ = task.await;
@@ -278,6 +303,8 @@ fn write_trust_files(dir: &Path, description: InstanceDescription) -> Result<Sta
         trusted_root: write("trusted_root.json", trusted_root(&description))?,
         signing_config: write("signing_config.json", signing_config(&description))?,
         trust_config: write("trust_config.json", trust_config(&description))?,
+        tuf_url: String::new(),
+        tuf_root: PathBuf::new(),
         description,
     })
 }

@@ -25,7 +25,14 @@ struct Instance {
 fn start(data_dir: &std::path::Path) -> Instance {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
     command.arg("up").arg("--data-dir").arg(data_dir);
-    for flag in ["--fulcio-port", "--rekor-port", "--oidc-port", "--rekor-v2-port", "--tsa-port"] {
+    for flag in [
+        "--fulcio-port",
+        "--rekor-port",
+        "--oidc-port",
+        "--rekor-v2-port",
+        "--tsa-port",
+        "--tuf-port",
+    ] {
         command.args([flag, "0"]);
     }
     let secs = TIMEOUT_SECS.to_string();
@@ -56,6 +63,8 @@ fn start(data_dir: &std::path::Path) -> Instance {
             "/api/v1/timestamp/certchain"
         } else if what.starts_with("log") {
             "/api/v1/log"
+        } else if what.starts_with("TUF") {
+            "/root.json"
         } else {
             "/"
         };

@@ -23,6 +23,8 @@ pub struct Up {
     pub rekor_v2_url: String,
     /// The timestamp authority's full endpoint URL.
     pub tsa_url: String,
+    /// TUF repository URL.
+    pub tuf_url: String,
 }
 
 impl Up {
@@ -34,6 +36,11 @@ impl Up {
     /// Starts on the given ports (fulcio, rekor, oidc, rekor v2, tsa); a restart reuses
     /// the old ones.
     pub fn start_on(data_dir: &Path, ports: [u16; 5]) -> Up {
+        Self::start_on_with_tuf(data_dir, ports, 0)
+    }
+
+    /// Starts on the given ports and TUF repository port.
+    pub fn start_on_with_tuf(data_dir: &Path, ports: [u16; 5], tuf_port: u16) -> Up {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
         command
             .arg("up")
@@ -43,7 +50,8 @@ impl Up {
             .args(["--rekor-port", &ports[1].to_string()])
             .args(["--oidc-port", &ports[2].to_string()])
             .args(["--rekor-v2-port", &ports[3].to_string()])
-            .args(["--tsa-port", &ports[4].to_string()]);
+            .args(["--tsa-port", &ports[4].to_string()])
+            .args(["--tuf-port", &tuf_port.to_string()]);
         let mut process = Process::spawn(command, None);
         let lines = process.wait_for(|line| line.trim() == "ready");
         let url_of = |label: &str| {
@@ -60,6 +68,12 @@ impl Up {
             oidc_url: url_of("OIDC issuer"),
             rekor_v2_url: url_of("log (Rekor v2)"),
             tsa_url: url_of("timestamps (TSA)"),
+            tuf_url: lines
+                .iter()
+                .find(|l| l.trim_start().starts_with("TUF repository"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .unwrap_or_default()
+                .to_string(),
             process,
             data_dir: data_dir.to_path_buf(),
         }

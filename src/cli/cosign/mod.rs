@@ -11,6 +11,7 @@ mod generate_key_pair;
 mod identity_flags;
 pub(crate) mod image_flags;
 mod import_key_pair;
+mod initialize;
 mod login;
 mod public_key;
 mod save;
@@ -54,6 +55,8 @@ enum Command {
     GenerateKeyPair(generate_key_pair::Args),
     /// Import a PEM private key into cosign's encrypted format.
     ImportKeyPair(import_key_pair::Args),
+    /// Trust a TUF mirror (its root.json) and fetch its trusted root and signing config.
+    Initialize(initialize::Args),
     /// Load an image and its signatures from an OCI layout into a registry.
     Load(save::LoadArgs),
     /// Store registry credentials in the docker config.
@@ -93,6 +96,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Command::Download(args) => download::run(args),
         Command::GenerateKeyPair(args) => generate_key_pair::run(args),
         Command::ImportKeyPair(args) => import_key_pair::run(args),
+        Command::Initialize(args) => initialize::run(args),
         Command::Load(args) => save::load(args),
         Command::Login(args) => login::run(args),
         Command::PublicKey(args) => public_key::run(args),

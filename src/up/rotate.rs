@@ -1,0 +1,319 @@
+//! Key rotation for a local instance (`sigbox up rotate ca|log|ct|tsa`), and the key history
+//! that makes the trust files keep every key a bundle may have been signed with.
+//!
+//! Rotating at time T retires the current key (its files move to `retired/<kind>-<T>/`),
+//! closes its trust-file entry at T (`validFor.end`), opens the new key's entry at T, keeps
+//! the closed entry in `history.json`, and republishes the trust files as TUF targets. A
+//! restarted instance rebuilds its trust files from the current keys and then applies
+//! `history.json` ([`apply_history`]), so the history survives restarts. Verifiers accept a
+//! key only inside its `validFor`, so the retired key cannot sign anything dated after T.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::crypto::{EcdsaP256Signer, Signer};
+use crate::encoding::b64_encode;
+
+/// Which key to rotate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The CA (a new root and intermediate).
+    Ca,
+    /// The Rekor log's signing key.
+    Log,
+    /// The CT log's signing key.
+    Ct,
+    /// The timestamp authority (a new root and signing certificate).
+    Tsa,
+}
+
+impl KeyKind {
+    /// The trusted-root list the key appears in.
+    fn list(self) -> &'static str {
+        match self {
+            KeyKind::Ca => "certificateAuthorities",
+            KeyKind::Log => "tlogs",
+            KeyKind::Ct => "ctlogs",
+            KeyKind::Tsa => "timestampAuthorities",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            KeyKind::Ca => "ca",
+            KeyKind::Log => "log",
+            KeyKind::Ct => "ct",
+            KeyKind::Tsa => "tsa",
+        }
+    }
+
+    /// The key files, relative to the data directory.
+    fn files(self) -> &'static [&'static str] {
+        match self {
+            KeyKind::Ca => {
+                &["fulcio/ca-chain.pem", "fulcio/ca-intermediate.key", "fulcio/ca-root.key"]
+            }
+            KeyKind::Log => &["rekor/signer.key"],
+            KeyKind::Ct => &["fulcio/ct.key", "fulcio/ct.pub"],
+            KeyKind::Tsa => &["tsa/tsa-chain.pem", "tsa/tsa-signing.key", "tsa/tsa-root.key"],
+        }
+    }
+}
+
+/// Why a rotation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// A file could not be read, moved or written.
+    #[error("{what} {path}")]
+    Io {
+        /// What the file is.
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The instance has not been started yet, or its trust files are not what sigbox wrote.
+    #[error("{0}")]
+    State(String),
+    /// Making the new key failed.
+    #[error("making the new key")]
+    Key(#[source] crate::crypto::Error),
+    /// Making the new CA failed.
+    #[error("making the new CA")]
+    Ca(#[source] crate::fulcio::ca::Error),
+    /// Making the new timestamp authority failed.
+    #[error("making the new timestamp authority")]
+    Tsa(#[source] crate::tsa::Error),
+    /// Republishing the TUF targets failed.
+    #[error("republishing the TUF targets")]
+    Tuf(#[source] crate::tuf::Error),
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    /// The rotation time (RFC 3339): the old key's end, the new key's start.
+    pub at: String,
+    /// Where the retired key files went.
+    pub retired: PathBuf,
+}
+
+fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> RotateError + 'p {
+    move |source| RotateError::Io { what, path: path.to_path_buf(), source }
+}
+
+fn read_json(path: &Path) -> Result<Value, RotateError> {
+    let bytes = std::fs::read(path).map_err(io("trust file", path))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RotateError::State(format!("{} is not JSON: {e}", path.display())))
+}
+
+fn write_json(path: &Path, value: &Value) -> Result<(), RotateError> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+    std::fs::write(path, text).map_err(io("trust file", path))
+}
+
+/// The `validFor` object of an entry (CAs hold it directly, logs under `publicKey`).
+fn valid_for(kind: KeyKind, entry: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+    let holder = match kind {
+        KeyKind::Ca | KeyKind::Tsa => entry,
+        KeyKind::Log | KeyKind::Ct => entry.get_mut("publicKey")?,
+    };
+    holder.get_mut("validFor")?.as_object_mut()
+}
+
+/// Rotates `kind` in the (stopped) instance in `data_dir` at `now`.
+///
+/// Errors: [`RotateError`].
+pub fn rotate(data_dir: &Path, kind: KeyKind, now: i64) -> Result<Rotated, RotateError> {
+    let at = crate::encoding::rfc3339(now)
+        .ok_or_else(|| RotateError::State("the clock is out of range".into()))?;
+    let root_path = data_dir.join("trusted_root.json");
+    if !root_path.is_file() {
+        return Err(RotateError::State(format!(
+            "{} has no trusted_root.json: start `sigbox up --data-dir {}` once first",
+            data_dir.display(),
+            data_dir.display()
+        )));
+    }
+    let mut root = read_json(&root_path)?;
+    refuse_if_running(&root)?;
+    let list = root
+        .get_mut(kind.list())
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| RotateError::State(format!("trusted root has no {}", kind.list())))?;
+    // The current entry: the open one; for logs, the one whose key is in the key file
+    // (the instance also lists its Rekor v2 log under tlogs).
+    let current_id = current_log_id(data_dir, kind)?;
+    let index = list
+        .iter_mut()
+        .position(|e| {
+            let id_matches = current_id
+                .as_ref()
+                .map_or(true, |id| e["logId"]["keyId"].as_str() == Some(id.as_str()));
+            id_matches && valid_for(kind, e).is_some_and(|v| !v.contains_key("end"))
+        })
+        .ok_or_else(|| RotateError::State(format!("no open entry in {}", kind.list())))?;
+
+    // Move the old key files aside, then make the new key.
+    let retired = data_dir.join("retired").join(format!("{}-{now}", kind.name()));
+    std::fs::create_dir_all(&retired).map_err(io("retired keys", &retired))?;
+    for file in kind.files() {
+        let from = data_dir.join(file);
+        if from.exists() {
+            let to = retired.join(Path::new(file).file_name().unwrap_or_default());
+            std::fs::rename(&from, &to).map_err(io("key file", &from))?;
+        }
+    }
+    let mut new_entry = list[index].clone();
+    match kind {
+        KeyKind::Ca => {
+            let ca = crate::fulcio::ca::CertificateAuthority::load_or_create(
+                &data_dir.join("fulcio"),
+                crate::fulcio::ca::CaCurve::P256,
+                crate::fulcio::service::DEFAULT_ORGANIZATION,
+                now,
+            )
+            .map_err(RotateError::Ca)?;
+            let certs: Vec<Value> =
+                ca.chain().iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect();
+            new_entry["certChain"] = json!({ "certificates": certs });
+        }
+        KeyKind::Tsa => {
+            let tsa = crate::tsa::Authority::load_or_create(
+                &data_dir.join("tsa"),
+                crate::tsa::Curve::P384,
+                crate::fulcio::service::DEFAULT_ORGANIZATION,
+                now,
+            )
+            .map_err(RotateError::Tsa)?;
+            let certs: Vec<Value> =
+                tsa.chain().iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect();
+            new_entry["certChain"] = json!({ "certificates": certs });
+        }
+        KeyKind::Log | KeyKind::Ct => {
+            let file = data_dir.join(kind.files()[0]);
+            let signer = EcdsaP256Signer::generate();
+            let der = signer.to_pkcs8_der().map_err(RotateError::Key)?;
+            let pem =
+                crate::crypto::Zeroizing::new(crate::encoding::pem_encode("PRIVATE KEY", &der));
+            crate::crypto::write_secret_file(&file, pem.as_bytes())
+                .map_err(io("key file", &file))?;
+            let public = signer.public_key();
+            new_entry["publicKey"]["rawBytes"] = json!(b64_encode(public.spki_der()));
+            new_entry["logId"] = json!({"keyId": b64_encode(public.key_id())});
+        }
+    }
+    if let Some(v) = valid_for(kind, &mut new_entry) {
+        v.insert("start".into(), json!(at));
+        v.remove("end");
+    }
+    let new_id = new_entry["logId"]["keyId"].clone();
+    let mut old_entry = list[index].clone();
+    if let Some(v) = valid_for(kind, &mut old_entry) {
+        v.insert("end".into(), json!(at));
+    }
+    list[index] = new_entry;
+    list.insert(index, old_entry.clone());
+
+    // history.json: closed entries and when each current key started.
+    let history_path = data_dir.join("history.json");
+    let mut history = if history_path.exists() { read_json(&history_path)? } else { json!({}) };
+    if let Some(closed) = history["retired"][kind.list()].as_array_mut() {
+        closed.push(old_entry);
+    } else {
+        history["retired"][kind.list()] = json!([old_entry]);
+    }
+    history["currentStart"][kind.list()] = json!({"start": at, "keyId": new_id});
+    write_json(&history_path, &history)?;
+
+    write_json(&root_path, &root)?;
+    rewrite_trust_config(data_dir, &root)?;
+    super::publish_trust_files(data_dir, now).map_err(RotateError::Tuf)?;
+    Ok(Rotated { at, retired })
+}
+
+/// The log ID (base64, as trust files write it) of the key in the log's key file; `None`
+/// for CA and TSA, whose list has one open entry.
+fn current_log_id(data_dir: &Path, kind: KeyKind) -> Result<Option<String>, RotateError> {
+    if !matches!(kind, KeyKind::Log | KeyKind::Ct) {
+        return Ok(None);
+    }
+    let path = data_dir.join(kind.files()[0]);
+    let pem = crate::crypto::Zeroizing::new(
+        std::fs::read_to_string(&path).map_err(io("key file", &path))?,
+    );
+    let signer = crate::crypto::signer_from_pem(&pem, None).map_err(RotateError::Key)?;
+    Ok(Some(b64_encode(signer.public_key().key_id())))
+}
+
+/// A running instance keeps its keys in memory and would go on signing with the retired
+/// key, whose signatures verifiers then reject: rotation needs the instance stopped. It is
+/// running if its CA port still accepts connections.
+fn refuse_if_running(root: &Value) -> Result<(), RotateError> {
+    let urls = root["certificateAuthorities"].as_array().into_iter().flatten();
+    for url in urls.filter_map(|ca| ca["uri"].as_str()) {
+        let Some(addr) = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|hostport| hostport.parse::<std::net::SocketAddr>().ok())
+        else {
+            continue;
+        };
+        let timeout = std::time::Duration::from_millis(500);
+        if std::net::TcpStream::connect_timeout(&addr, timeout).is_ok() {
+            return Err(RotateError::State(format!(
+                "the instance is running (its CA answers at {url}): stop it, rotate, start it again"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn rewrite_trust_config(data_dir: &Path, root: &Value) -> Result<(), RotateError> {
+    let path = data_dir.join("trust_config.json");
+    let mut config = read_json(&path)?;
+    config["trustedRoot"] = root.clone();
+    write_json(&path, &config)
+}
+
+/// Applies `history.json` to the trust files a starting instance just wrote from its
+/// current keys: each current entry starts at its rotation time, and the retired entries
+/// (closed `validFor`) come first. Nothing to do for an instance never rotated.
+///
+/// Errors: [`RotateError`].
+pub fn apply_history(data_dir: &Path) -> Result<(), RotateError> {
+    let history_path = data_dir.join("history.json");
+    if !history_path.exists() {
+        return Ok(());
+    }
+    let history = read_json(&history_path)?;
+    let root_path = data_dir.join("trusted_root.json");
+    let mut root = read_json(&root_path)?;
+    for kind in [KeyKind::Ca, KeyKind::Log, KeyKind::Ct, KeyKind::Tsa] {
+        let Some(list) = root.get_mut(kind.list()).and_then(Value::as_array_mut) else { continue };
+        let current = &history["currentStart"][kind.list()];
+        if let Some(start) = current["start"].as_str() {
+            // Logs are told apart by key ID (tlogs also lists the Rekor v2 log).
+            let key_id = current["keyId"].as_str();
+            for entry in list.iter_mut() {
+                if key_id.is_some_and(|id| entry["logId"]["keyId"].as_str() != Some(id)) {
+                    continue;
+                }
+                if let Some(v) = valid_for(kind, entry) {
+                    v.insert("start".into(), json!(start));
+                }
+            }
+        }
+        if let Some(closed) = history["retired"][kind.list()].as_array() {
+            let mut merged = closed.clone();
+            merged.append(list);
+            *list = merged;
+        }
+    }
+    write_json(&root_path, &root)?;
+    rewrite_trust_config(data_dir, &root)
+}
