@@ -84,7 +84,7 @@ $(CARGO_FUZZ):
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 1200
 FUZZ_TARGETS := bundle trusted_root x509 keys gitsign cosign_key rekor_entry fulcio_request \
-	oidc checkpoint oci policy rekor_http tsp
+	oidc checkpoint oci policy rekor_http tsp tuf
 fuzz: $(CARGO_FUZZ)
 	FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz/run.sh $(FUZZ_SECONDS)
 fuzz-long: $(CARGO_FUZZ)

@@ -147,6 +147,25 @@ pub fn tsp(data: &[u8]) {
     let _ = tsp::token_tst_info(data);
 }
 
+/// TUF metadata as a client reads it from a mirror: each role's parser, and the trusted
+/// set's update steps (signatures, thresholds, versions, expiry, hashes) from the embedded
+/// public-good root.
+pub fn tuf(data: &[u8]) {
+    use crate::trust::tuf::{MetaList, Root, Signed, Targets, TrustedSet, PUBLIC_GOOD_TUF_ROOT};
+    let _ = Signed::<Root>::parse("root", data);
+    let _ = Signed::<MetaList>::parse("timestamp", data);
+    let _ = Signed::<Targets>::parse("targets", data);
+    // 2026-01-01: inside the embedded root's validity, so the update steps run.
+    if let Ok(mut set) = TrustedSet::new(PUBLIC_GOOD_TUF_ROOT.as_bytes(), 1_767_225_600) {
+        let _ = set.update_root(data);
+        let _ = set.update_timestamp(data);
+        let _ = set.update_snapshot(data, false);
+        let _ = set.update_targets(data);
+        let _ = set.check_target("trusted_root.json", data);
+    }
+    let _ = TrustedSet::new(data, 1_767_225_600);
+}
+
 /// humbly policy files, YAML and JSON.
 pub fn policy(data: &[u8]) {
     use crate::policy::file::{parse, Syntax};
@@ -261,6 +280,7 @@ mod tests {
             super::policy(&data);
             super::cosign_key_file(&data);
             super::tsp(&data);
+            super::tuf(&data);
         }
     }
 
