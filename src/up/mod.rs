@@ -183,7 +183,8 @@ pub async fn run(
         &crate::tsa::service::Config {
             data_dir: config.data_dir.join("tsa"),
             chain_files: None,
-            curve: crate::tsa::Curve::P384,
+            // P-256 like the instance's CA: three times the signing speed of P-384.
+            curve: crate::tsa::Curve::P256,
             policy_oid: crate::tsa::DEFAULT_POLICY_OID.into(),
             organization: fulcio_service::DEFAULT_ORGANIZATION.into(),
         },
