@@ -15,8 +15,9 @@ pub use metadata::{
 };
 pub use trusted_set::{check_length_and_hashes, TrustedSet};
 
-/// The public-good TUF root the binary trusts first (root v5 of `sigstore/root-signing`,
-/// the first with PEM keys and consistent snapshots); a client walks from it to the newest.
+/// The public-good TUF root the binary trusts first: root v1 of `sigstore/root-signing`
+/// (the repository's own trust anchor, hex-encoded P-256 keys); a client walks from it
+/// through every root version to the newest, each signed by a threshold of the previous.
 pub const PUBLIC_GOOD_TUF_ROOT: &str = include_str!("../public_good/tuf_root.json");
 
 /// The public-good TUF repository.
