@@ -23,6 +23,10 @@ pub struct Settings {
     pub token_provider: Option<String>,
     /// Online or offline Rekor mode.
     pub rekor_mode: RekorMode,
+    /// Rekor API generation to write (`gitsign.rekorVersion`, 1 or 2). A v2 log has no
+    /// search, so version 2 needs offline mode (the entry travels in the signature) and a
+    /// timestamp authority (a v2 entry carries no time of its own).
+    pub rekor_version: u32,
     /// Require the committer email to be the certificate identity.
     pub match_committer: bool,
     /// Put the CA intermediates into the signature (`gitsign.includeChain` /
@@ -63,7 +67,10 @@ impl Settings {
     /// The knobs that are set, by their git config names, for `gitsign version` (the
     /// client secret file is named, never read here).
     pub fn describe(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("gitsign.rekorMode", self.rekor_mode.name().to_string())];
+        let mut out = vec![
+            ("gitsign.rekorMode", self.rekor_mode.name().to_string()),
+            ("gitsign.rekorVersion", self.rekor_version.to_string()),
+        ];
         let optional = [
             ("gitsign.fulcio", &self.fulcio),
             ("gitsign.rekor", &self.rekor),
@@ -127,6 +134,23 @@ pub fn resolve(
             format!("gitsign.rekorMode / GITSIGN_REKOR_MODE: {v:?} is not online or offline")
         })?,
     };
+    let rekor_version = match get(knob("gitsign.rekorversion", "GITSIGN_REKOR_VERSION", true)) {
+        None => 1,
+        Some(v) => match v.trim() {
+            "1" => 1,
+            "2" if rekor_mode == RekorMode::Offline => 2,
+            "2" => {
+                return Err("gitsign.rekorVersion 2 needs gitsign.rekorMode offline: a Rekor v2 \
+                            log has no search, so an online-mode entry could not be found again"
+                    .to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "gitsign.rekorVersion / GITSIGN_REKOR_VERSION: {v:?} is not 1 or 2"
+                ))
+            }
+        },
+    };
     let boolean = |name: &str, value: Option<String>| match value.map(|v| v.to_ascii_lowercase()) {
         None => Ok(false),
         Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
@@ -166,6 +190,7 @@ pub fn resolve(
         client_id: get(knob("gitsign.clientid", "GITSIGN_OIDC_CLIENT_ID", true)),
         token_provider: get(knob("gitsign.tokenprovider", "GITSIGN_TOKEN_PROVIDER", true)),
         rekor_mode,
+        rekor_version,
         match_committer,
         include_chain,
         credential_cache: env("GITSIGN_CREDENTIAL_CACHE").filter(|v| !v.is_empty()),

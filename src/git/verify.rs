@@ -108,8 +108,12 @@ pub fn verify_offline(check: &Check<'_>, sig: &Signature) -> Result<Verdict, Err
     let leaf = sig.leaf()?;
     let attrs_digest = digest(HashAlgorithm::Sha256, &sig.cms.signed_attrs);
     if entry.canonicalized_body.is_empty() {
-        entry.canonicalized_body =
-            wire::Base64Bytes(hashedrekord_body(&attrs_digest, &sig.cms.signature, leaf)?);
+        let body = if entry.kind_version.version == "0.0.2" {
+            hashedrekord_v2_body(&attrs_digest, &sig.cms.signature, leaf)?
+        } else {
+            hashedrekord_body(&attrs_digest, &sig.cms.signature, leaf)?
+        };
+        entry.canonicalized_body = wire::Base64Bytes(body);
     }
     let mut bundle = bundle(leaf, attrs_digest, sig.cms.signature.clone(), entry);
     // RFC 3161 tokens over the CMS signature (the bundle's signature here) are checked by
@@ -202,6 +206,32 @@ pub fn find_entry(
 fn hashedrekord_body(d: &Digest, signature: &[u8], leaf: &Certificate) -> Result<Vec<u8>, Error> {
     let proposal = crate::rekor::client::hashedrekord_proposal(d, signature, &leaf.to_pem());
     crate::encoding::to_canonical_vec(&proposal).map_err(|_| Error::Encode("the entry body"))
+}
+
+/// The hashedrekord 0.0.2 body of an offline entry written to a Rekor v2 log
+/// (`gitsign.rekorVersion 2`), canonical JSON.
+fn hashedrekord_v2_body(
+    d: &Digest,
+    signature: &[u8],
+    leaf: &Certificate,
+) -> Result<Vec<u8>, Error> {
+    use crate::rekor_model::{hashedrekord::SignatureV002, Body, HashOutputV002, HashedRekordV002};
+    use crate::rekor_model::{RawBytes, VerifierV002};
+    let body = Body::HashedRekordV002(HashedRekordV002 {
+        data: HashOutputV002 {
+            algorithm: d.algorithm().proto_name().into(),
+            digest: d.as_bytes().to_vec().into(),
+        },
+        signature: SignatureV002 {
+            content: signature.to_vec().into(),
+            verifier: VerifierV002 {
+                key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+                x509_certificate: Some(RawBytes { raw_bytes: leaf.der().to_vec().into() }),
+                public_key: None,
+            },
+        },
+    });
+    body.to_canonical().map_err(|_| Error::Encode("the entry body"))
 }
 
 fn bundle(

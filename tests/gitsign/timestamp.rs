@@ -44,3 +44,33 @@ fn commits_carry_a_timestamp_token_that_verification_checks() {
     distrusting.dir = repo.dir.clone();
     distrusting.verify(&up.oidc_url, &offline).code(1);
 }
+
+/// `gitsign.rekorVersion 2` (offline mode): the embedded entry is a Rekor v2 hashedrekord
+/// 0.0.2 with no SET, timed only by the TSA's token; git and `gitsign verify` accept the
+/// commit with the instance stopped, and online mode with version 2 is refused by name.
+#[test]
+fn rekor_version_2_commits_embed_a_v2_entry_timed_by_the_tsa() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let up = Up::start(state.path());
+    let repo = Repo::for_up(&up);
+    repo.git(&["config", "gitsign.rekorVersion", "2"]).succeeds();
+    // Online mode cannot find a v2 entry again (no search): refused, naming the knob.
+    std::fs::write(repo.dir.join("b.txt"), "x\n").expect("write");
+    repo.git(&["add", "b.txt"]).succeeds();
+    let refused = repo.git(&["commit", "-S", "-q", "-m", "online v2"]).run();
+    assert!(!refused.output.status.success(), "an online-mode v2 commit was signed");
+    repo.git(&["config", "gitsign.rekorMode", "offline"]).succeeds();
+    let rev = repo.commit("b.txt", "y\n", "offline v2");
+    let issuer = up.oidc_url.clone();
+    up.stop();
+    // Verified with the instance gone: the entry and its time travel in the signature.
+    repo.verify(&issuer, &rev).code(0);
+    repo.git(&["verify-commit", &rev]).succeeds();
+    // The embedded entry is a v2 one: no SET, so the TSA's token is its only time.
+    let (_, sig) = split_commit(&repo.cat("commit", &rev));
+    let parsed =
+        sigbox::git::verify::Signature::from_armored(sig.as_bytes()).expect("a gitsign signature");
+    let entry = parsed.embedded_entry().expect("readable").expect("an embedded entry");
+    assert_eq!(entry.kind_version.version, "0.0.2");
+    assert!(entry.inclusion_promise.is_none(), "a v2 entry has no SET");
+}

@@ -37,6 +37,7 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         oidc_issuer: settings.issuer.clone(),
         oidc_client_id: settings.client_id.clone(),
         tsa_url: settings.timestamp_server.clone(),
+        rekor_version: Some(settings.rekor_version),
         ..Overrides::default()
     };
     let services =
@@ -50,7 +51,7 @@ pub(super) fn run(status_fd: Option<i32>, _user: Option<&str>) -> anyhow::Result
         root: &instance.root,
         clock: unix_now,
         tsa_url: services.tsa.as_deref(),
-        rekor_version: 1,
+        rekor_version: services.rekor_version,
     };
     let signed = crate::git::sign::sign_payload(
         &http,
@@ -116,7 +117,7 @@ fn obtain(
         root: &instance.root,
         clock: unix_now,
         tsa_url: services.tsa.as_deref(),
-        rekor_version: 1,
+        rekor_version: services.rekor_version,
     };
     let certified = certify(http, &config).context("getting a signing certificate")?;
     if let Some(client) = &cache {
