@@ -143,6 +143,13 @@ fn apply_trust_knobs(
         ),
         None => None,
     };
+    let timestamp_chain = match &settings.timestamp_cert_chain {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading gitsign.timestampCertChain {path}"))?,
+        ),
+        None => None,
+    };
     let rekor_key = match &settings.rekor_public_key {
         Some(path) => Some(
             std::fs::read(path)
@@ -153,6 +160,7 @@ fn apply_trust_knobs(
     crate::git::trust::apply(
         instance,
         fulcio_root.as_deref(),
+        timestamp_chain.as_deref(),
         rekor_key.as_deref(),
         settings.rekor.as_deref(),
         super::lifecycle::unix_now(),

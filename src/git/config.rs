@@ -61,6 +61,9 @@ pub struct Settings {
     /// An RFC 3161 timestamp server (`gitsign.timestampServerURL`): its token goes into
     /// the CMS as an unsigned attribute (else the signing config's TSA, if any).
     pub timestamp_server: Option<String>,
+    /// A PEM file of the TSA's chain (`gitsign.timestampCertChain` /
+    /// `GITSIGN_TIMESTAMP_CERT_CHAIN`): replaces the trusted root's timestamp authorities.
+    pub timestamp_cert_chain: Option<String>,
 }
 
 impl Settings {
@@ -84,6 +87,7 @@ impl Settings {
             ("gitsign.fulcioRoot", &self.fulcio_root),
             ("SIGSTORE_REKOR_PUBLIC_KEY", &self.rekor_public_key),
             ("gitsign.timestampServerURL", &self.timestamp_server),
+            ("gitsign.timestampCertChain", &self.timestamp_cert_chain),
             ("gitsign.logPath", &self.log_path),
             ("GITSIGN_CREDENTIAL_CACHE", &self.credential_cache),
         ];
@@ -210,6 +214,11 @@ pub fn resolve(
         timestamp_server: get(knob(
             "gitsign.timestampserverurl",
             "GITSIGN_TIMESTAMP_SERVER_URL",
+            true,
+        )),
+        timestamp_cert_chain: get(knob(
+            "gitsign.timestampcertchain",
+            "GITSIGN_TIMESTAMP_CERT_CHAIN",
             true,
         )),
     })

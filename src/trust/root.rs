@@ -129,6 +129,13 @@ impl TrustedRoot {
         self
     }
 
+    /// This root with its timestamp authorities replaced (gitsign's
+    /// `timestampCertChain`: a TSA chain given by hand).
+    pub fn with_timestamp_authorities(mut self, authorities: Vec<Authority>) -> Self {
+        self.timestamp_authorities = authorities;
+        self
+    }
+
     /// This root with its Rekor logs replaced (`SIGSTORE_REKOR_PUBLIC_KEY`: a log key given
     /// by hand, as cosign and gitsign accept it).
     pub fn with_tlogs(mut self, tlogs: Vec<TransparencyLog>) -> Self {

@@ -43,6 +43,27 @@ fn commits_carry_a_timestamp_token_that_verification_checks() {
     let mut distrusting = Repo::new(Some(&late_path));
     distrusting.dir = repo.dir.clone();
     distrusting.verify(&up.oidc_url, &offline).code(1);
+    // gitsign.timestampCertChain replaces the root's TSAs by the chain given: the TSA's
+    // own chain (its certchain endpoint) makes the token trusted again; a CA chain does not.
+    let chain_url = up.tsa_url.replace("/api/v1/timestamp", "/api/v1/timestamp/certchain");
+    let chain = sigbox::http::blocking_builder()
+        .build()
+        .expect("client")
+        .get(&chain_url)
+        .send()
+        .expect("certchain")
+        .text()
+        .expect("PEM");
+    let chain_path = repo.sb.write("tsa-chain.pem", chain);
+    distrusting.env.push(("GITSIGN_TIMESTAMP_CERT_CHAIN".into(), chain_path.display().to_string()));
+    distrusting.verify(&up.oidc_url, &offline).code(0);
+    let ca_chain = repo.sb.write(
+        "ca-chain.pem",
+        std::fs::read(state.path().join("fulcio/ca-chain.pem")).expect("CA chain"),
+    );
+    distrusting.env.pop();
+    distrusting.env.push(("GITSIGN_TIMESTAMP_CERT_CHAIN".into(), ca_chain.display().to_string()));
+    distrusting.verify(&up.oidc_url, &offline).code(1);
 }
 
 /// `gitsign.rekorVersion 2` (offline mode): the embedded entry is a Rekor v2 hashedrekord
