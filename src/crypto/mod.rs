@@ -24,7 +24,7 @@ pub use jwk::{public_key_from_jwk, public_key_to_jwk};
 pub use public_key::{
     ecdsa_der_to_fixed, ecdsa_fixed_to_der, rsa_modulus_bits, KeyKind, PublicKey, SignatureScheme,
 };
-pub use secret_file::write_secret_file;
+pub use secret_file::{write_private_key, write_secret_file};
 pub use signer::{
     signer_from_pem, signer_from_pkcs8_der, signer_from_sec1_der, EcdsaP256Signer, EcdsaP384Signer,
     Ed25519Signer, Signer,

@@ -6,6 +6,17 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+/// Writes `signer`'s private key to a new file at `path` as PKCS#8 PEM, mode 0600 (see
+/// [`write_secret_file`]); the DER and PEM copies are zeroized when dropped.
+///
+/// Errors: [`super::Error::Io`] for the file, the signer's encoding error otherwise.
+pub fn write_private_key(path: &Path, signer: &dyn super::Signer) -> super::Result<()> {
+    let der = signer.to_pkcs8_der()?;
+    let pem = zeroize::Zeroizing::new(crate::encoding::pem_encode("PRIVATE KEY", &der));
+    write_secret_file(path, pem.as_bytes())?;
+    Ok(())
+}
+
 /// Writes `bytes` to a new file at `path` with mode 0600.
 ///
 /// The data goes to a temporary file in the same directory first (0600, synced), which is

@@ -19,8 +19,27 @@ pub enum CanonicalJsonError {
 /// The canonical bytes of `value`.
 pub fn to_canonical_vec(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> {
     let mut out = Vec::with_capacity(256);
-    write_value(value, &mut out)?;
+    write_value(value, &mut out, Style::Jcs)?;
     Ok(out)
+}
+
+/// Which canonical form: the two differ only in key order and string escaping, so one
+/// writer serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    /// RFC 8785: keys by UTF-16 code units, minimal JSON escapes.
+    Jcs,
+    /// OLPC / securesystemslib (what TUF signs): keys by bytes, only `"` and `\` escaped.
+    Olpc,
+}
+
+/// `value` in canonical form `style`, appended to `out`.
+pub(super) fn write_styled(
+    value: &Value,
+    out: &mut Vec<u8>,
+    style: Style,
+) -> Result<(), CanonicalJsonError> {
+    write_value(value, out, style)
 }
 
 /// Parses JSON text and returns its canonical bytes.
@@ -29,7 +48,7 @@ pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
     to_canonical_vec(&value).map_err(serde::de::Error::custom)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonError> {
+fn write_value(value: &Value, out: &mut Vec<u8>, style: Style) -> Result<(), CanonicalJsonError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -43,14 +62,14 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
                 return Err(CanonicalJsonError::NonInteger(n.to_string()));
             }
         }
-        Value::String(s) => write_string(s, out),
+        Value::String(s) => write_string(s, out, style),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(item, out)?;
+                write_value(item, out, style)?;
             }
             out.push(b']');
         }
@@ -58,7 +77,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             // ASCII keys (all of Sigstore's) order the same by bytes as by UTF-16 units.
             entries.sort_by(|a, b| {
-                if a.0.is_ascii() && b.0.is_ascii() {
+                if style == Style::Olpc || (a.0.is_ascii() && b.0.is_ascii()) {
                     a.0.as_bytes().cmp(b.0.as_bytes())
                 } else {
                     a.0.encode_utf16().cmp(b.0.encode_utf16())
@@ -69,9 +88,9 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
                 if i > 0 {
                     out.push(b',');
                 }
-                write_string(key, out);
+                write_string(key, out, style);
                 out.push(b':');
-                write_value(item, out)?;
+                write_value(item, out, style)?;
             }
             out.push(b'}');
         }
@@ -79,7 +98,10 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonErro
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+fn write_string(s: &str, out: &mut Vec<u8>, style: Style) {
+    if style == Style::Olpc {
+        return super::olpc_json::write_string(s, out);
+    }
     out.push(b'"');
     // Copy runs that need no escape in one go: every byte of a multi-byte UTF-8 sequence is
     // >= 0x80, so only ASCII controls, `"` and `\` interrupt a run (base64 and hex, most of

@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use super::canonical_json::Style;
 use super::CanonicalJsonError;
 
 /// The OLPC canonical bytes of `value`.
@@ -17,54 +18,12 @@ use super::CanonicalJsonError;
 /// none; securesystemslib refuses them too).
 pub fn to_olpc_canonical_vec(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> {
     let mut out = Vec::with_capacity(1024);
-    write_value(value, &mut out)?;
+    super::canonical_json::write_styled(value, &mut out, Style::Olpc)?;
     Ok(out)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalJsonError> {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
-            } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
-            } else {
-                return Err(CanonicalJsonError::NonInteger(n.to_string()));
-            }
-        }
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out)?;
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_value(item, out)?;
-            }
-            out.push(b'}');
-        }
-    }
-    Ok(())
-}
-
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// A string as OLPC writes it: quoted, with only `"` and `\` escaped.
+pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for &b in s.as_bytes() {
         if b == b'"' || b == b'\\' {

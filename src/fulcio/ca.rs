@@ -112,7 +112,7 @@ impl CertificateAuthority {
             root_key.public_key(),
             None,
             root_key.as_ref(),
-            &serial()?,
+            &crate::x509::random_serial().map_err(Error::Random)?,
             start,
             end,
             Some(1),
@@ -122,7 +122,7 @@ impl CertificateAuthority {
             inter_key.public_key(),
             Some(&root),
             root_key.as_ref(),
-            &serial()?,
+            &crate::x509::random_serial().map_err(Error::Random)?,
             start,
             end,
             Some(0),
@@ -190,7 +190,7 @@ impl CertificateAuthority {
         let mut extensions = vec![(1, identity.issuer.clone()), (8, identity.issuer.clone())];
         extensions.extend(identity.extensions.iter().cloned());
         let profile = LeafProfile {
-            serial: serial()?,
+            serial: crate::x509::random_serial().map_err(Error::Random)?,
             not_before: now,
             not_after: now + LEAF_LIFETIME_SECS,
             public_key: public_key.clone(),
@@ -229,23 +229,11 @@ fn generate(curve: CaCurve) -> Box<dyn Signer> {
     }
 }
 
-/// A random positive serial of 20 bytes (RFC 5280 §4.1.2.2 allows at most 20 octets; the
-/// top bit is cleared so the DER INTEGER stays positive without a padding byte).
-fn serial() -> Result<Vec<u8>, Error> {
-    let mut serial = vec![0u8; 20];
-    crypto::fill_random(&mut serial).map_err(Error::Random)?;
-    if let Some(first) = serial.first_mut() {
-        *first = (*first & 0x7f).max(1);
-    }
-    Ok(serial)
-}
-
 fn write_private(path: &Path, signer: &dyn Signer) -> Result<(), Error> {
-    let der = signer
-        .to_pkcs8_der()
-        .map_err(|source| Error::Key { path: path.display().to_string(), source })?;
-    let pem = zeroize::Zeroizing::new(crate::encoding::pem_encode("PRIVATE KEY", &der));
-    crypto::write_secret_file(path, pem.as_bytes()).map_err(|s| file_error(path, s))
+    crypto::write_private_key(path, signer).map_err(|e| match e {
+        crypto::Error::Io(source) => file_error(path, source),
+        source => Error::Key { path: path.display().to_string(), source },
+    })
 }
 
 fn file_error(path: &Path, source: std::io::Error) -> Error {

@@ -61,7 +61,7 @@ impl Authority {
             root_key.public_key(),
             None,
             root_key.as_ref(),
-            &random_serial()?,
+            &crate::x509::random_serial().map_err(Error::Random)?,
             start,
             end,
             Some(0),
@@ -71,7 +71,7 @@ impl Authority {
             leaf_key.public_key(),
             &root,
             root_key.as_ref(),
-            &random_serial()?,
+            &crate::x509::random_serial().map_err(Error::Random)?,
             start,
             end,
         )?;
@@ -166,22 +166,11 @@ fn generate(curve: Curve) -> Box<dyn Signer> {
     }
 }
 
-/// A random positive 20-byte certificate serial.
-fn random_serial() -> Result<Vec<u8>, Error> {
-    let mut serial = vec![0u8; 20];
-    crypto::fill_random(&mut serial).map_err(Error::Random)?;
-    if let Some(first) = serial.first_mut() {
-        *first = (*first & 0x7f).max(1);
-    }
-    Ok(serial)
-}
-
 fn write_private(path: &Path, signer: &dyn Signer) -> Result<(), Error> {
-    let der = signer
-        .to_pkcs8_der()
-        .map_err(|source| Error::Key { path: path.display().to_string(), source })?;
-    let pem = zeroize::Zeroizing::new(crate::encoding::pem_encode("PRIVATE KEY", &der));
-    crypto::write_secret_file(path, pem.as_bytes()).map_err(|s| file_error(path, s))
+    crypto::write_private_key(path, signer).map_err(|e| match e {
+        crypto::Error::Io(source) => file_error(path, source),
+        source => Error::Key { path: path.display().to_string(), source },
+    })
 }
 
 fn file_error(path: &Path, source: std::io::Error) -> Error {

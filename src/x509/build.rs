@@ -382,6 +382,20 @@ fn general_name(name: &LeafName) -> Result<GeneralName> {
     })
 }
 
+/// A random positive certificate serial of 20 bytes (RFC 5280 §4.1.2.2 allows at most 20
+/// octets; the top bit is cleared so the DER INTEGER stays positive without a padding
+/// byte), from the OS RNG.
+///
+/// Errors: the RNG's.
+pub fn random_serial() -> crate::crypto::Result<Vec<u8>> {
+    let mut serial = vec![0u8; 20];
+    crate::crypto::fill_random(&mut serial)?;
+    if let Some(first) = serial.first_mut() {
+        *first = (*first & 0x7f).max(1);
+    }
+    Ok(serial)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

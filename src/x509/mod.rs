@@ -23,8 +23,8 @@ mod tlv;
 pub mod tsp;
 
 pub use build::{
-    build_ca_certificate, build_tsa_certificate, encode_sct_list, BuildError, LeafName,
-    LeafProfile, LeafTbs,
+    build_ca_certificate, build_tsa_certificate, encode_sct_list, random_serial, BuildError,
+    LeafName, LeafProfile, LeafTbs,
 };
 pub use certificate::Certificate;
 pub use chain::{verify_chain, VerifiedChain};
