@@ -120,13 +120,7 @@ pub fn sign_digest(
         .sign_prehashed(digest.as_bytes())
         .map_err(|e| Error::Sign(SignError::Sign(e)))?;
     let request = if config.rekor_version == 2 {
-        LogRequest::V2(crate::rekor::client::hashedrekord_v2_request(
-            digest.as_bytes(),
-            &signature,
-            leaf.der(),
-            true,
-            "PKIX_ECDSA_P256_SHA_256",
-        ))
+        LogRequest::v2(&digest, &signature, leaf)
     } else {
         LogRequest::V1(crate::rekor::client::hashedrekord_proposal(
             &digest,
@@ -191,13 +185,7 @@ pub fn attest_certified(
         // SHA-256(PAE), with the envelope's signature (what the public v2 log and
         // sigstore-python do; the bundle still carries the envelope).
         let digest = crypto::digest(HashAlgorithm::Sha256, &pae);
-        LogRequest::V2(crate::rekor::client::hashedrekord_v2_request(
-            digest.as_bytes(),
-            &signature,
-            leaf.der(),
-            true,
-            "PKIX_ECDSA_P256_SHA_256",
-        ))
+        LogRequest::v2(&digest, &signature, leaf)
     } else {
         // compat(rekor): the dsse kind takes the envelope as a JSON *string*.
         let envelope_json = serde_json::to_string(&envelope).map_err(Error::Encode)?;
@@ -253,6 +241,20 @@ pub fn log_key_signature(
 enum LogRequest {
     V1(serde_json::Value),
     V2(serde_json::Value),
+}
+
+impl LogRequest {
+    /// The v2 request for a keyless signature over `digest`: Rekor v2's one kind,
+    /// hashedrekord 0.0.2, with the leaf certificate as verifier (ephemeral keys are P-256).
+    fn v2(digest: &crypto::Digest, signature: &[u8], leaf: &Certificate) -> LogRequest {
+        LogRequest::V2(crate::rekor::client::hashedrekord_v2_request(
+            digest.as_bytes(),
+            signature,
+            leaf.der(),
+            true,
+            "PKIX_ECDSA_P256_SHA_256",
+        ))
+    }
 }
 
 enum Content {
