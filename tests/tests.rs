@@ -13,6 +13,7 @@ mod ops;
 mod personas;
 mod rekor;
 mod secrets;
+mod tiles;
 mod tsa;
 mod tuf;
 mod up;

@@ -96,6 +96,10 @@ impl Drop for Admin {
 fn answer(stream: UnixStream, source: &Source) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let request = super::backup::read_line(&mut reader)?;
+    if request.is_empty() {
+        // A probe: a client only checking whether a server runs here (`export-tiles`).
+        return Ok(());
+    }
     let mut out = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, stream))?;
     if request != "backup" {
         out.add("error", format!("unknown request {request:?}").as_bytes())?;
