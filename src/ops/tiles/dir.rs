@@ -245,7 +245,7 @@ impl Writer<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io(&dir)(e)),
             };
-            removed += entries.filter_map(|e| e.ok()).filter(|e| is_tile_name(e)).count() as u64;
+            removed += entries.filter_map(|e| e.ok()).filter(is_tile_name).count() as u64;
             std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
         }
         Ok(removed)
