@@ -36,6 +36,10 @@ pub struct Args {
     /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
     #[arg(long, default_value_t = 3005)]
     tuf_port: u16,
+    /// Also publish both transparency logs as C2SP tlog-tiles files for static serving, in
+    /// DATA/tiles/rekor and DATA/tiles/rekor-v2 (as `rekor-server --tiles-dir`).
+    #[arg(long)]
+    tiles: bool,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
@@ -108,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         limits: args.limits.limits(),
         rekor_v2_port: args.rekor_v2_port,
         tsa_port: args.tsa_port,
+        tiles: args.tiles,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -74,6 +74,9 @@ pub enum Error {
     /// The key history (`history.json`) could not be applied to the trust files.
     #[error("key history")]
     History(#[source] RotateError),
+    /// A tile export directory could not be taken.
+    #[error("tile export")]
+    Tiles(#[source] crate::ops::Error),
 }
 
 /// How to run the instance.
@@ -97,6 +100,8 @@ pub struct UpConfig {
     pub rekor_v2_port: u16,
     /// Timestamp authority port.
     pub tsa_port: u16,
+    /// Export both Rekor logs as tlog-tiles into `DATA/tiles/rekor` and `DATA/tiles/rekor-v2`.
+    pub tiles: bool,
 }
 
 /// The running instance's addresses and the paths of its trust files.
@@ -271,6 +276,18 @@ pub async fn run(
         (tsa_listener, Arc::new(tsa) as Arc<dyn Handler>),
         (tuf_listener, Arc::new(crate::tuf::repository::Server::new(&repository))),
     ];
+    // Static tiles of both logs (`--tiles`), exported in the background as by rekor-server.
+    let mut exporters = Vec::new();
+    if config.tiles {
+        for (log, name) in [(&log, "rekor"), (&log_v2, "rekor-v2")] {
+            let dir = config.data_dir.join("tiles").join(name);
+            let every = std::time::Duration::from_millis(100);
+            exporters.push(
+                crate::ops::tiles::live::LiveExport::start(log.clone(), &dir, every)
+                    .map_err(Error::Tiles)?,
+            );
+        }
+    }
     let mut tasks = Vec::new();
     for (listener, handler) in servers {
         tasks.push(tokio::spawn(crate::http::serve(listener, handler, limits, stop(&tx))));
@@ -288,6 +305,9 @@ pub async fn run(
         if let Ok(Err(e)) = task.await {
             return Err(Error::Serve(e));
         }
+    }
+    for exporter in exporters {
+        exporter.stop().map_err(Error::Tiles)?;
     }
     Ok(())
 }

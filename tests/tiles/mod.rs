@@ -7,6 +7,7 @@
 
 mod export;
 mod server;
+mod up;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
