@@ -201,7 +201,12 @@ impl LogStore {
         if next != size {
             return Err(Error::Corrupt("index records do not cover the log"));
         }
-        tracing::info!(entries = size, ms = started.elapsed().as_millis() as u64, "index loaded");
+        tracing::info!(
+            entries = size,
+            ms = started.elapsed().as_millis() as u64,
+            memory_bytes = index.heap_bytes() as u64,
+            "index loaded"
+        );
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
         Ok(())
     }
