@@ -62,6 +62,14 @@ type WrittenTile = ((u8, u64), Arc<[u8]>);
 /// store itself ([`LogStore::recent`], the in-memory index).
 const CACHE_BYTES: u64 = 16 << 20;
 
+/// [`CACHE_BYTES`], or `SIGBOX_STORE_CACHE_MIB` MiB when that is set to a number.
+fn cache_bytes() -> u64 {
+    std::env::var("SIGBOX_STORE_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(CACHE_BYTES, |mib| mib.saturating_mul(1 << 20))
+}
+
 /// Most tiles kept in [`LogStore::recent`] before it is emptied and refilled.
 const RECENT_TILES: usize = 256;
 
@@ -111,7 +119,7 @@ impl LogStore {
             let config = sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput)
-                .cache_capacity(CACHE_BYTES);
+                .cache_capacity(cache_bytes());
             match config.open() {
                 Err(sled::Error::Io(e))
                     if attempts < 100 && e.to_string().contains("could not acquire lock") =>
