@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::{read_tiles, snapshot, write_v1_entries};
+use crate::harness::process::Process;
 use crate::ops::{copy_dir, log_cmd, Server};
 use crate::rekor::server::client;
 
@@ -43,6 +44,18 @@ fn export_tiles_is_incremental_and_read_back_by_the_independent_reader() {
     let read = read_tiles(&out, &key_pem).unwrap_or_else(|e| panic!("reader: {e}"));
     assert_eq!((read["size"].as_u64(), &read["root"]), (Some(301), &first["root"]));
     let before = snapshot(&out);
+
+    // Served as they are by a plain static web server, the files read the same.
+    let mut command = std::process::Command::new(super::python());
+    command.args(["-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory"]);
+    command.arg(&out).arg("0");
+    let mut web = Process::spawn(command, None);
+    let line = web.wait_for(|l| l.starts_with("Serving HTTP on")).pop().unwrap_or_default();
+    let port = line.split_whitespace().nth(5).unwrap_or_else(|| panic!("no port in {line:?}"));
+    let over_http = read_tiles(format!("http://127.0.0.1:{port}/"), &key_pem)
+        .unwrap_or_else(|e| panic!("reader over HTTP: {e}"));
+    assert_eq!(over_http["root"], first["root"]);
+    web.kill();
 
     // Again: nothing is written, not even the checkpoint (same bytes, same times).
     let second = export(&data, &out);

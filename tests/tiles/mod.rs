@@ -34,7 +34,7 @@ fn python() -> PathBuf {
 
 /// Runs the independent reader on `dir` with the log key `key_pem`: its JSON summary, or
 /// its `FAIL: ...` line.
-fn read_tiles(dir: &Path, key_pem: &str) -> Result<Value, String> {
+fn read_tiles(dir: impl AsRef<std::ffi::OsStr>, key_pem: &str) -> Result<Value, String> {
     let key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key.path(), key_pem).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tiles/tile_reader.py");

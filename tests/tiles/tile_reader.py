@@ -3,7 +3,7 @@
 (c2sp.org/tlog-tiles, c2sp.org/tlog-checkpoint, c2sp.org/signed-note, RFC 6962), not from
 sigbox's code. It reads only the files.
 
-Usage: tile_reader.py DIR LOG_KEY.pem
+Usage: tile_reader.py DIR|URL LOG_KEY.pem   (a URL: the files as a static web server serves them)
 
 Checks, with hashlib and pyca/cryptography only:
   * DIR/checkpoint is a signed note whose body is origin, size, base64 root; at least one
@@ -24,6 +24,8 @@ import hashlib
 import json
 import os
 import sys
+import urllib.error
+import urllib.request
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -70,11 +72,14 @@ def tile_name(level, index, width):
 
 
 def read(root, name, files):
-    path = os.path.join(root, name)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
+        if root.startswith("http://"):
+            with urllib.request.urlopen(root.rstrip("/") + "/" + name, timeout=30) as r:
+                data = r.read()
+        else:
+            with open(os.path.join(root, name), "rb") as f:
+                data = f.read()
+    except (FileNotFoundError, urllib.error.HTTPError):
         raise Fail("%s is missing" % name)
     files.append(name)
     return data
