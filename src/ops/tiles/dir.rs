@@ -119,7 +119,7 @@ impl TileDir {
         let edge = right_edge(source, tree.size)?;
         if root_from_edge(tree.size, &edge) != Some(tree.root) {
             return Err(Damage::Tile {
-                path: "tile/…".into(),
+                path: CHECKPOINT.into(),
                 problem: format!(
                     "the partial tiles at size {} do not hash to the signed root {}",
                     tree.size,
