@@ -120,6 +120,20 @@ fn tiles_dir_of_a_v2_server_carries_ed25519_checkpoints_across_a_restart() {
             assert!(!tiles.join("tile/0/000.p").exists(), "{:?}", after.keys());
             assert!(after.contains_key("tile/0/000") && after.contains_key("tile/0/001.p/9"));
             assert!(after.keys().all(|k| !k.contains(".tmp")), "{:?}", after.keys());
+            // The stopped store exported offline into the same directory: already complete.
+            let run = crate::ops::log_cmd()
+                .args(["export-tiles", "--json", "--data-dir"])
+                .arg(&data)
+                .arg("--out")
+                .arg(&tiles)
+                .succeeds();
+            let summary = run.stdout_json();
+            assert_eq!(
+                (summary["size"].as_u64(), summary["written"].as_u64()),
+                (Some(265), Some(0))
+            );
+            assert_eq!(summary["checkpoint_written"], false, "{summary}");
+            assert_eq!(snapshot(&tiles), after);
         }
     }
 }
