@@ -16,6 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use super::{exit, output};
+use crate::ops::tiles::live::DEFAULT_TICK_MS;
 use crate::rekor::{self, service, service::ServiceConfig, LogVersion};
 
 /// Flags of `rekor-server`.
@@ -63,7 +64,7 @@ struct Args {
     #[arg(long)]
     tiles_dir: Option<PathBuf>,
     /// How often (milliseconds) the tile exporter looks for newly integrated entries.
-    #[arg(long, default_value_t = 100, requires = "tiles_dir")]
+    #[arg(long, default_value_t = DEFAULT_TICK_MS, requires = "tiles_dir")]
     tiles_interval_ms: u64,
 }
 

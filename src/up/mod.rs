@@ -281,7 +281,7 @@ pub async fn run(
     if config.tiles {
         for (log, name) in [(&log, "rekor"), (&log_v2, "rekor-v2")] {
             let dir = config.data_dir.join("tiles").join(name);
-            let every = std::time::Duration::from_millis(100);
+            let every = std::time::Duration::from_millis(crate::ops::tiles::live::DEFAULT_TICK_MS);
             exporters.push(
                 crate::ops::tiles::live::LiveExport::start(log.clone(), &dir, every)
                     .map_err(Error::Tiles)?,
