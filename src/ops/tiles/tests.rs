@@ -283,3 +283,42 @@ fn a_stopped_store_exports_at_its_verified_checkpoint() {
     let err = export(&out, &StoreSource::new(&store, LogKind::Rekor, stranger), 0).unwrap_err();
     assert!(matches!(err, Error::Damaged(Damage::Checkpoint(_))), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_exporter_publishes_the_final_head_when_stopped_and_lets_the_log_close() {
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let key: Arc<dyn Signer> = Arc::new(Ed25519Signer::generate());
+    let store = LogStore::open(&tmp.path().join("db")).unwrap();
+    let log = crate::rekor::Log::open_version(
+        store,
+        key.clone(),
+        "live.test",
+        crate::rekor::LogVersion::V2,
+        Arc::new(|| 1),
+    )
+    .unwrap();
+    let tiles = tmp.path().join("tiles");
+    // A tick far away: only the stop makes it export.
+    let live =
+        live::LiveExport::start(log.clone(), &tiles, std::time::Duration::from_secs(3600)).unwrap();
+    assert!(matches!(TileDir::open(&tiles), Err(Error::Refused(_))), "the exporter holds it");
+    let s = EcdsaP256Signer::generate();
+    for i in 0..3u8 {
+        let d = crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &[i]);
+        let sig = s.sign_prehashed(d.as_bytes()).unwrap();
+        let request = serde_json::json!({"hashedRekordRequestV002": {
+            "digest": crate::encoding::b64_encode(d.as_bytes()),
+            "signature": {"content": crate::encoding::b64_encode(&sig), "verifier": {
+                "publicKey": {"rawBytes": crate::encoding::b64_encode(s.public_key().spki_der())},
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+        log.submit(crate::rekor::canonicalize_v2_request(&request).unwrap()).await.unwrap();
+    }
+    let done = live.stop().unwrap().expect("a final export");
+    assert_eq!((done.size, done.written), (3, 2));
+    assert_eq!(std::fs::read_to_string(tiles.join("checkpoint")).unwrap(), log.head().checkpoint);
+    assert_eq!(reader_root(&tiles, 3), log.head().root);
+    // The exporter's handle is gone: this is the last one, so the store closes and reopens.
+    log.close().unwrap();
+    LogStore::open(&tmp.path().join("db")).unwrap();
+}
