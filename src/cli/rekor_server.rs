@@ -97,6 +97,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             store: log.store().clone(),
             kind: crate::ops::LogKind::Rekor,
             key,
+            current_key: None,
         };
         let admin_task = crate::ops::admin::spawn(&args.data_dir, source);
         log.set_reserve(args.min_free_mib.saturating_mul(1 << 20));

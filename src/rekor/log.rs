@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use super::entry::{entry_id, EntryView, InclusionProof, Record};
 use super::kinds::CanonicalEntry;
@@ -57,14 +57,36 @@ pub struct Log {
 
 struct Shared {
     store: LogStore,
-    signer: Arc<dyn Signer>,
+    /// The signing key. A batch holds the read lock from its clock reading to its commit,
+    /// so its SETs and checkpoint are by one key; a rotation holds the write lock.
+    key: RwLock<LogKey>,
+    /// Keys retired by live rotations, oldest first (store meta `retired_keys`).
+    retired: RwLock<Vec<RetiredKey>>,
     name: String,
     origin: String,
     version: LogVersion,
     tree_id: u64,
-    log_id: Hash,
     head: RwLock<Head>,
 }
+
+/// The log's current key and its log ID.
+struct LogKey {
+    signer: Arc<dyn Signer>,
+    log_id: Hash,
+}
+
+/// A key retired by [`KeyRotation::install`]: it signed the SETs of entries below `size`
+/// and its last checkpoint (at `size`). Reads of those entries answer with its log ID and a
+/// proof against that checkpoint, so the SET, the log ID and the checkpoint are one key's.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct RetiredKey {
+    size: u64,
+    log_id: String,
+    checkpoint: String,
+}
+
+/// Meta key of the retired-key list.
+const RETIRED_KEYS: &str = "retired_keys";
 
 struct Pending {
     entry: CanonicalEntry,
@@ -77,6 +99,10 @@ struct Integrated {
     index: u64,
     record: Record,
     leaf: Hash,
+    /// The batch's head and key: the answer's proof and log ID are those its SET was made
+    /// with, even if the key is rotated before the answer is built.
+    head: Head,
+    log_id: Hash,
 }
 
 impl Log {
@@ -123,14 +149,19 @@ impl Log {
         let checkpoint = sign_head(&origin, name, &*signer, range.size(), range.root())?;
         store.set_meta("checkpoint", checkpoint.as_bytes())?;
         let head = Head { size: range.size(), root: range.root(), checkpoint };
+        let retired: Vec<RetiredKey> = match store.meta(RETIRED_KEYS)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?,
+            None => Vec::new(),
+        };
         let shared = Arc::new(Shared {
             store,
-            signer,
+            key: RwLock::new(LogKey { signer, log_id }),
+            retired: RwLock::new(retired),
             name: name.to_string(),
             origin,
             version,
             tree_id,
-            log_id,
             head: RwLock::new(head),
         });
         let (queue, rx) = mpsc::sync_channel(4 * MAX_BATCH);
@@ -189,7 +220,7 @@ impl Log {
             }
         }
         let done = wait.await.map_err(|_| Error::Unavailable)??;
-        self.view(done.index, done.record, &done.leaf)
+        self.view_at(done.index, done.record, &done.leaf, done.head, &done.log_id)
     }
 
     /// On an empty log, logs one `hashedrekord` entry signed by the log key itself, so
@@ -205,7 +236,8 @@ impl Log {
         let message = format!("sigbox rekor genesis entry for tree {}", self.shared.tree_id);
         let digest =
             crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, message.as_bytes());
-        let signature = self.shared.signer.sign(message.as_bytes()).map_err(Error::Signing)?;
+        let signer = self.shared.key().signer.clone();
+        let signature = signer.sign(message.as_bytes()).map_err(Error::Signing)?;
         let proposed = serde_json::json!({
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
@@ -242,14 +274,39 @@ impl Log {
         self.view(index, record, &leaf)
     }
 
-    /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head.
+    /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head,
+    /// or, for an entry whose SET a retired key made, against that key's last checkpoint.
     fn view(&self, index: u64, record: Record, leaf: &Hash) -> Result<EntryView> {
-        let head = self.shared.head();
+        let retired = self.shared.retired.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = retired.iter().find(|r| index < r.size) {
+            let log_id = crate::encoding::hex_decode(&old.log_id)
+                .and_then(|b| Hash::try_from(b).ok())
+                .ok_or(crate::store::Error::Corrupt("retired log key"))?;
+            let root = self.root_at(old.size)?;
+            let head = Head { size: old.size, root, checkpoint: old.checkpoint.clone() };
+            return self.view_at(index, record, leaf, head, &log_id);
+        }
+        drop(retired);
+        let (head, log_id) = {
+            let key = self.shared.key();
+            (self.shared.head(), key.log_id)
+        };
+        self.view_at(index, record, leaf, head, &log_id)
+    }
+
+    fn view_at(
+        &self,
+        index: u64,
+        record: Record,
+        leaf: &Hash,
+        head: Head,
+        log_id: &Hash,
+    ) -> Result<EntryView> {
         let hashes = tlog::inclusion_proof(index, head.size, |id| self.shared.store.node(id))?;
         Ok(EntryView {
             entry_id: entry_id(self.shared.tree_id, leaf),
             record,
-            log_id_hex: hex_encode(self.shared.log_id),
+            log_id_hex: hex_encode(log_id),
             proof: InclusionProof {
                 log_index: index,
                 tree_size: head.size,
@@ -343,14 +400,24 @@ impl Log {
         self.shared.tree_id
     }
 
-    /// SHA-256 of the log key's SPKI (the log ID).
+    /// SHA-256 of the current log key's SPKI (the log ID).
     pub fn log_id(&self) -> Hash {
-        self.shared.log_id
+        self.shared.key().log_id
     }
 
-    /// The log's public key in PEM.
+    /// The log's current public key in PEM.
     pub fn public_key_pem(&self) -> String {
-        self.shared.signer.public_key().to_pem()
+        self.shared.key().signer.public_key().to_pem()
+    }
+
+    /// Starts a live key rotation: holds the key's write lock, so batches wait (one that
+    /// is being integrated finishes first, under the old key) until the returned guard is
+    /// dropped. See [`KeyRotation::install`].
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            shared: &self.shared,
+            key: self.shared.key.write().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     /// Which API generation the log speaks.
@@ -395,6 +462,56 @@ impl Shared {
     fn head(&self) -> Head {
         self.head.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    fn key(&self) -> std::sync::RwLockReadGuard<'_, LogKey> {
+        self.key.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A live key rotation in progress (from [`Log::rotation`]): no batch is integrated while
+/// it exists.
+pub struct KeyRotation<'a> {
+    shared: &'a Shared,
+    key: RwLockWriteGuard<'a, LogKey>,
+}
+
+impl KeyRotation<'_> {
+    /// Switches to `signer`: the old key's last checkpoint is kept (with the size up to
+    /// which it signed the SETs) for reads of older entries, and the current tree is
+    /// re-signed by the new key, so everything answered from now on is the new key's.
+    ///
+    /// Errors: [`Error::Tree`] when the key does not suit the log's version or name;
+    /// storage errors.
+    pub fn install(&mut self, signer: Arc<dyn Signer>) -> Result<()> {
+        let shared = self.shared;
+        let fits = matches!(
+            (shared.version, signer.public_key().kind()),
+            (LogVersion::V1, crate::crypto::KeyKind::EcdsaP256)
+                | (LogVersion::V2, crate::crypto::KeyKind::Ed25519)
+        );
+        if !fits {
+            return Err(Error::BadRequest("the new log key does not suit the log's version".into()));
+        }
+        let log_id = tlog::NoteVerifier::for_key(&shared.name, signer.public_key().clone())?.log_id();
+        let head = shared.head();
+        let checkpoint = sign_head(&shared.origin, &shared.name, &*signer, head.size, head.root)?;
+        let mut retired = shared.retired.write().unwrap_or_else(|p| p.into_inner());
+        let mut list = retired.clone();
+        list.push(RetiredKey {
+            size: head.size,
+            log_id: hex_encode(self.key.log_id),
+            checkpoint: head.checkpoint.clone(),
+        });
+        let bytes = serde_json::to_vec(&list)
+            .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
+        shared.store.set_meta(RETIRED_KEYS, &bytes)?;
+        shared.store.set_meta("checkpoint", checkpoint.as_bytes())?;
+        *retired = list;
+        *shared.head.write().unwrap_or_else(|p| p.into_inner()) = Head { checkpoint, ..head };
+        *self.key = LogKey { signer, log_id };
+        tracing::info!(size = shared.head().size, "log key rotated");
+        Ok(())
+    }
 }
 
 /// The sequencer loop: one batch per iteration until every [`Log`] handle is dropped.
@@ -407,7 +524,7 @@ fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRang
                 Err(_) => break,
             }
         }
-        if let Err(e) = integrate(shared, &mut range, batch, clock()) {
+        if let Err(e) = integrate(shared, &mut range, batch, &clock) {
             tracing::error!(error = %e, "batch commit failed; reloading the tree from storage");
             match shared.store.compact_range() {
                 Ok(r) => range = r,
@@ -426,8 +543,12 @@ fn integrate(
     shared: &Shared,
     range: &mut CompactRange,
     batch: Vec<Pending>,
-    now: i64,
+    clock: &Clock,
 ) -> Result<()> {
+    // One key for the whole batch, and its time read under it: a rotation at T waits for
+    // this batch, so no SET by the old key is dated after T nor one by the new key before.
+    let key = shared.key();
+    let now = clock();
     // A full disk refuses the batch before anything is signed or written (see
     // `LogStore::check_room`); the next batch tries again.
     if let Err(crate::store::Error::NoSpace { free, reserve }) = shared.store.check_room() {
@@ -467,7 +588,7 @@ fn integrate(
     let to_sign: Vec<(&[u8], u64)> =
         fresh.iter().map(|(_, entry, _, index)| (entry.body.as_slice(), *index)).collect();
     let deduped = started.elapsed();
-    let signed = records_for(shared, &to_sign, now);
+    let signed = records_for(shared, &key, &to_sign, now);
     drop(to_sign);
     let sets_signed = started.elapsed();
     // Pass 3: append the leaves, then one checkpoint, one write and one flush for all.
@@ -482,14 +603,16 @@ fn integrate(
                 record: record.to_bytes()?,
                 search_keys: entry.search_keys,
             });
-            accepted.push((reply, Integrated { index, record, leaf }));
+            accepted.push((reply, index, record, leaf));
         }
         if commit.entries.is_empty() {
             Ok(())
         } else {
-            finish(shared, range, &mut commit, started)
+            finish(shared, &key, range, &mut commit, started)
         }
     });
+    // The key's read lock is still held: this is the head the batch committed.
+    let head = shared.head();
     tracing::debug!(
         entries = accepted.len(),
         dedupe_us = deduped.as_micros() as u64,
@@ -498,7 +621,8 @@ fn integrate(
         "batch integrated"
     );
     // Answer only now: a 201 means the entry is on disk.
-    for (reply, done) in accepted {
+    for (reply, index, record, leaf) in accepted {
+        let done = Integrated { index, record, leaf, head: head.clone(), log_id: key.log_id };
         let answer = if result.is_ok() { Ok(done) } else { Err(Error::Unavailable) };
         let _ = reply.send(answer);
     }
@@ -516,11 +640,16 @@ fn integrate(
 /// Signed on the sequencer thread: at about 16 µs a signature that caps the log near 60,000
 /// entries/s, far above what verifying the entries on the request threads allows, and
 /// spreading a batch over threads measured no faster on this 2-core machine.
-fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<Record>> {
+fn records_for(
+    shared: &Shared,
+    key: &LogKey,
+    items: &[(&[u8], u64)],
+    now: i64,
+) -> Result<Vec<Record>> {
     items
         .iter()
         .map(|(body, index)| match shared.version {
-            LogVersion::V1 => Record::new(body, now, *index, &shared.log_id, &*shared.signer),
+            LogVersion::V1 => Record::new(body, now, *index, &key.log_id, &*key.signer),
             LogVersion::V2 => Ok(Record::without_set(body, *index)),
         })
         .collect()
@@ -528,13 +657,14 @@ fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<
 
 fn finish(
     shared: &Shared,
+    key: &LogKey,
     range: &CompactRange,
     commit: &mut Commit,
     started: std::time::Instant,
 ) -> Result<()> {
     let (size, root) = (range.size(), range.root());
     let appended = started.elapsed();
-    commit.checkpoint = sign_head(&shared.origin, &shared.name, &*shared.signer, size, root)?;
+    commit.checkpoint = sign_head(&shared.origin, &shared.name, &*key.signer, size, root)?;
     let signed = started.elapsed();
     shared.store.commit(commit)?;
     tracing::debug!(
