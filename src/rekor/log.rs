@@ -780,6 +780,60 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rotated_key_signs_new_entries_and_old_entries_keep_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let old: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let new: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let log = open(dir.path(), old.clone());
+        let s = EcdsaP256Signer::generate();
+        let a = log.submit(proposal(&s, b"before")).await.unwrap();
+        log.rotation().install(new.clone()).unwrap();
+        let b = log.submit(proposal(&s, b"after")).await.unwrap();
+        let verifier = |key: &Arc<dyn Signer>| {
+            NoteVerifier::ecdsa("log.test", key.public_key().clone()).unwrap()
+        };
+        let check = |view: &EntryView, key: &Arc<dyn Signer>| {
+            assert_eq!(view.log_id_hex, hex_encode(key.public_key().key_id()));
+            let p = &view.proof;
+            let leaf = tlog::hash_leaf(&view.record.body_bytes().unwrap());
+            tlog::verify_inclusion(p.log_index, p.tree_size, &leaf, &p.hashes, &p.root_hash)
+                .unwrap();
+            let cp = tlog::verify_checkpoint(&p.checkpoint, &[verifier(key)]).unwrap();
+            assert_eq!(cp.checkpoint().size, p.tree_size);
+            let payload = crate::rekor::set_payload(
+                &view.record.body,
+                view.record.integrated_time,
+                &key.public_key().key_id(),
+                view.record.log_index,
+            )
+            .unwrap();
+            let set = crate::encoding::b64_decode(&view.record.set).unwrap();
+            key.public_key()
+                .verify(crate::crypto::SignatureScheme::EcdsaSha256, &payload, &set)
+                .expect("the SET is by the key the view names");
+        };
+        check(&a, &old);
+        check(&b, &new);
+        // Read back after the rotation (and after a reopen), each entry keeps its key.
+        check(&log.entry_by_index(0).unwrap(), &old);
+        check(&log.entry_by_index(1).unwrap(), &new);
+        assert!(tlog::verify_checkpoint(&log.head().checkpoint, &[verifier(&old)]).is_err());
+        // One tree: the old key's last checkpoint is consistent with the new key's.
+        let proof = log.consistency_proof(1, 2).unwrap();
+        let (root1, root2) = (log.root_at(1).unwrap(), log.head().root);
+        tlog::verify_consistency(1, 2, &proof, &root1, &root2).unwrap();
+        log.close().unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        let log = Log::open(store, new.clone(), "log.test", Arc::new(|| 1_700_000_000)).unwrap();
+        check(&log.entry_by_index(0).unwrap(), &old);
+        check(&log.entry_by_index(1).unwrap(), &new);
+        // A key that does not suit the log is refused, and the log keeps its key.
+        let ed: Arc<dyn Signer> = Arc::new(crate::crypto::Ed25519Signer::generate());
+        assert!(log.rotation().install(ed).is_err());
+        assert_eq!(log.log_id(), new.public_key().key_id());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn oversized_body_is_refused_before_sequencing() {
         let dir = tempfile::tempdir().unwrap();
         let log = open(dir.path(), Arc::new(EcdsaP256Signer::generate()));
