@@ -106,9 +106,9 @@ impl Admin {
                     Ok(s) => s,
                     Err(e) => return tracing::warn!(error = %e, "admin socket"),
                 };
-                let request = stream.try_clone().and_then(|s| {
-                    super::backup::read_line(&mut BufReader::new(s))
-                });
+                let request = stream
+                    .try_clone()
+                    .and_then(|s| super::backup::read_line(&mut BufReader::new(s)));
                 let outcome = request.and_then(|request| handler(&request, stream));
                 if let Err(e) = outcome {
                     tracing::warn!(error = %e, "admin request failed");

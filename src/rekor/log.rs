@@ -490,9 +490,12 @@ impl KeyRotation<'_> {
                 | (LogVersion::V2, crate::crypto::KeyKind::Ed25519)
         );
         if !fits {
-            return Err(Error::BadRequest("the new log key does not suit the log's version".into()));
+            return Err(Error::BadRequest(
+                "the new log key does not suit the log's version".into(),
+            ));
         }
-        let log_id = tlog::NoteVerifier::for_key(&shared.name, signer.public_key().clone())?.log_id();
+        let log_id =
+            tlog::NoteVerifier::for_key(&shared.name, signer.public_key().clone())?.log_id();
         let head = shared.head();
         let checkpoint = sign_head(&shared.origin, &shared.name, &*signer, head.size, head.root)?;
         let mut retired = shared.retired.write().unwrap_or_else(|p| p.into_inner());

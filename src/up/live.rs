@@ -170,7 +170,8 @@ pub fn request(data_dir: &Path, kind: KeyKind) -> Result<Option<Rotated>, Rotate
         }
         Err(_) => return Ok(None),
     };
-    let failed = |e: std::io::Error| RotateError::Io { what: "admin socket", path: path.clone(), source: e };
+    let failed =
+        |e: std::io::Error| RotateError::Io { what: "admin socket", path: path.clone(), source: e };
     stream.set_read_timeout(Some(ANSWER_TIMEOUT)).map_err(failed)?;
     stream.write_all(format!("rotate {}\n", kind.name()).as_bytes()).map_err(failed)?;
     let mut line = String::new();

@@ -259,7 +259,9 @@ pub async fn run(
     // their keys are read at each backup (a live rotation changes them).
     let rekor_key = {
         let (log, fallback) = (log.clone(), started.description.rekor_key.clone());
-        move || crate::crypto::PublicKey::from_pem(&log.public_key_pem()).unwrap_or(fallback.clone())
+        move || {
+            crate::crypto::PublicKey::from_pem(&log.public_key_pem()).unwrap_or(fallback.clone())
+        }
     };
     let ct_key = {
         let fulcio = fulcio.clone();

@@ -42,7 +42,9 @@ impl KeyKind {
 
     /// Parses `ca`, `log`, `ct` or `tsa`.
     pub fn from_name(name: &str) -> Option<KeyKind> {
-        [KeyKind::Ca, KeyKind::Log, KeyKind::Ct, KeyKind::Tsa].into_iter().find(|k| k.name() == name)
+        [KeyKind::Ca, KeyKind::Log, KeyKind::Ct, KeyKind::Tsa]
+            .into_iter()
+            .find(|k| k.name() == name)
     }
 
     /// `ca`, `log`, `ct` or `tsa`.

@@ -170,10 +170,18 @@ fn live(kind: &str, list: &str, rejected: &[&str]) {
         _ => up.ca_url.clone(),
     };
     let tuf_root = state.join("tuf/repo/root.json");
-    sigbox(&sb).args(["trust", "init", "--mirror", &up.tuf_url, "--root"]).arg(&tuf_root).succeeds();
+    sigbox(&sb)
+        .args(["trust", "init", "--mirror", &up.tuf_url, "--root"])
+        .arg(&tuf_root)
+        .succeeds();
     let python = kind == "ca";
     if python {
-        sigstore(&sb).arg("--instance").arg(&up.tuf_url).arg("trust-instance").arg(&tuf_root).succeeds();
+        sigstore(&sb)
+            .arg("--instance")
+            .arg(&up.tuf_url)
+            .arg("trust-instance")
+            .arg(&tuf_root)
+            .succeeds();
         sb.write("py-a.txt", "python, before the rotation\n");
         let token = up.token(IDENTITY);
         sigstore(&sb)
@@ -239,13 +247,8 @@ fn live(kind: &str, list: &str, rejected: &[&str]) {
 
     // Without the retired key, A fails (naming the check) and B still verifies.
     let mut only_new = root.clone();
-    let kept: Vec<Value> = root[list]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| !closed.contains(e))
-        .cloned()
-        .collect();
+    let kept: Vec<Value> =
+        root[list].as_array().unwrap().iter().filter(|e| !closed.contains(e)).cloned().collect();
     only_new[list] = Value::Array(kept);
     let only_new_path = sb.write("only-new.json", only_new.to_string());
     let run = verify(&sb, &up, Some(&only_new_path), "a.txt").code(1);
