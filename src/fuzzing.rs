@@ -155,8 +155,12 @@ pub fn tuf(data: &[u8]) {
     let _ = Signed::<Root>::parse("root", data);
     let _ = Signed::<MetaList>::parse("timestamp", data);
     let _ = Signed::<Targets>::parse("targets", data);
-    // 2026-01-01: inside the embedded root's validity, so the update steps run.
-    if let Ok(mut set) = TrustedSet::new(PUBLIC_GOOD_TUF_ROOT.as_bytes(), 1_767_225_600) {
+    // 2026-01-01: inside the embedded root's validity, so the update steps run. The set is
+    // built (five signature checks) once per process and cloned per input.
+    static START: OnceLock<Option<TrustedSet>> = OnceLock::new();
+    let start = START
+        .get_or_init(|| TrustedSet::new(PUBLIC_GOOD_TUF_ROOT.as_bytes(), 1_767_225_600).ok());
+    if let Some(mut set) = start.clone() {
         let _ = set.update_root(data);
         let _ = set.update_timestamp(data);
         let _ = set.update_snapshot(data, false);
