@@ -277,16 +277,19 @@ impl Log {
     /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head,
     /// or, for an entry whose SET a retired key made, against that key's last checkpoint.
     fn view(&self, index: u64, record: Record, leaf: &Hash) -> Result<EntryView> {
-        let retired = self.shared.retired.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = retired.iter().find(|r| index < r.size) {
+        // Cloned out at once: a rotation takes this lock while it holds the key's.
+        let retired = {
+            let list = self.shared.retired.read().unwrap_or_else(|p| p.into_inner());
+            list.iter().find(|r| index < r.size).cloned()
+        };
+        if let Some(old) = retired {
             let log_id = crate::encoding::hex_decode(&old.log_id)
                 .and_then(|b| Hash::try_from(b).ok())
                 .ok_or(crate::store::Error::Corrupt("retired log key"))?;
             let root = self.root_at(old.size)?;
-            let head = Head { size: old.size, root, checkpoint: old.checkpoint.clone() };
+            let head = Head { size: old.size, root, checkpoint: old.checkpoint };
             return self.view_at(index, record, leaf, head, &log_id);
         }
-        drop(retired);
         let (head, log_id) = {
             let key = self.shared.key();
             (self.shared.head(), key.log_id)

@@ -463,3 +463,61 @@ pub fn apply_history(data_dir: &Path) -> Result<(), RotateError> {
     write_json(&root_path, &root)?;
     rewrite_trust_config(data_dir, &root)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SignatureScheme;
+
+    const NOW: i64 = 1_790_000_000;
+
+    /// A data directory with a TSA of `curve` and a trusted root listing it.
+    fn instance(dir: &Path, curve: crate::tsa::Curve) {
+        let tsa = crate::tsa::Authority::load_or_create(&dir.join("tsa"), curve, "t", NOW - 100)
+            .expect("tsa");
+        let certs: Vec<Value> =
+            tsa.chain().iter().map(|c| json!({"rawBytes": b64_encode(c.der())})).collect();
+        let root = json!({"timestampAuthorities": [{
+            "uri": "http://tsa.test",
+            "certChain": {"certificates": certs},
+            "validFor": {"start": "2026-09-21T00:00:00Z"},
+        }]});
+        write_json(&dir.join("trusted_root.json"), &root).expect("root");
+        write_json(&dir.join("trust_config.json"), &json!({"trustedRoot": root})).expect("config");
+    }
+
+    #[test]
+    fn a_rotated_tsa_keeps_the_instance_curve() {
+        for (curve, scheme) in [
+            (crate::tsa::Curve::P256, SignatureScheme::EcdsaSha256),
+            (crate::tsa::Curve::P384, SignatureScheme::EcdsaSha384),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            instance(dir.path(), curve);
+            let (plan, key) = Plan::make(dir.path(), KeyKind::Tsa, NOW).expect("plan");
+            let NewKey::Tsa(tsa) = key else { panic!("a TSA was made") };
+            assert_eq!(tsa.signer().scheme(), scheme);
+            let rotated = plan.commit(dir.path(), |_| Ok(()), NOW).expect("commit");
+            assert_eq!(rotated.at, "2026-09-21T14:13:20Z");
+            let root = read_json(&dir.path().join("trusted_root.json")).expect("root");
+            let list = root["timestampAuthorities"].as_array().expect("list");
+            assert_eq!(list.len(), 2);
+            assert_eq!(list[0]["validFor"]["end"], rotated.at);
+            assert_eq!(list[1]["validFor"], json!({"start": rotated.at}));
+        }
+    }
+
+    #[test]
+    fn undo_puts_the_old_key_files_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        instance(dir.path(), crate::tsa::Curve::P256);
+        let key_path = dir.path().join("tsa/tsa-signing.key");
+        let before = std::fs::read(&key_path).expect("key");
+        let (plan, _) = Plan::make(dir.path(), KeyKind::Tsa, NOW).expect("plan");
+        assert_ne!(std::fs::read(&key_path).expect("new key"), before);
+        plan.undo();
+        assert_eq!(std::fs::read(&key_path).expect("old key back"), before);
+        assert!(!dir.path().join(format!("retired/tsa-{NOW}")).exists());
+        assert!(!dir.path().join("history.json").exists(), "nothing committed");
+    }
+}

@@ -427,7 +427,11 @@ fn concurrent(kind: &str) {
         }
     }
     let signed = results.len() - refused;
-    eprintln!("{kind}: {signed} bundles verified, {refused} refused by stale clients");
+    let took = (rotated - rotating).as_millis();
+    eprintln!(
+        "{kind}: {signed} bundles verified, {refused} refused by stale clients; \
+         `sigbox up rotate` took {took} ms"
+    );
     assert!(refused <= 2 * CLIENTS, "{refused} refusals for {CLIENTS} clients");
     if kind == "log" {
         assert_eq!(by_key.len(), 2, "bundles by both log keys: {by_key:?}");
