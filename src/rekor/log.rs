@@ -83,6 +83,27 @@ struct RetiredKey {
     size: u64,
     log_id: String,
     checkpoint: String,
+    /// Its public key (PEM), for checking those SETs (`sigbox log fsck --sets`).
+    #[serde(default)]
+    public_key: String,
+}
+
+/// The keys retired by live rotations of the log in `store`, oldest first, each with the
+/// size of the tree it signed up to: entry `i`'s SET is by the first key whose size is
+/// above `i`, or by the current key when none is.
+///
+/// Errors: storage errors; a corrupt list.
+pub fn retired_keys(store: &LogStore) -> Result<Vec<(u64, crate::crypto::PublicKey)>> {
+    let Some(bytes) = store.meta(RETIRED_KEYS)? else { return Ok(Vec::new()) };
+    let list: Vec<RetiredKey> = serde_json::from_slice(&bytes)
+        .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
+    list.into_iter()
+        .map(|r| {
+            let key = crate::crypto::PublicKey::from_pem(&r.public_key)
+                .map_err(|_| crate::store::Error::Corrupt("retired log key"))?;
+            Ok((r.size, key))
+        })
+        .collect()
 }
 
 /// Meta key of the retired-key list.
@@ -507,6 +528,7 @@ impl KeyRotation<'_> {
             size: head.size,
             log_id: hex_encode(self.key.log_id),
             checkpoint: head.checkpoint.clone(),
+            public_key: self.key.signer.public_key().to_pem(),
         });
         let bytes = serde_json::to_vec(&list)
             .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
