@@ -334,9 +334,16 @@ impl Rotation<'_> {
         *self.ca = Arc::new(ca);
     }
 
-    /// Signs SCTs and tree heads from now on with `signer`.
-    pub fn install_ct_key(&mut self, signer: Arc<dyn crate::crypto::Signer>) {
-        self.ct.replace_key(signer);
+    /// Signs SCTs and tree heads from now on with `signer` (see [`CtLog::replace_key`]).
+    ///
+    /// Errors: [`super::ct::Error`]; the old key stays.
+    pub fn install_ct_key(
+        &mut self,
+        signer: Arc<dyn crate::crypto::Signer>,
+        now: i64,
+    ) -> Result<(), super::ct::Error> {
+        let now_ms = u64::try_from(now).unwrap_or_default().saturating_mul(1000);
+        self.ct.replace_key(signer, now_ms)
     }
 }
 

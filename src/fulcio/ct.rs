@@ -125,12 +125,29 @@ impl CtLog {
         self.key().log_id
     }
 
-    /// Signs from now on with `signer` (a live key rotation). The caller makes sure no
-    /// precertificate is in flight (the CA holds its issuance lock while it calls this),
-    /// so every SCT and tree head of a batch is by one key.
-    pub fn replace_key(&self, signer: Arc<dyn Signer>) {
+    /// Signs from now on with `signer` (a live key rotation), and re-signs the latest tree
+    /// head with it at `now_ms` (so `get-sth` verifies with the key the trusted root now
+    /// lists). The caller makes sure no precertificate is in flight (the CA holds its
+    /// issuance lock while it calls this), so every SCT and tree head of a batch is by one
+    /// key.
+    ///
+    /// Errors: [`Error::Store`], [`Error::Corrupt`], [`Error::Sign`]; the old key stays.
+    pub fn replace_key(&self, signer: Arc<dyn Signer>, now_ms: u64) -> Result<(), Error> {
+        let mut key = self.key.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(text) = self.store.checkpoint()? {
+            let sth: SignedTreeHead =
+                serde_json::from_str(&text).map_err(|_| Error::Corrupt(u64::MAX))?;
+            let root: Hash = crate::encoding::b64_decode(&sth.sha256_root_hash)
+                .and_then(|r| r.try_into().ok())
+                .ok_or(Error::Corrupt(sth.tree_size))?;
+            let timestamp = now_ms.max(sth.timestamp);
+            let resigned = sign_tree_head(signer.as_ref(), sth.tree_size, timestamp, &root)?;
+            let text = serde_json::to_string(&resigned).map_err(|_| Error::Corrupt(u64::MAX))?;
+            self.store.set_meta("checkpoint", text.as_bytes())?;
+        }
         let log_id = signer.public_key().key_id();
-        *self.key.write().unwrap_or_else(|p| p.into_inner()) = CtKey { signer, log_id };
+        *key = CtKey { signer, log_id };
+        Ok(())
     }
 
     /// Logs a precertificate and returns its SCT once the entry is durable.
@@ -439,6 +456,23 @@ mod tests {
             range.append(leaf, |_, _| {}).expect("append");
         }
         assert_eq!(crate::encoding::b64_encode(range.root()), sth.sha256_root_hash);
+    }
+
+    #[test]
+    fn a_replaced_key_resigns_the_tree_head_and_signs_the_next_scts() {
+        let log = log();
+        let spki = EcdsaP256Signer::generate().public_key().spki_der().to_vec();
+        let old_id = log.log_id();
+        let first = log.log_precert(b"tbs one", &spki, vec![vec![1]], 5_000).expect("logs");
+        let new: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        log.replace_key(new.clone(), 6_000).expect("replaces");
+        let sth = log.signed_tree_head(0).expect("sth");
+        assert_eq!((sth.tree_size, sth.timestamp), (1, 6_000));
+        verify_sth(&log, &sth);
+        assert_eq!(log.public_key(), new.public_key().clone());
+        let second = log.log_precert(b"tbs two", &spki, vec![vec![2]], 7_000).expect("logs");
+        assert_eq!((first.log_id, second.log_id), (old_id, new.public_key().key_id()));
+        verify_sth(&log, &log.signed_tree_head(0).expect("sth"));
     }
 
     #[test]

@@ -58,7 +58,12 @@ impl Live {
                 let (plan, key) = Plan::make(dir, kind, now)?;
                 match key {
                     NewKey::Ca(ca) => guard.install_ca(ca),
-                    NewKey::Signer(signer) => guard.install_ct_key(signer),
+                    NewKey::Signer(signer) => {
+                        if let Err(e) = guard.install_ct_key(signer, now) {
+                            plan.undo();
+                            return Err(RotateError::State(format!("switching the CT key: {e}")));
+                        }
+                    }
                     NewKey::Tsa(_) => return Err(mismatch(&plan)),
                 }
                 plan.commit(dir, publish, now)
