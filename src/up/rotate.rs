@@ -7,6 +7,10 @@
 //! restarted instance rebuilds its trust files from the current keys and then applies
 //! `history.json` ([`apply_history`]), so the history survives restarts. Verifiers accept a
 //! key only inside its `validFor`, so the retired key cannot sign anything dated after T.
+//!
+//! [`Plan`] is the part both paths share (make the new key, compute and write the trust
+//! files); [`rotate`] runs it on a stopped instance, `super::live` inside a running one,
+//! which also switches the service to the new key.
 
 use std::path::{Path, PathBuf};
 
@@ -397,8 +401,9 @@ fn current_log_id(data_dir: &Path, kind: KeyKind) -> Result<Option<String>, Rota
 }
 
 /// A running instance keeps its keys in memory and would go on signing with the retired
-/// key, whose signatures verifiers then reject: rotation needs the instance stopped. It is
-/// running if its CA port still accepts connections.
+/// key, whose signatures verifiers then reject: an instance the command could not reach
+/// through its admin socket (see `super::live`) must be stopped for an offline rotation.
+/// It is running if its CA port still accepts connections.
 fn refuse_if_running(root: &Value) -> Result<(), RotateError> {
     let urls = root["certificateAuthorities"].as_array().into_iter().flatten();
     for url in urls.filter_map(|ca| ca["uri"].as_str()) {
@@ -412,7 +417,8 @@ fn refuse_if_running(root: &Value) -> Result<(), RotateError> {
         let timeout = std::time::Duration::from_millis(500);
         if std::net::TcpStream::connect_timeout(&addr, timeout).is_ok() {
             return Err(RotateError::State(format!(
-                "the instance is running (its CA answers at {url}): stop it, rotate, start it again"
+                "the instance is running (its CA answers at {url}) but its admin socket does not \
+                 answer: stop it, rotate, start it again"
             )));
         }
     }
