@@ -106,6 +106,7 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             store: log.store().clone(),
             kind: crate::ops::LogKind::Rekor,
             key,
+            current_key: None,
         };
         let admin_task = crate::ops::admin::spawn(&args.data_dir, source);
         let tiles = match &args.tiles_dir {
