@@ -19,6 +19,8 @@
 //! `SIGBOX_BENCH_ONLY=seq|http|tiles|proof` runs one part (`tiles`: the POST load with
 //! `--tiles-dir` only).
 
+mod common;
+
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,7 +41,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let signer = EcdsaP256Signer::generate();
     let t = Instant::now();
-    let proposals: Vec<serde_json::Value> = (0..entries).map(|i| proposal(&signer, i)).collect();
+    let proposals: Vec<serde_json::Value> =
+        (0..entries).map(|i| common::proposal(&signer, i)).collect();
     eprintln!("(generated {entries} signed entries in {:.1} s)", t.elapsed().as_secs_f64());
     if only.is_empty() || only == "seq" {
         runtime.block_on(sequencer(&proposals, clients));
@@ -369,15 +372,6 @@ fn vm_rss_kib(pid: u32) -> u64 {
             })
         })
         .unwrap_or(0)
-}
-
-fn proposal(signer: &EcdsaP256Signer, i: usize) -> serde_json::Value {
-    let d = digest(HashAlgorithm::Sha256, format!("bench artifact {i}").as_bytes());
-    let sig = signer.sign_prehashed(d.as_bytes()).unwrap();
-    serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-        "data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
-        "signature": {"content": b64_encode(sig),
-                      "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}})
 }
 
 /// Sends every pre-serialized request over `clients` keep-alive connections and checks that
