@@ -14,10 +14,10 @@ use serde_json::json;
 use super::ca::CertificateAuthority;
 use super::ct::CtLog;
 use super::ct_api;
-use super::error_chain;
 use super::issuers::IssuerKeys;
 use super::responses::{bad_request, unauthenticated};
 use crate::crypto::{KeyKind, PublicKey};
+use crate::error_text::chain as error_chain;
 use crate::http::{Handler, Method, Request, Response, StatusCode};
 use crate::oidc::{self, ClaimChecks, OidcConfig};
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::error_chain;
+use crate::error_text::chain as error_chain;
 use crate::oidc::{IssuerConfig, JwkSet};
 
 /// Minimum time between two fetches of one issuer's keys (also how often a static JWKS

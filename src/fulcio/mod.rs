@@ -10,15 +10,3 @@ mod ct_api;
 pub mod issuers;
 mod responses;
 pub mod service;
-
-/// An error and its causes on one line (`a: b: c`), for messages to clients and for logs.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

@@ -32,7 +32,7 @@ pub(super) fn evaluate(
         Ok(raw) => raw,
         Err(e) => {
             v.status = Status::Error;
-            v.fail("io", super::chain(&e));
+            v.fail("io", crate::error_text::chain(&e));
             return v;
         }
     };
@@ -42,7 +42,7 @@ pub(super) fn evaluate(
     let (payload, armored) = match object::split(Kind::Commit, &raw) {
         Ok(parts) => parts,
         Err(e) => {
-            v.fail("signature", format!("commit {sha}: {}", super::chain(&e)));
+            v.fail("signature", format!("commit {sha}: {}", crate::error_text::chain(&e)));
             return v;
         }
     };
@@ -53,7 +53,7 @@ pub(super) fn evaluate(
     let sig = match Signature::from_armored(&armored) {
         Ok(sig) => sig,
         Err(e) => {
-            v.fail("signature", format!("commit {sha}: {}", super::chain(&e)));
+            v.fail("signature", format!("commit {sha}: {}", crate::error_text::chain(&e)));
             return v;
         }
     };
@@ -80,14 +80,14 @@ fn check(
     found: &mut Found,
 ) -> Result<Signed, Failure> {
     let source = |mode: RekorMode| format!("commit {sha} ({} mode)", mode.name());
-    let mode = sig.mode().map_err(|e| failure("signature", super::chain(&e)))?;
+    let mode = sig.mode().map_err(|e| failure("signature", crate::error_text::chain(&e)))?;
     if mode == RekorMode::Online && !logs.enabled() {
         return Err(failure(
             "lookup",
             format!("{}: its log entry is only in the log, and log lookup is off", source(mode)),
         ));
     }
-    let leaf = sig.leaf().map_err(|e| failure("signature", super::chain(&e)))?;
+    let leaf = sig.leaf().map_err(|e| failure("signature", crate::error_text::chain(&e)))?;
     let key_id = hex_encode(leaf.public_key().key_id());
     let any = Policy::any();
     let mut last = None;
@@ -101,7 +101,7 @@ fn check(
                     // The entry's own checkpoint must be a state of the monitored log.
                     let entry = find_entry(client, payload, sig).and_then(|e| {
                         match consistent_with_head(&e.entry, head, |a, b| {
-                            client.consistency_proof(a, b).map_err(|e| super::chain(&e))
+                            client.consistency_proof(a, b).map_err(|e| crate::error_text::chain(&e))
                         }) {
                             Ok(()) => Ok(e),
                             Err(problem) => {
@@ -145,7 +145,7 @@ fn check(
         }
     }
     Err(match last {
-        Some(e) => failure("verify", format!("{}: {}", source(mode), super::chain(&e))),
+        Some(e) => failure("verify", format!("{}: {}", source(mode), crate::error_text::chain(&e))),
         None => failure("verify", format!("{}: no trusted root or log to check it", source(mode))),
     })
 }

@@ -155,9 +155,8 @@ fn decide(
         match std::fs::read(path) {
             Ok(bytes) => match Checked::from_json(&bytes) {
                 Ok(bundle) => evidence.push(Evidence::plain(source, None, bundle)),
-                Err(e) => {
-                    problems.push(failure("bundle", format!("{source}: {}", super::chain(&e))))
-                }
+                Err(e) => problems
+                    .push(failure("bundle", format!("{source}: {}", crate::error_text::chain(&e)))),
             },
             Err(e) => problems.push(failure("io", format!("reading {source}: {e}"))),
         }
@@ -358,8 +357,10 @@ pub(super) fn check_evidence(
         }
     }
     let Some((verdict, root_name, key)) = outcome else {
-        let why = last_error
-            .map_or_else(|| "no trusted root to check it".to_string(), |e| super::chain(&e));
+        let why = last_error.map_or_else(
+            || "no trusted root to check it".to_string(),
+            |e| crate::error_text::chain(&e),
+        );
         return Err(failure("verify", format!("{}: {why}", e.source)));
     };
     let key_id = match (e.bundle.certificate(), key) {

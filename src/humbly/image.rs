@@ -37,7 +37,11 @@ pub(super) fn evaluate(
             Ok(Some(found)) => found.digest,
             Ok(None) => return error(v, "registry", format!("image {reference} not found")),
             Err(e) => {
-                return error(v, "registry", format!("resolving {reference}: {}", super::chain(&e)))
+                return error(
+                    v,
+                    "registry",
+                    format!("resolving {reference}: {}", crate::error_text::chain(&e)),
+                )
             }
         },
     };
@@ -71,7 +75,11 @@ pub(super) fn evaluate(
                 return error(
                     v,
                     "registry",
-                    format!("reading the {} of {reference}: {}", what(kind), super::chain(&e)),
+                    format!(
+                        "reading the {} of {reference}: {}",
+                        what(kind),
+                        crate::error_text::chain(&e)
+                    ),
                 )
             }
         };

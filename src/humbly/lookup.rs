@@ -191,9 +191,10 @@ impl<'a> Logs<'a> {
                 }
                 Err(e) => {
                     found.unreachable = true;
-                    found
-                        .notes
-                        .push(note("lookup", format!("searching {url}: {}", super::chain(&e))));
+                    found.notes.push(note(
+                        "lookup",
+                        format!("searching {url}: {}", crate::error_text::chain(&e)),
+                    ));
                     continue;
                 }
             };
@@ -206,7 +207,7 @@ impl<'a> Logs<'a> {
                         // The entry's own checkpoint must be a state of the monitored log:
                         // an entry served from a fork is refused before it is verified.
                         if let Err(problem) = consistent_with_head(&logged.entry, head, |a, b| {
-                            client.consistency_proof(a, b).map_err(|e| super::chain(&e))
+                            client.consistency_proof(a, b).map_err(|e| crate::error_text::chain(&e))
                         }) {
                             found.notes.push(note(
                                 "log_consistency",
@@ -229,7 +230,7 @@ impl<'a> Logs<'a> {
                         found.unreachable = true;
                         found.notes.push(note(
                             "lookup",
-                            format!("fetching {url} entry {id}: {}", super::chain(&e)),
+                            format!("fetching {url} entry {id}: {}", crate::error_text::chain(&e)),
                         ));
                     }
                 }
@@ -296,7 +297,10 @@ impl<'a> Logs<'a> {
                 );
                 let what =
                     if unknown { "could not be checked" } else { "failed the consistency check" };
-                Problem { message: format!("{url} {what}: {}", super::chain(&e)), unknown }
+                Problem {
+                    message: format!("{url} {what}: {}", crate::error_text::chain(&e)),
+                    unknown,
+                }
             })
     }
 }

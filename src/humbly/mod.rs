@@ -209,15 +209,3 @@ fn prepared(name: &str, instance: Instance, urls: Option<&[String]>) -> Prepared
     let logs = lookup::log_targets(&instance, urls);
     PreparedRoot { name: name.to_string(), root: instance.root, logs }
 }
-
-/// An error and its causes on one line (`a: b: c`), for verdict messages.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
-}

@@ -104,7 +104,7 @@ pub fn expand_targets(
                 Err(e) => out.push(Target::Invalid {
                     display: input.clone(),
                     check: "io",
-                    reason: format!("{input}: {}", super::chain(&e)),
+                    reason: format!("{input}: {}", crate::error_text::chain(&e)),
                 }),
             }
             continue;

@@ -126,7 +126,7 @@ impl Live {
                     format!("rotated {} {}", done.at, done.retired.display())
                 }
                 Err(e) => {
-                    let why = error_chain(&e);
+                    let why = crate::error_text::chain(&e);
                     tracing::error!(kind = kind.name(), error = %why, "live rotation failed");
                     format!("error {why}")
                 }
@@ -138,18 +138,6 @@ impl Live {
         stream.write_all(b"\n")?;
         stream.flush()
     }
-}
-
-/// The error and its causes on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn mismatch(plan: &Plan) -> RotateError {
