@@ -94,25 +94,7 @@ impl Live {
     }
 
     fn publish(&self, now: i64) -> crate::tuf::Result<()> {
-        let read = |name: &str| {
-            let path = self.data_dir.join(name);
-            std::fs::read(&path).map_err(|source| crate::tuf::Error::Io {
-                what: "trust file",
-                path,
-                source,
-            })
-        };
-        let root = read("trusted_root.json")?;
-        let signing = read("signing_config.json")?;
-        self.repository
-            .publish(
-                &[
-                    (crate::tuf::TRUSTED_ROOT_TARGET, &root),
-                    (crate::tuf::SIGNING_CONFIG_TARGET, &signing),
-                ],
-                now,
-            )
-            .map(drop)
+        super::tuf_repo::publish_into(&self.repository, &self.data_dir, now)
     }
 
     /// Answers one admin-socket request.

@@ -14,6 +14,15 @@ use crate::tuf::{SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
 /// Errors: [`crate::tuf::Error`].
 pub fn publish_trust_files(data_dir: &Path, now: i64) -> crate::tuf::Result<Repository> {
     let repository = Repository::open_or_create(&data_dir.join("tuf"), now)?;
+    publish_into(&repository, data_dir, now)?;
+    Ok(repository)
+}
+
+/// Publishes `data_dir`'s current `trusted_root.json` and `signing_config.json` into an
+/// open repository (the running instance's, after a live rotation).
+///
+/// Errors: [`crate::tuf::Error`].
+pub fn publish_into(repository: &Repository, data_dir: &Path, now: i64) -> crate::tuf::Result<()> {
     let read = |name: &str| {
         let path = data_dir.join(name);
         std::fs::read(&path).map_err(|source| crate::tuf::Error::Io {
@@ -25,5 +34,5 @@ pub fn publish_trust_files(data_dir: &Path, now: i64) -> crate::tuf::Result<Repo
     let root = read("trusted_root.json")?;
     let signing = read("signing_config.json")?;
     repository.publish(&[(TRUSTED_ROOT_TARGET, &root), (SIGNING_CONFIG_TARGET, &signing)], now)?;
-    Ok(repository)
+    Ok(())
 }
