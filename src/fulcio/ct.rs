@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use crate::crypto::{digest, HashAlgorithm, PublicKey, Signer};
-use crate::store::{Commit, CommittedEntry, LogStore};
+use crate::store::{Commit, CommittedEntry, Store};
 use crate::tlog::{self, CompactRange, Hash};
 
 /// Why the CT log could not log a precertificate or answer a read.
@@ -75,7 +75,7 @@ struct Job {
 
 /// The CT log: storage, key, and the writer thread's queue.
 pub struct CtLog {
-    store: LogStore,
+    store: Store,
     signer: Arc<dyn Signer>,
     log_id: [u8; 32],
     queue: Mutex<Option<mpsc::Sender<Job>>>,
@@ -84,7 +84,8 @@ pub struct CtLog {
 
 impl CtLog {
     /// Opens the log on `store` with signing key `signer` and starts its writer thread.
-    pub fn open(store: LogStore, signer: Arc<dyn Signer>) -> Result<Arc<Self>, Error> {
+    pub fn open(store: impl Into<Store>, signer: Arc<dyn Signer>) -> Result<Arc<Self>, Error> {
+        let store: Store = store.into();
         let log_id = signer.public_key().key_id();
         let range = store.compact_range()?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -161,7 +162,7 @@ impl CtLog {
     }
 
     /// Storage, for the read API.
-    pub fn store(&self) -> &LogStore {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 }
@@ -231,7 +232,7 @@ fn sct_signed_data(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) ->
 
 fn writer(
     rx: mpsc::Receiver<Job>,
-    store: LogStore,
+    store: Store,
     signer: Arc<dyn Signer>,
     log_id: [u8; 32],
     mut range: CompactRange,
@@ -267,7 +268,7 @@ fn writer(
 
 fn commit_batch(
     jobs: &[Job],
-    store: &LogStore,
+    store: &Store,
     signer: &dyn Signer,
     log_id: [u8; 32],
     range: &mut CompactRange,
@@ -346,7 +347,7 @@ mod tests {
 
     fn log() -> Arc<CtLog> {
         let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
-        CtLog::open(LogStore::temporary().expect("store"), key).expect("opens")
+        CtLog::open(crate::store::LogStore::temporary().expect("store"), key).expect("opens")
     }
 
     fn verify_sth(log: &CtLog, sth: &SignedTreeHead) {
