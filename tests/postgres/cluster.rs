@@ -33,9 +33,11 @@ fn start_cluster(pg: &Postgres, dirs: &[tempfile::TempDir], key: &std::path::Pat
     let key = key.to_str().expect("utf-8 path");
     dirs.iter()
         .map(|d| {
-            RekorServer::start(
+            RekorServer::start_with_env(
                 d.path(),
+                "127.0.0.1:0",
                 &["--storage", &url, "--signer-key", key, "--origin", NAME],
+                &[("SIGBOX_LOG", "info")],
             )
         })
         .collect()
