@@ -83,8 +83,9 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         if verify_on_start {
             super::log::verify_on_start(&data_dir, crate::ops::LogKind::Ct, None)?;
         }
-        let api = service::open_with_storage(config, storage.as_deref(), super::lifecycle::unix_now)
-            .context("starting the CA")?;
+        let api =
+            service::open_with_storage(config, storage.as_deref(), super::lifecycle::unix_now)
+                .context("starting the CA")?;
         // Online backups of the CT log (`sigbox log backup`) come through DATA/admin.sock.
         let source = crate::ops::admin::Source {
             store: api.ct().store().clone(),

@@ -104,11 +104,13 @@ fn answer(stream: UnixStream, source: &Source) -> std::io::Result<()> {
     }
     let started = std::time::Instant::now();
     let Some(store) = source.store.as_sled() else {
-        out.add("error", crate::store::Error::Unsupported("an online backup").to_string().as_bytes())?;
+        out.add(
+            "error",
+            crate::store::Error::Unsupported("an online backup").to_string().as_bytes(),
+        )?;
         return out.into_inner().map(drop);
     };
-    match super::write_log_parts(store, source.kind, &source.key, &mut out, &mut |_, _| {})
-    {
+    match super::write_log_parts(store, source.kind, &source.key, &mut out, &mut |_, _| {}) {
         Ok(info) => tracing::info!(
             entries = info.size,
             ms = started.elapsed().as_millis() as u64,

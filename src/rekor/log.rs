@@ -796,7 +796,9 @@ fn take_lead(shared: &Shared, pg: &PgStore) -> Option<CompactRange> {
 fn hand_over(pg: &PgStore, local: Vec<Pending>, waiting: &mut HashMap<i64, Waiter>) {
     let writes: Vec<(Hash, Vec<u8>, Vec<String>)> = local
         .iter()
-        .map(|p| (tlog::hash_leaf(&p.entry.body), p.entry.body.clone(), p.entry.search_keys.clone()))
+        .map(|p| {
+            (tlog::hash_leaf(&p.entry.body), p.entry.body.clone(), p.entry.search_keys.clone())
+        })
         .collect();
     match pg.enqueue(&writes) {
         Ok(ids) => {
@@ -829,7 +831,9 @@ fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, 
     for (id, outcome) in done {
         let Some(w) = waiting.remove(&id) else { continue };
         let answer = match outcome {
-            Outcome::Duplicate(_) => Err(Error::Duplicate { entry_id: entry_id(shared.tree_id, &w.leaf) }),
+            Outcome::Duplicate(_) => {
+                Err(Error::Duplicate { entry_id: entry_id(shared.tree_id, &w.leaf) })
+            }
             Outcome::Logged(index) => shared
                 .store
                 .entry(index)
@@ -840,8 +844,11 @@ fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, 
         };
         let _ = w.reply.send(answer);
     }
-    let expired: Vec<i64> =
-        waiting.iter().filter(|(_, w)| w.since.elapsed() > HANDOVER_TIMEOUT).map(|(id, _)| *id).collect();
+    let expired: Vec<i64> = waiting
+        .iter()
+        .filter(|(_, w)| w.since.elapsed() > HANDOVER_TIMEOUT)
+        .map(|(id, _)| *id)
+        .collect();
     if !expired.is_empty() {
         let _ = pg.drop_pending(&expired);
         for id in expired {

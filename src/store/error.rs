@@ -47,7 +47,9 @@ pub enum Error {
     },
     /// Another server integrated first: the tree in the database is no longer the size
     /// this batch extends (the fence of a PostgreSQL commit), so nothing was written.
-    #[error("the log moved on: another server committed tree size {found}, this batch extends {want}")]
+    #[error(
+        "the log moved on: another server committed tree size {found}, this batch extends {want}"
+    )]
     Fenced {
         /// The size this batch expected.
         want: u64,

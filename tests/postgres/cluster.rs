@@ -28,7 +28,11 @@ fn hash(v: &Value) -> Hash {
     hex_decode(v.as_str().expect("hex")).expect("hex").try_into().expect("32 bytes")
 }
 
-fn start_cluster(pg: &Postgres, dirs: &[tempfile::TempDir], key: &std::path::Path) -> Vec<RekorServer> {
+fn start_cluster(
+    pg: &Postgres,
+    dirs: &[tempfile::TempDir],
+    key: &std::path::Path,
+) -> Vec<RekorServer> {
     let url = pg.url();
     let key = key.to_str().expect("utf-8 path");
     dirs.iter()
@@ -112,7 +116,8 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
                     let targets = alive.read().expect("lock").clone();
                     let url = &targets[(w + i) % targets.len()];
                     let proposal = hashedrekord(&s, format!("writer {w} entry {i}").as_bytes());
-                    let resp = http.post(format!("{url}/api/v1/log/entries")).json(&proposal).send();
+                    let resp =
+                        http.post(format!("{url}/api/v1/log/entries")).json(&proposal).send();
                     match resp {
                         Ok(r) if r.status().as_u16() == 201 => {
                             let map: Value = r.json().expect("JSON");
@@ -179,10 +184,12 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
     // Every acknowledged entry is in the final tree, at its index, with a valid proof.
     let survivor = servers[next].as_ref().expect("the new leader");
     let http = client();
-    let info: Value = http.get(survivor.at("/api/v1/log")).send().expect("GET").json().expect("JSON");
+    let info: Value =
+        http.get(survivor.at("/api/v1/log")).send().expect("GET").json().expect("JSON");
     let verifier = NoteVerifier::ecdsa(NAME, key.clone()).expect("verifier");
-    let head = tlog::verify_checkpoint(info["signedTreeHead"].as_str().expect("cp"), &[verifier.clone()])
-        .expect("final checkpoint verifies");
+    let head =
+        tlog::verify_checkpoint(info["signedTreeHead"].as_str().expect("cp"), &[verifier.clone()])
+            .expect("final checkpoint verifies");
     let (final_size, final_root) = (head.checkpoint().size, head.checkpoint().root_hash);
     for (id, index, _) in &acks {
         let map: Value = http
@@ -198,7 +205,8 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
     let seen = seen.lock().expect("lock").clone();
     assert!(seen.len() > 3, "checkpoints were collected: {}", seen.len());
     for text in &seen {
-        let cp = tlog::verify_checkpoint(text, &[verifier.clone()]).expect("served checkpoint verifies");
+        let cp =
+            tlog::verify_checkpoint(text, &[verifier.clone()]).expect("served checkpoint verifies");
         let (size, root) = (cp.checkpoint().size, cp.checkpoint().root_hash);
         assert!(size <= final_size, "a served checkpoint is ahead of the final one");
         if size == final_size {
@@ -211,7 +219,8 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
             .expect("GET proof")
             .json()
             .expect("JSON");
-        let hashes: Vec<Hash> = proof["hashes"].as_array().expect("hashes").iter().map(hash).collect();
+        let hashes: Vec<Hash> =
+            proof["hashes"].as_array().expect("hashes").iter().map(hash).collect();
         tlog::verify_consistency(size, final_size, &hashes, &root, &final_root)
             .unwrap_or_else(|e| panic!("checkpoint of size {size} forks from the final tree: {e}"));
     }
@@ -224,5 +233,8 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
     let etag = a.headers()["etag"].to_str().expect("etag").to_string();
     let b = http.post(others[1].at("/api/v1/log/entries")).json(&proposal).send().expect("POST");
     assert_eq!(b.status().as_u16(), 409, "the follower finds the leader's entry");
-    assert_eq!(b.headers()["location"].to_str().expect("location"), format!("/api/v1/log/entries/{etag}"));
+    assert_eq!(
+        b.headers()["location"].to_str().expect("location"),
+        format!("/api/v1/log/entries/{etag}")
+    );
 }

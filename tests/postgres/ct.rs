@@ -9,6 +9,7 @@ fn postgres_ct_log_issues_certificates_with_scts_in_the_log() {
     let pg = Postgres::start();
     let url = pg.url();
     crate::fulcio::public_key_request_gets_a_certificate_with_an_sct_in_the_log(&[
-        "--storage", &url,
+        "--storage",
+        &url,
     ]);
 }

@@ -66,7 +66,8 @@ fn postgres_stopped_under_load_gives_503_naming_it_loses_nothing_and_recovers() 
                     let url = &urls[(w + i) % urls.len()];
                     let proposal = hashedrekord(&s, format!("writer {w} entry {i}").as_bytes());
                     i += 1;
-                    let Ok(resp) = http.post(format!("{url}/api/v1/log/entries")).json(&proposal).send()
+                    let Ok(resp) =
+                        http.post(format!("{url}/api/v1/log/entries")).json(&proposal).send()
                     else {
                         panic!("the server went away");
                     };

@@ -222,11 +222,7 @@ impl PgStore {
     }
 
     fn error(&self, what: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
-        move |e| Error::Postgres {
-            target: self.inner.target.clone(),
-            what,
-            detail: pg_detail(&e),
-        }
+        move |e| Error::Postgres { target: self.inner.target.clone(), what, detail: pg_detail(&e) }
     }
 
     /// Runs `future` on the store's runtime and waits for it.
@@ -271,7 +267,9 @@ impl PgStore {
                 }
             };
             client
-                .batch_execute(&format!("SET search_path TO {schema}; SET synchronous_commit TO on"))
+                .batch_execute(&format!(
+                    "SET search_path TO {schema}; SET synchronous_commit TO on"
+                ))
                 .await
                 .map_err(failed)?;
             Ok(client)
@@ -441,9 +439,7 @@ impl PgStore {
     pub fn head(&self) -> Result<(u64, String)> {
         let conn = self.conn()?;
         let failed = self.error("reading the tree head");
-        let row = self.block(async move {
-            Ok(conn.client.query_one(&conn.st.head, &[]).await)
-        })?;
+        let row = self.block(async move { Ok(conn.client.query_one(&conn.st.head, &[]).await) })?;
         let row = row.map_err(failed)?;
         Ok((to_u64(row.get(0)), row.get(1)))
     }
@@ -474,9 +470,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("reading an entry");
         let index = to_i64(index);
-        let row = self.block(async move {
-            Ok(conn.client.query_opt(&conn.st.entry, &[&index]).await)
-        })?;
+        let row =
+            self.block(async move { Ok(conn.client.query_opt(&conn.st.entry, &[&index]).await) })?;
         Ok(row.map_err(failed)?.map(|r| r.get(0)))
     }
 
@@ -485,9 +480,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("reading entries");
         let (start, end) = (to_i64(start), to_i64(end));
-        let rows = self.block(async move {
-            Ok(conn.client.query(&conn.st.entries, &[&start, &end]).await)
-        })?;
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.entries, &[&start, &end]).await) })?;
         Ok(rows.map_err(failed)?.iter().map(|r| r.get(0)).collect())
     }
 
@@ -496,9 +490,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("looking up a leaf hash");
         let leaf = leaf_hash.to_vec();
-        let row = self.block(async move {
-            Ok(conn.client.query_one(&conn.st.index_of, &[&leaf]).await)
-        })?;
+        let row = self
+            .block(async move { Ok(conn.client.query_one(&conn.st.index_of, &[&leaf]).await) })?;
         Ok(row.map_err(failed)?.get::<_, Option<i64>>(0).map(to_u64))
     }
 
@@ -510,9 +503,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("looking up leaf hashes");
         let leaves: Vec<Vec<u8>> = leaves.iter().map(|l| l.to_vec()).collect();
-        let rows = self.block(async move {
-            Ok(conn.client.query(&conn.st.indices_of, &[&leaves]).await)
-        })?;
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.indices_of, &[&leaves]).await) })?;
         let mut out = HashMap::new();
         for row in rows.map_err(failed)? {
             let leaf: Vec<u8> = row.get(0);
@@ -527,9 +519,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("searching");
         let hashed = key_hash(key).to_vec();
-        let rows = self.block(async move {
-            Ok(conn.client.query(&conn.st.search, &[&hashed]).await)
-        })?;
+        let rows =
+            self.block(async move { Ok(conn.client.query(&conn.st.search, &[&hashed]).await) })?;
         Ok(rows.map_err(failed)?.iter().map(|r| to_u64(r.get(0))).collect())
     }
 
@@ -605,7 +596,8 @@ impl PgStore {
         rows.map_err(failed)?
             .into_iter()
             .map(|row| {
-                let level = u8::try_from(row.get::<_, i16>(0)).map_err(|_| Error::Corrupt("tile"))?;
+                let level =
+                    u8::try_from(row.get::<_, i16>(0)).map_err(|_| Error::Corrupt("tile"))?;
                 let data: Vec<u8> = row.get(2);
                 Ok(((level, to_u64(row.get(1))), Arc::from(data)))
             })
@@ -649,9 +641,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("reading metadata");
         let name = name.to_string();
-        let row = self.block(async move {
-            Ok(conn.client.query_opt(&conn.st.meta, &[&name]).await)
-        })?;
+        let row =
+            self.block(async move { Ok(conn.client.query_opt(&conn.st.meta, &[&name]).await) })?;
         Ok(row.map_err(failed)?.map(|r| r.get(0)))
     }
 
@@ -836,15 +827,17 @@ impl PgStore {
         let (ids, statuses, idx) = outcome_columns(outcomes);
         let failed = self.error("answering pending writes");
         let channel = format!("{}_integrated", self.inner.schema);
-        let done = self.with_writer(|conn| self.block(async move {
-            let c = &conn.client;
-            let outcome_args: [&Param; 3] = [&ids, &statuses, &idx];
-            let notify_args: [&Param; 1] = [&channel];
-            Ok(futures_util::try_join!(
-                c.execute(UPDATE_PENDING, &outcome_args),
-                c.execute("SELECT pg_notify($1, '')", &notify_args),
-            ))
-        }))?;
+        let done = self.with_writer(|conn| {
+            self.block(async move {
+                let c = &conn.client;
+                let outcome_args: [&Param; 3] = [&ids, &statuses, &idx];
+                let notify_args: [&Param; 1] = [&channel];
+                Ok(futures_util::try_join!(
+                    c.execute(UPDATE_PENDING, &outcome_args),
+                    c.execute("SELECT pg_notify($1, '')", &notify_args),
+                ))
+            })
+        })?;
         done.map(drop).map_err(failed)
     }
 
@@ -859,29 +852,31 @@ impl PgStore {
             writes.iter().map(|w| serde_json::Value::from(w.2.clone()).to_string()).collect();
         let ords: Vec<i64> = (0..writes.len() as i64).collect();
         let channel = format!("{}_pending", self.inner.schema);
-        let rows = self.with_writer(|conn| self.block(async move {
-            let c = &conn.client;
-            let run = async {
-                c.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off").await?;
-                let rows = c
-                    .query(
-                        "WITH ins AS (INSERT INTO pending (leaf_hash, body, search_keys) \
+        let rows = self.with_writer(|conn| {
+            self.block(async move {
+                let c = &conn.client;
+                let run = async {
+                    c.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off").await?;
+                    let rows = c
+                        .query(
+                            "WITH ins AS (INSERT INTO pending (leaf_hash, body, search_keys) \
                          SELECT l, b, k FROM unnest($1::bytea[], $2::bytea[], $3::text[], \
                          $4::bigint[]) AS u(l, b, k, n) ORDER BY n RETURNING id, leaf_hash) \
                          SELECT id, leaf_hash FROM ins",
-                        &[&leaves, &bodies, &keys, &ords],
-                    )
-                    .await?;
-                c.execute("SELECT pg_notify($1, '')", &[&channel]).await?;
-                c.batch_execute("COMMIT").await?;
-                Ok(rows)
-            };
-            let result = run.await;
-            if result.is_err() {
-                let _ = c.batch_execute("ROLLBACK").await;
-            }
-            Ok(result)
-        }))?;
+                            &[&leaves, &bodies, &keys, &ords],
+                        )
+                        .await?;
+                    c.execute("SELECT pg_notify($1, '')", &[&channel]).await?;
+                    c.batch_execute("COMMIT").await?;
+                    Ok(rows)
+                };
+                let result = run.await;
+                if result.is_err() {
+                    let _ = c.batch_execute("ROLLBACK").await;
+                }
+                Ok(result)
+            })
+        })?;
         // Match rows to writes by leaf hash (RETURNING promises no order).
         let mut by_leaf: HashMap<Vec<u8>, Vec<i64>> = HashMap::new();
         for row in rows.map_err(failed)? {
