@@ -702,7 +702,7 @@ fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pending>, clock:
             tracing::warn!("lost the leader lock's connection; following");
             range = None;
         }
-        if range.is_none() && last_lead_try.is_none_or(|t| t.elapsed() >= LEAD_RETRY) {
+        if range.is_none() && !last_lead_try.is_some_and(|t| t.elapsed() < LEAD_RETRY) {
             last_lead_try = Some(Instant::now());
             range = take_lead(shared, pg);
         }

@@ -187,9 +187,11 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
     let info: Value =
         http.get(survivor.at("/api/v1/log")).send().expect("GET").json().expect("JSON");
     let verifier = NoteVerifier::ecdsa(NAME, key.clone()).expect("verifier");
-    let head =
-        tlog::verify_checkpoint(info["signedTreeHead"].as_str().expect("cp"), &[verifier.clone()])
-            .expect("final checkpoint verifies");
+    let head = tlog::verify_checkpoint(
+        info["signedTreeHead"].as_str().expect("cp"),
+        std::slice::from_ref(&verifier),
+    )
+    .expect("final checkpoint verifies");
     let (final_size, final_root) = (head.checkpoint().size, head.checkpoint().root_hash);
     for (id, index, _) in &acks {
         let map: Value = http
@@ -205,8 +207,8 @@ fn postgres_three_servers_one_log_survive_kill_9_of_the_leader_without_a_fork() 
     let seen = seen.lock().expect("lock").clone();
     assert!(seen.len() > 3, "checkpoints were collected: {}", seen.len());
     for text in &seen {
-        let cp =
-            tlog::verify_checkpoint(text, &[verifier.clone()]).expect("served checkpoint verifies");
+        let cp = tlog::verify_checkpoint(text, std::slice::from_ref(&verifier))
+            .expect("served checkpoint verifies");
         let (size, root) = (cp.checkpoint().size, cp.checkpoint().root_hash);
         assert!(size <= final_size, "a served checkpoint is ahead of the final one");
         if size == final_size {

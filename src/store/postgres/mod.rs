@@ -75,6 +75,9 @@ const MIGRATIONS: &[(i32, &str)] = &[(
      CREATE INDEX pending_waiting ON pending (id) WHERE status = 0;",
 )];
 
+/// A tile's (tile level, tile index).
+type TileKey = (u8, u64);
+
 /// A statement parameter.
 type Param = dyn tokio_postgres::types::ToSql + Sync;
 
@@ -130,7 +133,7 @@ struct Inner {
     writer: Mutex<Option<Arc<Conn>>>,
     /// The connection holding the leader lock, while this server leads.
     lead: Mutex<Option<Arc<Conn>>>,
-    tiles: RwLock<HashMap<(u8, u64), Arc<[u8]>>>,
+    tiles: RwLock<HashMap<TileKey, Arc<[u8]>>>,
     hints: Arc<Hints>,
 }
 
@@ -585,7 +588,7 @@ impl PgStore {
         Ok(())
     }
 
-    fn fetch_tiles(&self, keys: &[(u8, u64)]) -> Result<Vec<((u8, u64), Arc<[u8]>)>> {
+    fn fetch_tiles(&self, keys: &[TileKey]) -> Result<Vec<(TileKey, Arc<[u8]>)>> {
         let conn = self.conn()?;
         let failed = self.error("reading hash tiles");
         let levels: Vec<i16> = keys.iter().map(|k| i16::from(k.0)).collect();
@@ -886,7 +889,7 @@ impl PgStore {
             .iter()
             .map(|w| {
                 by_leaf
-                    .get_mut(&w.0.to_vec())
+                    .get_mut(w.0.as_slice())
                     .and_then(|ids| ids.pop())
                     .ok_or(Error::Corrupt("pending row IDs"))
             })
