@@ -1,17 +1,16 @@
-//! The log's lookup indexes (leaf hash → index, search key → indices), held in memory and
-//! persisted as one sequential record per commit.
+//! The log's lookup indexes (leaf hash → index, search key → indices), held in memory in a
+//! compact form ([`MemIndex`]: ~24 bytes per leaf and per key) and persisted as one
+//! sequential record per commit.
 //!
 //! Why not a sled key per lookup entry: those keys are hashes, so every insert lands on a
 //! random page, and sled writes each as a page delta and later rewrites the page; measured,
 //! two search keys per entry cost ~720 bytes of disk per entry (1,677 → 955 bytes/entry at
 //! 300,000 entries without them) and a sled insert each on the sequencer. One record per
 //! commit under a sequential key costs ~49 bytes per entry; on open the records are read back
-//! in one scan (about 1 s and ~100 MiB of memory at a million entries).
+//! in one scan.
 //!
 //! Record layout (`x<first index:8>` → value): per entry, in index order: its leaf hash
 //! (32 bytes), the number of search keys (1 byte), then each key as 16 bytes of its SHA-256.
-
-use std::collections::HashMap;
 
 use crate::tlog::Hash;
 
@@ -26,54 +25,133 @@ pub fn key_hash(key: &str) -> KeyHash {
     out
 }
 
-/// The in-memory indexes.
+/// The first 16 bytes of a leaf hash: what the leaf index keys on. Two different entries
+/// share one only by a 2^128 second-preimage search (or a 2^64 birthday search over the
+/// searcher's *own* entries, which then answer as duplicates of each other); the same
+/// argument as for [`KeyHash`].
+type LeafKey = [u8; 16];
+
+/// The in-memory indexes: leaf hash → index and search key → indices.
+///
+/// Why this shape: the log's size in memory is what bounds a long-running server (the
+/// 10-minute soak of issue #15 saw ~420 bytes per entry with hash maps of full hashes, and
+/// RSS growing with it). Each index is a [`Pairs`]: one sorted array of 24-byte
+/// `(key, index)` pairs plus a small ordered set of the newest, merged into the array in
+/// place — about 24 bytes per leaf and per search key, ~72 bytes for a typical entry.
 #[derive(Debug, Default)]
 pub struct MemIndex {
-    leaves: HashMap<Hash, u64>,
-    /// The first entry under each key; most keys (artifact digests) have only one.
-    first: HashMap<KeyHash, u64>,
-    /// Further entries under keys that have more (e.g. one signing key, many entries).
-    more: HashMap<KeyHash, Vec<u64>>,
+    leaves: Pairs,
+    keys: Pairs,
 }
 
 impl MemIndex {
     /// Adds one entry. Entries must come in index order (searches answer ascending).
     pub fn add(&mut self, index: u64, leaf: Hash, keys: &[KeyHash]) {
-        self.leaves.insert(leaf, index);
+        self.leaves.insert(leaf_key(&leaf), index);
         for k in keys {
-            match self.first.get(k) {
-                None => {
-                    self.first.insert(*k, index);
-                }
-                Some(&i) if i == index => {} // the same key twice for one entry
-                Some(_) => {
-                    let more = self.more.entry(*k).or_default();
-                    if more.last() != Some(&index) {
-                        more.push(index);
-                    }
-                }
-            }
+            self.keys.insert(*k, index);
         }
     }
 
-    /// The index of the entry with this leaf hash.
+    /// The index of the entry with this leaf hash (the first, should a leaf be indexed
+    /// twice).
     pub fn index_of(&self, leaf: &Hash) -> Option<u64> {
-        self.leaves.get(leaf).copied()
+        self.leaves.get(&leaf_key(leaf)).into_iter().min()
     }
 
-    /// Indices of the entries under `key`, ascending.
+    /// Indices of the entries under `key`, ascending and distinct.
     pub fn search(&self, key: &KeyHash) -> Vec<u64> {
-        let mut out: Vec<u64> = self.first.get(key).copied().into_iter().collect();
-        if let Some(more) = self.more.get(key) {
-            out.extend_from_slice(more);
-        }
+        let mut out = self.keys.get(key);
+        out.sort_unstable();
+        out.dedup();
         out
+    }
+
+    /// Heap bytes the indexes hold (capacity, not length: what the process pays).
+    pub fn heap_bytes(&self) -> usize {
+        self.leaves.heap_bytes() + self.keys.heap_bytes()
     }
 
     /// Number of distinct leaf hashes indexed.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.leaves.len()
+        let mut leaves = self.leaves.sorted.clone();
+        leaves.extend(self.leaves.recent.iter().copied());
+        leaves.sort_unstable();
+        leaves.dedup_by_key(|p| p.0);
+        leaves.len()
+    }
+}
+
+fn leaf_key(leaf: &Hash) -> LeafKey {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&leaf[..16]);
+    out
+}
+
+/// A multimap from 16-byte keys to indices: a sorted array and the newest pairs in a
+/// B-tree, merged into the array once they reach [`Pairs::merge_at`].
+#[derive(Debug, Default)]
+struct Pairs {
+    sorted: Vec<(KeyHash, u64)>,
+    recent: std::collections::BTreeSet<(KeyHash, u64)>,
+}
+
+/// The recent set is merged at `max(MIN_RECENT, sorted / RECENT_FRACTION)` pairs: each pair
+/// is moved about `RECENT_FRACTION` times in all, and a merge holds the index's lock for one
+/// pass over the array (~20 ms at three million pairs).
+const MIN_RECENT: usize = 4096;
+const RECENT_FRACTION: usize = 16;
+
+/// Bytes per element of a `BTreeSet<(KeyHash, u64)>`: 24 bytes of payload in nodes of at
+/// most 11 (the standard library's B = 6), kept between half and full.
+const BTREE_BYTES_PER_PAIR: usize = 40;
+
+impl Pairs {
+    fn insert(&mut self, key: KeyHash, index: u64) {
+        self.recent.insert((key, index));
+        if self.recent.len() >= self.merge_at() {
+            self.merge();
+        }
+    }
+
+    fn merge_at(&self) -> usize {
+        MIN_RECENT.max(self.sorted.len() / RECENT_FRACTION)
+    }
+
+    /// Merges the recent pairs into the sorted array in place, from the back: the array
+    /// grows by the recent count (a `realloc`, which the allocator can do by remapping)
+    /// and no second copy of it is ever held.
+    fn merge(&mut self) {
+        let recent: Vec<(KeyHash, u64)> = std::mem::take(&mut self.recent).into_iter().collect();
+        let old = self.sorted.len();
+        self.sorted.reserve_exact(recent.len());
+        self.sorted.resize(old + recent.len(), ([0; 16], 0));
+        let (mut i, mut j, mut k) = (old, recent.len(), old + recent.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1] > recent[j - 1] {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = recent[j - 1];
+                j -= 1;
+            }
+        }
+    }
+
+    /// Every index stored under `key`, in no particular order.
+    fn get(&self, key: &KeyHash) -> Vec<u64> {
+        let from = self.sorted.partition_point(|(k, _)| k < key);
+        let mut out: Vec<u64> =
+            self.sorted[from..].iter().take_while(|(k, _)| k == key).map(|&(_, i)| i).collect();
+        out.extend(self.recent.range((*key, 0)..=(*key, u64::MAX)).map(|&(_, i)| i));
+        out
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.sorted.capacity() * std::mem::size_of::<(KeyHash, u64)>()
+            + self.recent.len() * BTREE_BYTES_PER_PAIR
     }
 }
 
@@ -129,6 +207,52 @@ mod tests {
         assert_eq!(index.search(&b), vec![10, 11, 13]);
         assert!(index.search(&key_hash("other")).is_empty());
         assert_eq!(index.len(), 4);
+    }
+
+    #[test]
+    fn merged_and_recent_pairs_answer_alike() {
+        // Enough entries for several merges, keys shared across them, and a reference map.
+        let mut index = MemIndex::default();
+        let mut reference: std::collections::BTreeMap<KeyHash, Vec<u64>> = Default::default();
+        for i in 0..50_000u64 {
+            let leaf =
+                crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
+            let mut l = [0u8; 32];
+            l.copy_from_slice(leaf.as_bytes());
+            let keys = [key_hash(&format!("k{}", i % 7_919)), key_hash(&format!("u{i}"))];
+            index.add(i, l, &keys);
+            for k in keys {
+                reference.entry(k).or_default().push(i);
+            }
+        }
+        for i in (0..50_000u64).step_by(997) {
+            let leaf =
+                crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
+            let mut l = [0u8; 32];
+            l.copy_from_slice(leaf.as_bytes());
+            assert_eq!(index.index_of(&l), Some(i));
+        }
+        for (k, v) in reference.iter().step_by(101) {
+            assert_eq!(&index.search(k), v);
+        }
+        assert_eq!(index.index_of(&[0xee; 32]), None);
+        assert!(index.search(&key_hash("absent")).is_empty());
+        assert_eq!(index.len(), 50_000);
+    }
+
+    #[test]
+    fn memory_per_entry_stays_near_the_pairs_it_holds() {
+        // 200,000 entries with two search keys each: 600,000 pairs of 24 bytes. The hash
+        // maps this replaced held ~420 bytes per entry (issue #15's soak).
+        let mut index = MemIndex::default();
+        for i in 0..200_000u64 {
+            let mut leaf = [0u8; 32];
+            leaf[..8].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+            index.add(i, leaf, &[key_hash(&format!("a{i}")), key_hash("one signing key")]);
+        }
+        let per_entry = index.heap_bytes() / 200_000;
+        assert!(per_entry <= 100, "{per_entry} bytes per entry");
+        assert_eq!(index.search(&key_hash("one signing key")).len(), 200_000);
     }
 
     #[test]

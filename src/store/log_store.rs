@@ -62,6 +62,14 @@ type WrittenTile = ((u8, u64), Arc<[u8]>);
 /// store itself ([`LogStore::recent`], the in-memory index).
 const CACHE_BYTES: u64 = 16 << 20;
 
+/// [`CACHE_BYTES`], or `SIGBOX_STORE_CACHE_MIB` MiB when that is set to a number.
+fn cache_bytes() -> u64 {
+    std::env::var("SIGBOX_STORE_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(CACHE_BYTES, |mib| mib.saturating_mul(1 << 20))
+}
+
 /// Most tiles kept in [`LogStore::recent`] before it is emptied and refilled.
 const RECENT_TILES: usize = 256;
 
@@ -111,7 +119,7 @@ impl LogStore {
             let config = sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput)
-                .cache_capacity(CACHE_BYTES);
+                .cache_capacity(cache_bytes());
             match config.open() {
                 Err(sled::Error::Io(e))
                     if attempts < 100 && e.to_string().contains("could not acquire lock") =>
@@ -201,7 +209,12 @@ impl LogStore {
         if next != size {
             return Err(Error::Corrupt("index records do not cover the log"));
         }
-        tracing::info!(entries = size, ms = started.elapsed().as_millis() as u64, "index loaded");
+        tracing::info!(
+            entries = size,
+            ms = started.elapsed().as_millis() as u64,
+            memory_bytes = index.heap_bytes() as u64,
+            "index loaded"
+        );
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
         Ok(())
     }
