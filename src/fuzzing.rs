@@ -158,8 +158,8 @@ pub fn tuf(data: &[u8]) {
     // 2026-01-01: inside the embedded root's validity, so the update steps run. The set is
     // built (five signature checks) once per process and cloned per input.
     static START: OnceLock<Option<TrustedSet>> = OnceLock::new();
-    let start = START
-        .get_or_init(|| TrustedSet::new(PUBLIC_GOOD_TUF_ROOT.as_bytes(), 1_767_225_600).ok());
+    let start =
+        START.get_or_init(|| TrustedSet::new(PUBLIC_GOOD_TUF_ROOT.as_bytes(), 1_767_225_600).ok());
     if let Some(mut set) = start.clone() {
         let _ = set.update_root(data);
         let _ = set.update_timestamp(data);

@@ -61,3 +61,41 @@ fn postgres_rekor_server_with_no_database_there_exits_2_naming_it() {
         .stderr_has(&format!("PostgreSQL database sigbox@127.0.0.1:{port}/logs"));
     assert!(!run.stderr().contains(":pw@"), "the password is never printed");
 }
+
+#[test]
+fn postgres_rekor_over_tls_verifies_the_database_certificate() {
+    let (pg, ca) = Postgres::start_tls();
+    let ca = ca.to_str().expect("utf-8 path");
+    // The whole create/read test over TLS (the server refuses connections without it).
+    let url = format!("{}?sslmode=verify-full&sslrootcert={ca}", pg.url());
+    api::create_returns_201_with_etag_location_set_and_checked_proof(&["--storage", &url]);
+
+    use crate::harness::Sandbox;
+    let sandbox = Sandbox::new();
+    // Without TLS: refused by the database (hostssl only), the error names it.
+    sandbox
+        .sigbox()
+        .args(["rekor-server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(sandbox.join("a"))
+        .args(["--storage", &pg.url()])
+        .fails_with(2)
+        .stderr_has(&format!("PostgreSQL database sigbox@127.0.0.1:{}/postgres", pg.port));
+    // With TLS but another CA: the certificate is not trusted.
+    let other = sandbox.join("other-ca.pem");
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
+        .args(["-keyout", "/dev/null", "-out"])
+        .arg(&other)
+        .args(["-days", "1", "-subj", "/CN=another CA"])
+        .output()
+        .expect("openssl");
+    assert!(out.status.success());
+    let url = format!("{}?sslmode=require&sslrootcert={}", pg.url(), other.display());
+    sandbox
+        .sigbox()
+        .args(["rekor-server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(sandbox.join("b"))
+        .args(["--storage", &url])
+        .fails_with(2)
+        .stderr_has("certificate");
+}

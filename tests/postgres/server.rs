@@ -67,6 +67,97 @@ impl Postgres {
         pg
     }
 
+    /// Like [`Postgres::start`], but serving TLS only (`ssl = on`, `hostssl` in pg_hba, so a
+    /// connection without TLS is refused) with a certificate for IP 127.0.0.1 issued by a
+    /// new CA (made with the `openssl` CLI); returns the server and the CA's PEM path.
+    pub fn start_tls() -> (Postgres, PathBuf) {
+        let bin = server_binaries();
+        let dir = tempfile::tempdir().expect("a temp dir for PostgreSQL");
+        // SAFETY: geteuid has no preconditions.
+        let as_nobody = unsafe { libc::geteuid() } == 0;
+        if as_nobody {
+            chown_nobody(dir.path());
+        }
+        let pg = Postgres { dir, bin, port: free_port(), as_nobody };
+        let data = pg.data_dir();
+        pg.run("initdb", &["-D", path_str(&data), "-U", "sigbox", "--auth=trust", "--no-sync"]);
+        let certs = pg.dir.path().join("certs");
+        std::fs::create_dir(&certs).expect("certs dir");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&certs)
+                .output()
+                .expect("running openssl (Debian package `openssl`)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=sigbox test database CA",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+            ]
+            .concat(),
+        );
+        std::fs::write(certs.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("ext file");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        for name in ["server.crt", "server.key"] {
+            let to = data.join(name);
+            std::fs::copy(certs.join(name), &to).expect("copying the server certificate");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+            if as_nobody {
+                chown_nobody(&to);
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).expect("postgresql.conf");
+        std::fs::write(data.join("pg_hba.conf"), "hostssl all all 127.0.0.1/32 trust\n")
+            .expect("pg_hba");
+        pg.pg_ctl_start();
+        (pg, certs.join("ca.pem"))
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
