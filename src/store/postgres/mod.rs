@@ -170,6 +170,18 @@ struct Statements {
     tiles_in: Statement,
     tile_range: Statement,
     meta: Statement,
+    /// The commit's statements (prepared once: a commit then costs no parse round trip).
+    write: WriteStatements,
+}
+
+struct WriteStatements {
+    fence: Statement,
+    entries: Statement,
+    keys: Statement,
+    tiles: Statement,
+    checkpoint: Statement,
+    outcomes: Statement,
+    notify: Statement,
 }
 
 impl PgStore {
@@ -343,6 +355,33 @@ impl PgStore {
                 c.prepare("SELECT value FROM meta WHERE name = $1"),
             )
             .map_err(failed)?;
+            let (fence, entries_in, keys, tiles, checkpoint, outcomes, notify) = futures_util::try_join!(
+                c.prepare("UPDATE tree SET size = $2, checkpoint = $3 WHERE id = 1 AND size = $1"),
+                c.prepare(
+                    "INSERT INTO entries SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])"
+                ),
+                c.prepare(
+                    "INSERT INTO search_keys SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
+                     ON CONFLICT DO NOTHING"
+                ),
+                c.prepare(
+                    "INSERT INTO tiles SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) \
+                     ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data"
+                ),
+                c.prepare("INSERT INTO checkpoints VALUES ($1, $2)"),
+                c.prepare(UPDATE_PENDING),
+                c.prepare("SELECT pg_notify($1, '')"),
+            )
+            .map_err(failed)?;
+            let write = WriteStatements {
+                fence,
+                entries: entries_in,
+                keys,
+                tiles,
+                checkpoint,
+                outcomes,
+                notify,
+            };
             let st = Statements {
                 head,
                 entry,
@@ -354,6 +393,7 @@ impl PgStore {
                 tiles_in,
                 tile_range,
                 meta,
+                write,
             };
             Ok(Conn { client, st })
         })
@@ -731,93 +771,95 @@ impl PgStore {
         let target = self.inner.target.clone();
         let channel = format!("{}_integrated", self.inner.schema);
         let (old, new) = (to_i64(first), to_i64(next));
-        let written = self.with_writer(|conn| self.block(async move {
-            let failed = |what: &'static str| {
-                let target = target.clone();
-                move |e: tokio_postgres::Error| Error::Postgres {
-                    target: target.clone(),
-                    what,
-                    detail: pg_detail(&e),
+        let written = self.with_writer(|conn| {
+            self.block(async move {
+                let failed = |what: &'static str| {
+                    let target = target.clone();
+                    move |e: tokio_postgres::Error| Error::Postgres {
+                        target: target.clone(),
+                        what,
+                        detail: pg_detail(&e),
+                    }
+                };
+                let c = &conn.client;
+                let w = &conn.st.write;
+                // Everything up to COMMIT; any error rolls the transaction back below, so
+                // the writer connection never keeps a half-done one.
+                let body = async {
+                    let levels: Vec<i16> = touched.iter().map(|k| i16::from(k.0)).collect();
+                    let indices: Vec<i64> = touched.iter().map(|k| to_i64(k.1)).collect();
+                    let fence_args: [&Param; 3] = [&old, &new, &checkpoint];
+                    let tiles_args: [&Param; 2] = [&levels, &indices];
+                    // BEGIN, the fence and the read of the tiles to extend go out together.
+                    let begin = c.batch_execute("BEGIN");
+                    let fence = c.execute(&w.fence, &fence_args);
+                    let existing = c.query(&conn.st.tiles_in, &tiles_args);
+                    let (_, fenced, existing) =
+                        match futures_util::try_join!(begin, fence, existing) {
+                            Ok(found) => found,
+                            Err(e) => return Err(failed("committing")(e)),
+                        };
+                    if fenced != 1 {
+                        let found =
+                            c.query_one(&conn.st.head, &[]).await.map(|r| r.get::<_, i64>(0));
+                        return Err(Error::Fenced {
+                            want: to_u64(old),
+                            found: found.map_or(0, to_u64),
+                        });
+                    }
+                    let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
+                    for row in existing {
+                        let level = u8::try_from(row.get::<_, i16>(0))
+                            .map_err(|_| Error::Corrupt("tile"))?;
+                        let data: Vec<u8> = row.get(2);
+                        let rows = TileRows::decode(&data).ok_or(Error::Corrupt("tile"))?;
+                        tiles.insert((level, to_u64(row.get(1))), rows);
+                    }
+                    for (id, hash) in &nodes {
+                        let at = Address::of(*id);
+                        let rows = tiles.entry((at.tile_level, at.tile_index)).or_default();
+                        if !rows.push(at.row, at.pos, *hash) {
+                            return Err(Error::Corrupt("tree node out of order for its tile"));
+                        }
+                    }
+                    let mut written = Vec::with_capacity(tiles.len());
+                    for (key, rows) in &tiles {
+                        let bytes: Arc<[u8]> =
+                            rows.encode().ok_or(Error::Corrupt("tile rows"))?.into();
+                        written.push((*key, bytes));
+                    }
+                    let t_levels: Vec<i16> = written.iter().map(|(k, _)| i16::from(k.0)).collect();
+                    let t_idx: Vec<i64> = written.iter().map(|(k, _)| to_i64(k.1)).collect();
+                    let t_data: Vec<Vec<u8>> = written.iter().map(|(_, b)| b.to_vec()).collect();
+                    let entry_args: [&Param; 3] = [&idx, &leaves, &records];
+                    let key_args: [&Param; 2] = [&key_hashes, &key_idx];
+                    let tile_args: [&Param; 3] = [&t_levels, &t_idx, &t_data];
+                    let cp_args: [&Param; 2] = [&new, &checkpoint];
+                    let outcome_args: [&Param; 3] = [&ids, &statuses, &out_idx];
+                    let notify_args: [&Param; 1] = [&channel];
+                    let result = futures_util::try_join!(
+                        c.execute(&w.entries, &entry_args),
+                        c.execute(&w.keys, &key_args),
+                        c.execute(&w.tiles, &tile_args),
+                        c.execute(&w.checkpoint, &cp_args),
+                        c.execute(&w.outcomes, &outcome_args),
+                        c.query(&w.notify, &notify_args),
+                    );
+                    result.map_err(failed("committing"))?;
+                    Ok(written)
+                };
+                match body.await {
+                    Ok(written) => {
+                        c.batch_execute("COMMIT").await.map_err(failed("committing"))?;
+                        Ok(written)
+                    }
+                    Err(e) => {
+                        let _ = c.batch_execute("ROLLBACK").await;
+                        Err(e)
+                    }
                 }
-            };
-            let c = &conn.client;
-            c.batch_execute("BEGIN").await.map_err(failed("starting a commit"))?;
-            let levels: Vec<i16> = touched.iter().map(|k| i16::from(k.0)).collect();
-            let indices: Vec<i64> = touched.iter().map(|k| to_i64(k.1)).collect();
-            let fence_args: [&Param; 3] = [&old, &new, &checkpoint];
-            let tiles_args: [&Param; 2] = [&levels, &indices];
-            let fence = c.execute(
-                "UPDATE tree SET size = $2, checkpoint = $3 WHERE id = 1 AND size = $1",
-                &fence_args,
-            );
-            let existing = c.query(&conn.st.tiles_in, &tiles_args);
-            let (fenced, existing) = match futures_util::try_join!(fence, existing) {
-                Ok(found) => found,
-                Err(e) => {
-                    let _ = c.batch_execute("ROLLBACK").await;
-                    return Err(failed("committing")(e));
-                }
-            };
-            if fenced != 1 {
-                let _ = c.batch_execute("ROLLBACK").await;
-                let found = c.query_one(&conn.st.head, &[]).await.map(|r| r.get::<_, i64>(0));
-                return Err(Error::Fenced { want: to_u64(old), found: found.map_or(0, to_u64) });
-            }
-            let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
-            for row in existing {
-                let level = u8::try_from(row.get::<_, i16>(0)).map_err(|_| Error::Corrupt("tile"))?;
-                let data: Vec<u8> = row.get(2);
-                let rows = TileRows::decode(&data).ok_or(Error::Corrupt("tile"))?;
-                tiles.insert((level, to_u64(row.get(1))), rows);
-            }
-            for (id, hash) in &nodes {
-                let at = Address::of(*id);
-                let rows = tiles.entry((at.tile_level, at.tile_index)).or_default();
-                if !rows.push(at.row, at.pos, *hash) {
-                    let _ = c.batch_execute("ROLLBACK").await;
-                    return Err(Error::Corrupt("tree node out of order for its tile"));
-                }
-            }
-            let mut written = Vec::with_capacity(tiles.len());
-            for (key, rows) in &tiles {
-                let bytes: Arc<[u8]> = rows.encode().ok_or(Error::Corrupt("tile rows"))?.into();
-                written.push((*key, bytes));
-            }
-            let t_levels: Vec<i16> = written.iter().map(|(k, _)| i16::from(k.0)).collect();
-            let t_idx: Vec<i64> = written.iter().map(|(k, _)| to_i64(k.1)).collect();
-            let t_data: Vec<Vec<u8>> = written.iter().map(|(_, b)| b.to_vec()).collect();
-            let entry_args: [&Param; 3] = [&idx, &leaves, &records];
-            let key_args: [&Param; 2] = [&key_hashes, &key_idx];
-            let tile_args: [&Param; 3] = [&t_levels, &t_idx, &t_data];
-            let cp_args: [&Param; 2] = [&new, &checkpoint];
-            let outcome_args: [&Param; 3] = [&ids, &statuses, &out_idx];
-            let notify_args: [&Param; 1] = [&channel];
-            let result = futures_util::try_join!(
-                c.execute(
-                    "INSERT INTO entries SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])",
-                    &entry_args,
-                ),
-                c.execute(
-                    "INSERT INTO search_keys SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
-                     ON CONFLICT DO NOTHING",
-                    &key_args,
-                ),
-                c.execute(
-                    "INSERT INTO tiles SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) \
-                     ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
-                    &tile_args,
-                ),
-                c.execute("INSERT INTO checkpoints VALUES ($1, $2)", &cp_args),
-                c.execute(UPDATE_PENDING, &outcome_args),
-                c.execute("SELECT pg_notify($1, '')", &notify_args),
-            );
-            if let Err(e) = result {
-                let _ = c.batch_execute("ROLLBACK").await;
-                return Err(failed("committing")(e));
-            }
-            c.batch_execute("COMMIT").await.map_err(failed("committing"))?;
-            Ok(written)
-        }))?;
+            })
+        })?;
         self.remember(written);
         Ok(())
     }
