@@ -828,15 +828,14 @@ fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, 
     if !done.is_empty() {
         refresh_head(shared, pg);
     }
-    for (id, outcome) in done {
+    for (id, outcome, record) in done {
         let Some(w) = waiting.remove(&id) else { continue };
         let answer = match outcome {
             Outcome::Duplicate(_) => {
                 Err(Error::Duplicate { entry_id: entry_id(shared.tree_id, &w.leaf) })
             }
-            Outcome::Logged(index) => shared
-                .store
-                .entry(index)
+            Outcome::Logged(index) => record
+                .map_or_else(|| shared.store.entry(index), |r| Ok(Some(r)))
                 .map_err(Error::from)
                 .and_then(|b| b.ok_or(Error::Unavailable))
                 .and_then(|b| Record::from_bytes(&b))
