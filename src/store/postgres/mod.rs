@@ -75,6 +75,9 @@ const MIGRATIONS: &[(i32, &str)] = &[(
      CREATE INDEX pending_waiting ON pending (id) WHERE status = 0;",
 )];
 
+/// A pending write's answer: row ID, outcome, and the stored record of a logged entry.
+pub type Answer = (i64, Outcome, Option<Vec<u8>>);
+
 /// A tile's (tile level, tile index).
 type TileKey = (u8, u64);
 
@@ -971,7 +974,7 @@ impl PgStore {
     ///
     /// A logged entry comes with its stored record (read in the same query), so that the
     /// server answers its submitter without one more round trip per entry.
-    pub fn outcomes(&self, ids: &[i64]) -> Result<Vec<(i64, Outcome, Option<Vec<u8>>)>> {
+    pub fn outcomes(&self, ids: &[i64]) -> Result<Vec<Answer>> {
         let conn = self.conn()?;
         let failed = self.error("reading answers to pending writes");
         let ids = ids.to_vec();
