@@ -6,6 +6,9 @@
 //!    clients with pre-generated signed entries: `POST /api/v1/log/entries` (durable
 //!    entries/s, p50/p99), then `GET /api/v1/log/entries?logIndex=N`; the server's peak
 //!    VmRSS during the load and its bytes on disk per entry against the raw entry bytes;
+//!    Then the same POST load on a fresh server with `--tiles-dir` (the background C2SP
+//!    tile export): entries/s and p50/p99 beside the figures without it, and how long after
+//!    the last 201 the exported checkpoint covers every entry;
 //! 3. proof lookup at 1M entries: a `LogStore` filled with 1,000,000 leaves by large direct
 //!    commits (realistic records), then `inclusion_proof` for random indices (p50/p99), and
 //!    the store's bytes on disk per entry.
@@ -13,7 +16,10 @@
 //! Figures are printed, not asserted. `SIGBOX_BENCH_ENTRIES` (default 50000),
 //! `SIGBOX_BENCH_CLIENTS` (default 256: many signers, each waiting for its entry to be
 //! durable, as group commit expects; 64 gives about 9,400/s on the 2-core machine) and `SIGBOX_BENCH_BIG` (default 1000000) size the run;
-//! `SIGBOX_BENCH_ONLY=seq|http|proof` runs one part.
+//! `SIGBOX_BENCH_ONLY=seq|http|tiles|proof` runs one part (`tiles`: the POST load with
+//! `--tiles-dir` only).
+
+mod common;
 
 use std::io::BufRead;
 use std::path::Path;
@@ -35,13 +41,17 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let signer = EcdsaP256Signer::generate();
     let t = Instant::now();
-    let proposals: Vec<serde_json::Value> = (0..entries).map(|i| proposal(&signer, i)).collect();
+    let proposals: Vec<serde_json::Value> =
+        (0..entries).map(|i| common::proposal(&signer, i)).collect();
     eprintln!("(generated {entries} signed entries in {:.1} s)", t.elapsed().as_secs_f64());
     if only.is_empty() || only == "seq" {
         runtime.block_on(sequencer(&proposals, clients));
     }
     if only.is_empty() || only == "http" {
-        runtime.block_on(http_server(&proposals, clients));
+        runtime.block_on(http_server(&proposals, clients, false));
+    }
+    if only.is_empty() || only == "tiles" {
+        runtime.block_on(http_server(&proposals, clients, true));
     }
     if only.is_empty() || only == "proof" {
         proof_lookup(&proposals[0], big);
@@ -80,16 +90,20 @@ async fn sequencer(proposals: &[serde_json::Value], clients: usize) {
     );
 }
 
-/// 2. A real `rekor-server` process under HTTP load.
-async fn http_server(proposals: &[serde_json::Value], clients: usize) {
+/// Part 2: a real `rekor-server` process under HTTP load; with `tiles`, one exporting
+/// tiles (`--tiles-dir`) under the POST load only.
+async fn http_server(proposals: &[serde_json::Value], clients: usize, tiles: bool) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sigbox"))
-        .args(["rekor-server", "--listen", "127.0.0.1:0", "--no-genesis", "--data-dir"])
-        .arg(&data)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("starting sigbox rekor-server");
+    let tiles_dir = dir.path().join("tiles");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sigbox"));
+    command.args(["rekor-server", "--listen", "127.0.0.1:0", "--no-genesis", "--data-dir"]);
+    command.arg(&data);
+    if tiles {
+        command.arg("--tiles-dir").arg(&tiles_dir);
+    }
+    let mut child =
+        command.stdout(std::process::Stdio::piped()).spawn().expect("starting sigbox rekor-server");
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().trim_start_matches("listening on ").to_string();
@@ -136,7 +150,32 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize) {
     let elapsed = start.elapsed();
     let server_cpu = cpu_seconds(&pid.to_string()) - server_cpu0;
     let self_cpu = cpu_seconds("self") - self_cpu0;
-    report(&format!("HTTP POST /api/v1/log/entries, {clients} clients"), n, elapsed, lat);
+    let with = if tiles { " (--tiles-dir)" } else { "" };
+    report(&format!("HTTP POST /api/v1/log/entries, {clients} clients{with}"), n, elapsed, lat);
+    if tiles {
+        // Poll the exported checkpoint until it covers every entry.
+        let published = || {
+            let text = std::fs::read_to_string(tiles_dir.join("checkpoint")).unwrap_or_default();
+            text.lines().nth(1).and_then(|l| l.parse::<usize>().ok()).unwrap_or(0)
+        };
+        let t = Instant::now();
+        while published() < n && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        println!(
+            "  tiles: checkpoint of size {} published {:.0} ms after the last 201; server CPU \
+             {:.0} us/entry",
+            published(),
+            t.elapsed().as_secs_f64() * 1e3,
+            (cpu_seconds(&pid.to_string()) - server_cpu0) * 1e6 / n as f64
+        );
+        disk_report("  tiles dir", &tiles_dir, n as u64, raw as u64);
+        stop.store(true, Ordering::Relaxed);
+        sampler.join().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     let server_split = cpu_split(&pid.to_string());
     println!(
         "  server CPU split: user {:.0} us/entry, kernel {:.0} us/entry",
@@ -333,15 +372,6 @@ fn vm_rss_kib(pid: u32) -> u64 {
             })
         })
         .unwrap_or(0)
-}
-
-fn proposal(signer: &EcdsaP256Signer, i: usize) -> serde_json::Value {
-    let d = digest(HashAlgorithm::Sha256, format!("bench artifact {i}").as_bytes());
-    let sig = signer.sign_prehashed(d.as_bytes()).unwrap();
-    serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-        "data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
-        "signature": {"content": b64_encode(sig),
-                      "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}})
 }
 
 /// Sends every pre-serialized request over `clients` keep-alive connections and checks that

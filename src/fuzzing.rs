@@ -229,6 +229,7 @@ fn rekor_fixture() -> Option<&'static RekorFixture> {
                 tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             let shm = std::path::Path::new("/dev/shm");
             let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+            remove_stale_fixtures(&base);
             let dir = base.join(format!("sigbox-fuzz-{}", std::process::id()));
             let clock: crate::rekor::Clock = std::sync::Arc::new(|| 1_700_000_000);
             let open = |name: &str, version| {
@@ -246,6 +247,21 @@ fn rekor_fixture() -> Option<&'static RekorFixture> {
             Some(RekorFixture { runtime, v1, v2 })
         })
         .as_ref()
+}
+
+/// Removes the log directories earlier processes left in `base` (a static fixture is never
+/// dropped, so nothing removes its own): those whose process is gone.
+fn remove_stale_fixtures(base: &std::path::Path) {
+    let Ok(dirs) = std::fs::read_dir(base) else { return };
+    for dir in dirs.flatten() {
+        let name = dir.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("sigbox-fuzz-")) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(dir.path());
+        }
+    }
 }
 
 #[cfg(test)]

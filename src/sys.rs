@@ -35,6 +35,19 @@ pub fn free_bytes(path: &std::path::Path) -> std::io::Result<u64> {
     Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
+/// Takes an exclusive advisory lock (flock) on an open file or directory without waiting;
+/// `false` if another open file description holds it. The lock goes with the descriptor.
+///
+/// Errors: the kernel's, other than "would block".
+pub fn try_lock_exclusive(file: impl AsFd) -> std::io::Result<bool> {
+    use rustix::fs::{flock, FlockOperation};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Raises this process's soft limit on open files to its hard limit and returns the new
 /// soft limit (None when it cannot be read). A server holds one descriptor per client
 /// connection, and the usual soft default (1,024) would refuse connections long before

@@ -14,6 +14,7 @@ mod personas;
 mod postgres;
 mod rekor;
 mod secrets;
+mod tiles;
 mod tsa;
 mod tuf;
 mod up;

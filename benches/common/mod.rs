@@ -29,6 +29,8 @@ pub struct Up {
     pub oidc: String,
     /// The Rekor (v1) URL.
     pub rekor: String,
+    /// The CA (Fulcio) URL.
+    pub fulcio: String,
 }
 
 impl Up {
@@ -57,11 +59,15 @@ impl Up {
             .expect("sigbox up");
         let mut oidc = String::new();
         let mut rekor = String::new();
+        let mut fulcio = String::new();
         let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
             if line.trim_start().starts_with("OIDC issuer") {
                 oidc = line.split_whitespace().last().unwrap_or_default().to_string();
+            }
+            if line.trim_start().starts_with("CA (Fulcio) ") {
+                fulcio = line.split_whitespace().last().unwrap_or_default().to_string();
             }
             if line.trim_start().starts_with("log (Rekor) ") {
                 rekor = line.split_whitespace().last().unwrap_or_default().to_string();
@@ -71,7 +77,7 @@ impl Up {
             }
             line.clear();
         }
-        Up { child, oidc, rekor }
+        Up { child, oidc, rekor, fulcio }
     }
 
     /// The instance's process ID.
@@ -85,4 +91,16 @@ impl Drop for Up {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A hashedrekord proposal for artifact `i`, signed by `signer`.
+pub fn proposal(signer: &sigbox::crypto::EcdsaP256Signer, i: usize) -> serde_json::Value {
+    use sigbox::crypto::{digest, HashAlgorithm, Signer};
+    use sigbox::encoding::b64_encode;
+    let d = digest(HashAlgorithm::Sha256, format!("bench artifact {i}").as_bytes());
+    let sig = signer.sign_prehashed(d.as_bytes()).expect("signs");
+    serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+        "data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
+        "signature": {"content": b64_encode(sig),
+                      "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}})
 }

@@ -90,7 +90,8 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         let source = crate::ops::admin::Source {
             store: api.ct().store().clone(),
             kind: crate::ops::LogKind::Ct,
-            key: api.ct().public_key().clone(),
+            key: api.ct().public_key(),
+            current_key: None,
         };
         crate::ops::admin::spawn(&data_dir, source);
         Ok(Arc::new(api) as Arc<dyn Handler>)

@@ -1,4 +1,4 @@
-//! `sigbox log fsck | backup | restore`: operating a log's store (a `rekor-server` data
+//! `sigbox log fsck | backup | restore | export-tiles`: operating a log's store (a `rekor-server` data
 //! directory, or a `fulcio-server` one for the CA's CT log, keys and chain).
 //!
 //! `backup` talks to a running server through its admin socket (`DATA/admin.sock`, see
@@ -16,6 +16,8 @@ use super::{exit, output};
 use crate::crypto::cosign_key::Password;
 use crate::crypto::PublicKey;
 use crate::ops::{self, admin, LogKind};
+
+mod tiles;
 
 /// `sigbox log ...`.
 #[derive(Debug, ClapArgs)]
@@ -66,6 +68,9 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Export a stopped Rekor log as C2SP tlog-tiles files for static serving (incremental:
+    /// files already present are kept; the checkpoint is replaced last).
+    ExportTiles(tiles::Args),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,6 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             ))?;
         }
+        Command::ExportTiles(args) => return tiles::run(args),
     }
     Ok(exit::Code::Success.into())
 }

@@ -16,6 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use super::{exit, output};
+use crate::ops::tiles::live::DEFAULT_TICK_MS;
 use crate::rekor::{self, service, service::ServiceConfig, LogVersion};
 
 /// Flags of `rekor-server`.
@@ -63,6 +64,14 @@ struct Args {
     /// fsck`); refuse to start, naming the first bad entry, if it is damaged.
     #[arg(long)]
     verify_on_start: bool,
+    /// Also publish the log as C2SP tlog-tiles files in this directory (checkpoint,
+    /// tile/..., tile/entries/...) for a static web server, object store or CDN: immutable
+    /// tiles, the checkpoint replaced atomically once its tiles are on disk.
+    #[arg(long)]
+    tiles_dir: Option<PathBuf>,
+    /// How often (milliseconds) the tile exporter looks for newly integrated entries.
+    #[arg(long, default_value_t = DEFAULT_TICK_MS, requires = "tiles_dir")]
+    tiles_interval_ms: u64,
 }
 
 /// Runs `rekor-server ARGS...` until SIGINT/SIGTERM.
@@ -113,8 +122,20 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             store: log.store().clone(),
             kind: crate::ops::LogKind::Rekor,
             key,
+            current_key: None,
         };
         let admin_task = crate::ops::admin::spawn(&args.data_dir, source);
+        let tiles = match &args.tiles_dir {
+            Some(dir) => Some(
+                crate::ops::tiles::live::LiveExport::start(
+                    log.clone(),
+                    dir,
+                    std::time::Duration::from_millis(args.tiles_interval_ms.max(1)),
+                )
+                .with_context(|| format!("--tiles-dir {}", dir.display()))?,
+            ),
+            None => None,
+        };
         log.set_reserve(args.min_free_mib.saturating_mul(1 << 20));
         tracing::info!(addr = %bound, name = %log.name(), size = log.head().size, "rekor listening");
         let shutdown = super::lifecycle::shutdown_signal();
@@ -130,6 +151,10 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         if let Some(task) = admin_task {
             task.abort();
             let _ = task.await;
+        }
+        // A last export of the final head; the exporter's handle on the log goes with it.
+        if let Some(tiles) = tiles {
+            tiles.stop().context("stopping the tile exporter")?;
         }
         // Integrate what was accepted, flush and release the store before exiting.
         log.close().context("closing the log")?;

@@ -36,6 +36,10 @@ pub struct Args {
     /// TUF repository port (serves trusted_root.json and the signing config to TUF clients).
     #[arg(long, default_value_t = 3005)]
     tuf_port: u16,
+    /// Also publish both transparency logs as C2SP tlog-tiles files for static serving, in
+    /// DATA/tiles/rekor and DATA/tiles/rekor-v2 (as `rekor-server --tiles-dir`).
+    #[arg(long)]
+    tiles: bool,
     #[command(flatten)]
     limits: super::lifecycle::LimitArgs,
     #[command(flatten)]
@@ -46,9 +50,10 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum UpCommand {
-    /// Rotate a key of a stopped instance (a running one is refused): the old key's
-    /// validFor closes now, a new key's opens; trust files and TUF targets are republished
-    /// (bundles signed before still verify).
+    /// Rotate a key: the old key's validFor closes now, a new key's opens; trust files and
+    /// TUF targets are republished (bundles signed before still verify). A running instance
+    /// switches to the new key at once (asked through DATA/admin.sock); a stopped one uses
+    /// it from its next start.
     Rotate {
         /// Which key.
         #[arg(value_enum)]
@@ -78,11 +83,16 @@ fn rotate(kind: RotateArg, data_dir: &std::path::Path) -> anyhow::Result<ExitCod
         RotateArg::Ct => up::RotateKind::Ct,
         RotateArg::Tsa => up::RotateKind::Tsa,
     };
-    let done = up::rotate(data_dir, kind, super::lifecycle::unix_now())
-        .with_context(|| format!("rotating the key of {}", data_dir.display()))?;
+    let context = || format!("rotating the key of {}", data_dir.display());
+    let (done, next) = match up::request_live_rotation(data_dir, kind).with_context(context)? {
+        Some(done) => (done, "the running instance signs with the new key"),
+        None => (
+            up::rotate(data_dir, kind, super::lifecycle::unix_now()).with_context(context)?,
+            "start the instance again to sign with the new key",
+        ),
+    };
     output::line(format!(
-        "rotated at {}; old key files in {}; trust files and TUF targets republished \
-         (start the instance again to sign with the new key)",
+        "rotated at {}; old key files in {}; trust files and TUF targets republished ({next})",
         done.at,
         done.retired.display()
     ))?;
@@ -108,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         limits: args.limits.limits(),
         rekor_v2_port: args.rekor_v2_port,
         tsa_port: args.tsa_port,
+        tiles: args.tiles,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

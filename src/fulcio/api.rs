@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -26,7 +26,9 @@ const TOKEN_LEEWAY_SECS: i64 = 60;
 
 /// The CA service.
 pub struct FulcioApi {
-    ca: CertificateAuthority,
+    /// The CA, behind the issuance lock: an issuance holds the read lock from its clock
+    /// reading to its SCT and certificate, a live rotation (CA or CT key) the write lock.
+    ca: RwLock<Arc<CertificateAuthority>>,
     ct: Arc<CtLog>,
     config: OidcConfig,
     keys: IssuerKeys,
@@ -42,12 +44,12 @@ impl FulcioApi {
         keys: IssuerKeys,
         clock: fn() -> i64,
     ) -> Self {
-        FulcioApi { ca, ct, config, keys, clock }
+        FulcioApi { ca: RwLock::new(Arc::new(ca)), ct, config, keys, clock }
     }
 
-    /// The CA chain (issuing certificate first, root last).
-    pub fn ca(&self) -> &CertificateAuthority {
-        &self.ca
+    /// The current CA (its chain: issuing certificate first, root last).
+    pub fn ca(&self) -> Arc<CertificateAuthority> {
+        self.ca.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The CT log.
@@ -55,12 +57,19 @@ impl FulcioApi {
         &self.ct
     }
 
+    /// Starts a live rotation of the CA or of the CT log key: no certificate is issued
+    /// until the returned guard is dropped (issuances under way finish first, with the old
+    /// keys and times before the rotation).
+    pub fn rotation(&self) -> Rotation<'_> {
+        Rotation { ct: &self.ct, ca: self.ca.write().unwrap_or_else(|p| p.into_inner()) }
+    }
+
     async fn route(&self, request: Request) -> Response {
         let path = request.path.trim_end_matches('/');
         if let Some(ct_path) = path.strip_prefix("/ct/v1/") {
             let now_ms = u64::try_from((self.clock)()).unwrap_or_default().saturating_mul(1000);
-            let root = self.ca.chain().last();
-            return ct_api::route(&self.ct, root, now_ms, &request, ct_path);
+            let ca = self.ca();
+            return ct_api::route(&self.ct, ca.chain().last(), now_ms, &request, ct_path);
         }
         match (&request.method, path) {
             (&Method::POST, "/api/v2/signingCert") => self.signing_cert(&request).await,
@@ -114,14 +123,18 @@ impl FulcioApi {
                 )
             }
         };
-        let ca = &self.ca;
         let ct = self.ct.clone();
-        let issued = tokio::task::block_in_place(|| ca.issue(&identity, &public_key, now, &ct));
+        let issued = tokio::task::block_in_place(|| {
+            let ca = self.ca.read().unwrap_or_else(|p| p.into_inner());
+            // The certificate's and the SCT's time are read under the issuance lock.
+            let now = (self.clock)();
+            ca.issue(&identity, &public_key, now, &ct).map(|chain| (chain, ca.clone()))
+        });
         match issued {
-            Ok(chain) => {
+            Ok((chain, ca)) => {
                 // The CA part of the chain is the same every time: its PEM is made once.
                 let mut pems: Vec<String> = chain.first().map(|c| c.to_pem()).into_iter().collect();
-                pems.extend(self.ca.chain_pem().iter().cloned());
+                pems.extend(ca.chain_pem().iter().cloned());
                 Response::json(
                     StatusCode::OK,
                     &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": pems}}}),
@@ -166,7 +179,8 @@ impl FulcioApi {
     }
 
     fn trust_bundle(&self) -> Response {
-        let pems = self.ca.chain_pem();
+        let ca = self.ca();
+        let pems = ca.chain_pem();
         Response::json(StatusCode::OK, &json!({"chains": [{"certificates": pems}]}))
     }
 
@@ -305,6 +319,31 @@ pub fn fuzz_signing_request(body: &[u8]) {
     }
     if let Some(csr) = &request.certificate_signing_request {
         let _ = csr_key(csr);
+    }
+}
+
+/// A live rotation of the CA's keys in progress (from [`FulcioApi::rotation`]).
+pub struct Rotation<'a> {
+    ct: &'a CtLog,
+    ca: RwLockWriteGuard<'a, Arc<CertificateAuthority>>,
+}
+
+impl Rotation<'_> {
+    /// Issues from now on with `ca`.
+    pub fn install_ca(&mut self, ca: CertificateAuthority) {
+        *self.ca = Arc::new(ca);
+    }
+
+    /// Signs SCTs and tree heads from now on with `signer` (see [`CtLog::replace_key`]).
+    ///
+    /// Errors: [`super::ct::Error`]; the old key stays.
+    pub fn install_ct_key(
+        &mut self,
+        signer: Arc<dyn crate::crypto::Signer>,
+        now: i64,
+    ) -> Result<(), super::ct::Error> {
+        let now_ms = u64::try_from(now).unwrap_or_default().saturating_mul(1000);
+        self.ct.replace_key(signer, now_ms)
     }
 }
 

@@ -8,7 +8,7 @@
 //! is not durably in the log (a stronger promise than RFC 6962's maximum merge delay).
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
 use crate::crypto::{digest, HashAlgorithm, PublicKey, Signer};
@@ -70,14 +70,22 @@ struct Job {
     issuer_key_hash: [u8; 32],
     extra_data: Vec<u8>,
     timestamp_ms: u64,
+    /// The log ID of the key that signed `signature`.
+    log_id: [u8; 32],
     reply: mpsc::Sender<Result<Sct, Error>>,
+}
+
+/// The CT log's signing key and its log ID, swapped whole by [`CtLog::replace_key`].
+#[derive(Clone)]
+struct CtKey {
+    signer: Arc<dyn Signer>,
+    log_id: [u8; 32],
 }
 
 /// The CT log: storage, key, and the writer thread's queue.
 pub struct CtLog {
     store: Store,
-    signer: Arc<dyn Signer>,
-    log_id: [u8; 32],
+    key: Arc<RwLock<CtKey>>,
     queue: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
 }
@@ -90,28 +98,57 @@ impl CtLog {
         let range = store.compact_range()?;
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_store = store.clone();
-        let writer_signer = signer.clone();
+        let key = Arc::new(RwLock::new(CtKey { signer, log_id }));
+        let writer_key = key.clone();
         let handle = thread::Builder::new()
             .name("ct-log-writer".into())
-            .spawn(move || writer(rx, writer_store, writer_signer, log_id, range))
+            .spawn(move || writer(rx, writer_store, writer_key, range))
             .map_err(|_| Error::WriterGone)?;
         Ok(Arc::new(CtLog {
             store,
-            signer,
-            log_id,
+            key,
             queue: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
         }))
     }
 
-    /// The log's public key.
-    pub fn public_key(&self) -> &PublicKey {
-        self.signer.public_key()
+    fn key(&self) -> CtKey {
+        self.key.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// SHA-256 of the log's SPKI: the SCT `log_id` and the trusted root's `logId`.
+    /// The log's current public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key().signer.public_key().clone()
+    }
+
+    /// SHA-256 of the current key's SPKI: the SCT `log_id` and the trusted root's `logId`.
     pub fn log_id(&self) -> [u8; 32] {
-        self.log_id
+        self.key().log_id
+    }
+
+    /// Signs from now on with `signer` (a live key rotation), and re-signs the latest tree
+    /// head with it at `now_ms` (so `get-sth` verifies with the key the trusted root now
+    /// lists). The caller makes sure no precertificate is in flight (the CA holds its
+    /// issuance lock while it calls this), so every SCT and tree head of a batch is by one
+    /// key.
+    ///
+    /// Errors: [`Error::Store`], [`Error::Corrupt`], [`Error::Sign`]; the old key stays.
+    pub fn replace_key(&self, signer: Arc<dyn Signer>, now_ms: u64) -> Result<(), Error> {
+        let mut key = self.key.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(text) = self.store.checkpoint()? {
+            let sth: SignedTreeHead =
+                serde_json::from_str(&text).map_err(|_| Error::Corrupt(u64::MAX))?;
+            let root: Hash = crate::encoding::b64_decode(&sth.sha256_root_hash)
+                .and_then(|r| r.try_into().ok())
+                .ok_or(Error::Corrupt(sth.tree_size))?;
+            let timestamp = now_ms.max(sth.timestamp);
+            let resigned = sign_tree_head(signer.as_ref(), sth.tree_size, timestamp, &root)?;
+            let text = serde_json::to_string(&resigned).map_err(|_| Error::Corrupt(u64::MAX))?;
+            self.store.set_meta("checkpoint", text.as_bytes())?;
+        }
+        let log_id = signer.public_key().key_id();
+        *key = CtKey { signer, log_id };
+        Ok(())
     }
 
     /// Logs a precertificate and returns its SCT once the entry is durable.
@@ -134,14 +171,21 @@ impl CtLog {
         issuer_key_hash.copy_from_slice(digest(HashAlgorithm::Sha256, issuer_spki).as_bytes());
         // The SCT signature does not depend on the entry's position, so each caller signs its
         // own in parallel; the writer thread only appends, flushes and signs the tree head.
-        let signature = self
-            .signer
+        let CtKey { signer, log_id } = self.key();
+        let signature = signer
             .sign(&sct_signed_data(timestamp_ms, &issuer_key_hash, tbs))
             .map_err(Error::Sign)?;
         let extra_data = precert_chain_entry(&chain).ok_or(Error::TooLarge)?;
         let (reply, answer) = mpsc::channel();
-        let job =
-            Job { tbs: tbs.to_vec(), signature, issuer_key_hash, extra_data, timestamp_ms, reply };
+        let job = Job {
+            tbs: tbs.to_vec(),
+            signature,
+            issuer_key_hash,
+            extra_data,
+            timestamp_ms,
+            log_id,
+            reply,
+        };
         self.queue
             .lock()
             .map_err(|_| Error::WriterGone)?
@@ -157,7 +201,7 @@ impl CtLog {
     pub fn signed_tree_head(&self, now_ms: u64) -> Result<SignedTreeHead, Error> {
         match self.store.checkpoint()? {
             Some(text) => serde_json::from_str(&text).map_err(|_| Error::Corrupt(u64::MAX)),
-            None => sign_tree_head(self.signer.as_ref(), 0, now_ms, &tlog::empty_root()),
+            None => sign_tree_head(self.key().signer.as_ref(), 0, now_ms, &tlog::empty_root()),
         }
     }
 
@@ -230,13 +274,7 @@ fn sct_signed_data(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) ->
     leaf
 }
 
-fn writer(
-    rx: mpsc::Receiver<Job>,
-    store: Store,
-    signer: Arc<dyn Signer>,
-    log_id: [u8; 32],
-    mut range: CompactRange,
-) {
+fn writer(rx: mpsc::Receiver<Job>, store: Store, key: Arc<RwLock<CtKey>>, mut range: CompactRange) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < 1024 {
@@ -245,7 +283,8 @@ fn writer(
                 Err(_) => break,
             }
         }
-        let result = commit_batch(&jobs, &store, signer.as_ref(), log_id, &mut range);
+        let signer = key.read().unwrap_or_else(|p| p.into_inner()).signer.clone();
+        let result = commit_batch(&jobs, &store, signer.as_ref(), &mut range);
         match result {
             Ok(scts) => {
                 for (job, sct) in jobs.into_iter().zip(scts) {
@@ -270,7 +309,6 @@ fn commit_batch(
     jobs: &[Job],
     store: &Store,
     signer: &dyn Signer,
-    log_id: [u8; 32],
     range: &mut CompactRange,
 ) -> Result<Vec<Sct>, Error> {
     let mut commit = Commit::default();
@@ -295,7 +333,7 @@ fn commit_batch(
         });
         latest_ms = latest_ms.max(job.timestamp_ms);
         scts.push(Sct {
-            log_id,
+            log_id: job.log_id,
             timestamp_ms: job.timestamp_ms,
             signature: job.signature.clone(),
             index,
@@ -414,6 +452,23 @@ mod tests {
             range.append(leaf, |_, _| {}).expect("append");
         }
         assert_eq!(crate::encoding::b64_encode(range.root()), sth.sha256_root_hash);
+    }
+
+    #[test]
+    fn a_replaced_key_resigns_the_tree_head_and_signs_the_next_scts() {
+        let log = log();
+        let spki = EcdsaP256Signer::generate().public_key().spki_der().to_vec();
+        let old_id = log.log_id();
+        let first = log.log_precert(b"tbs one", &spki, vec![vec![1]], 5_000).expect("logs");
+        let new: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        log.replace_key(new.clone(), 6_000).expect("replaces");
+        let sth = log.signed_tree_head(0).expect("sth");
+        assert_eq!((sth.tree_size, sth.timestamp), (1, 6_000));
+        verify_sth(&log, &sth);
+        assert_eq!(log.public_key(), new.public_key().clone());
+        let second = log.log_precert(b"tbs two", &spki, vec![vec![2]], 7_000).expect("logs");
+        assert_eq!((first.log_id, second.log_id), (old_id, new.public_key().key_id()));
+        verify_sth(&log, &log.signed_tree_head(0).expect("sth"));
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! checkpoint ([`super::write_log_parts`], the backup file's own framing without a manifest),
 //! or with one part named `error`, and closes. Writers are not paused: see
 //! [`super::backup`] for why the cut is consistent.
+//!
+//! Other servers answer other one-line requests on a socket of the same kind through
+//! [`spawn_with`] (`sigbox up` answers `rotate <kind>` on `DATA/admin.sock`). Besides the
+//! 0600 mode, a connection from another account than the socket's owner is refused (root
+//! passes file modes).
 
 use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::net::UnixStream;
@@ -30,7 +35,13 @@ pub struct Source {
     pub kind: LogKind,
     /// The log key (public half).
     pub key: PublicKey,
+    /// The current log key, when it can change while the server runs (a live rotation);
+    /// overrides `key`.
+    pub current_key: Option<std::sync::Arc<dyn Fn() -> PublicKey + Send + Sync>>,
 }
+
+/// Answers one request line (the request, the connection to answer on).
+pub type Handler = std::sync::Arc<dyn Fn(&str, UnixStream) -> std::io::Result<()> + Send + Sync>;
 
 /// A bound admin socket; the file is removed on drop.
 pub struct Admin {
@@ -61,8 +72,19 @@ impl Admin {
         Ok(Admin { listener, path })
     }
 
-    /// Serves requests until the task is dropped; each on a blocking thread.
+    /// Serves backups until the task is dropped; each on a blocking thread.
     pub async fn serve(self, source: Source) {
+        self.serve_with(std::sync::Arc::new(move |request: &str, stream: UnixStream| {
+            answer(request, stream, &source)
+        }))
+        .await
+    }
+
+    /// Serves requests with `handler` until the task is dropped; each on a blocking
+    /// thread, after its first line is read.
+    pub async fn serve_with(self, handler: Handler) {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(&self.path).map(|m| m.uid()).ok();
         loop {
             let stream = match self.listener.accept().await {
                 Ok((stream, _)) => stream,
@@ -71,7 +93,12 @@ impl Admin {
                     continue;
                 }
             };
-            let source = source.clone();
+            let peer = stream.peer_cred().ok().map(|c| c.uid());
+            if owner.is_none() || peer != owner {
+                tracing::warn!(?peer, ?owner, "admin connection from another account refused");
+                continue;
+            }
+            let handler = handler.clone();
             tokio::task::spawn_blocking(move || {
                 let stream = match stream.into_std().and_then(|s| {
                     s.set_nonblocking(false)?;
@@ -80,7 +107,16 @@ impl Admin {
                     Ok(s) => s,
                     Err(e) => return tracing::warn!(error = %e, "admin socket"),
                 };
-                if let Err(e) = answer(stream, &source) {
+                let request = stream
+                    .try_clone()
+                    .and_then(|s| super::backup::read_line(&mut BufReader::new(s)));
+                let outcome = request.and_then(|request| match request.is_empty() {
+                    // A probe: a client only checking whether a server runs here
+                    // (`export-tiles`).
+                    true => Ok(()),
+                    false => handler(&request, stream),
+                });
+                if let Err(e) = outcome {
                     tracing::warn!(error = %e, "admin request failed");
                 }
             });
@@ -94,9 +130,7 @@ impl Drop for Admin {
     }
 }
 
-fn answer(stream: UnixStream, source: &Source) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let request = super::backup::read_line(&mut reader)?;
+fn answer(request: &str, stream: UnixStream, source: &Source) -> std::io::Result<()> {
     let mut out = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, stream))?;
     if request != "backup" {
         out.add("error", format!("unknown request {request:?}").as_bytes())?;
@@ -110,7 +144,8 @@ fn answer(stream: UnixStream, source: &Source) -> std::io::Result<()> {
         )?;
         return out.into_inner().map(drop);
     };
-    match super::write_log_parts(store, source.kind, &source.key, &mut out, &mut |_, _| {}) {
+    let key = source.current_key.as_ref().map_or_else(|| source.key.clone(), |current| current());
+    match super::write_log_parts(store, source.kind, &key, &mut out, &mut |_, _| {}) {
         Ok(info) => tracing::info!(
             entries = info.size,
             ms = started.elapsed().as_millis() as u64,
@@ -137,6 +172,17 @@ pub fn spawn(data_dir: &Path, source: Source) -> Option<tokio::task::JoinHandle<
         Ok(admin) => Some(tokio::spawn(admin.serve(source))),
         Err(e) => {
             tracing::warn!(error = %e, "no admin socket: online backups are not available");
+            None
+        }
+    }
+}
+
+/// Like [`spawn`], answering requests with `handler`.
+pub fn spawn_with(data_dir: &Path, handler: Handler) -> Option<tokio::task::JoinHandle<()>> {
+    match Admin::bind(data_dir) {
+        Ok(admin) => Some(tokio::spawn(admin.serve_with(handler))),
+        Err(e) => {
+            tracing::warn!(error = %e, "no admin socket");
             None
         }
     }

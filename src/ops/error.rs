@@ -62,6 +62,15 @@ pub enum Damage {
     /// A record is stored beyond the signed size.
     #[error("entry {0}: stored beyond the signed checkpoint's size")]
     Extra(u64),
+    /// A tile about to be exported does not agree with the tree above it or with the signed
+    /// root (`export-tiles` publishes nothing a reader would reject).
+    #[error("{path}: {problem}")]
+    Tile {
+        /// The tile's C2SP path.
+        path: String,
+        /// What disagrees.
+        problem: String,
+    },
 }
 
 /// What went wrong checking, backing up or restoring.
@@ -120,6 +129,9 @@ pub enum Error {
     /// The server's admin socket failed or answered with an error.
     #[error("admin socket: {0}")]
     Admin(String),
+    /// A running log could not be read (tile export from a server).
+    #[error("transparency log")]
+    Log(#[from] crate::rekor::Error),
 }
 
 impl Error {

@@ -79,7 +79,14 @@ pub fn fsck(
     let mut made: Vec<(NodeId, Hash)> = Vec::new();
     let mut record_bytes = 0u64;
     let mut nodes = store.node_reader();
+    // A Rekor log rotated live: older SETs are by the keys it retired.
+    let retired = match (kind, sets) {
+        (LogKind::Rekor, true) => crate::rekor::retired_keys(store)
+            .map_err(|e| Damage::Checkpoint(format!("keys retired by live rotations: {e}")))?,
+        _ => Vec::new(),
+    };
     for i in 0..size {
+        let key = retired.iter().find(|(below, _)| i < *below).map_or(key, |(_, k)| k);
         let index_leaf = match leaves.next() {
             Some(leaf) => leaf,
             None => {
@@ -223,6 +230,44 @@ mod tests {
         ));
         let forked = store_with(&dir.path().join("fork"), &signer, 10, |s, _| (s, [7; 32]));
         assert!(matches!(check(&forked, &key), Err(Error::Damaged(Damage::Root(10)))));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sets_of_a_log_rotated_live_are_checked_with_the_key_that_made_them() {
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (EcdsaP256Signer::generate(), EcdsaP256Signer::generate());
+        let new_key = new.public_key().clone();
+        let store = LogStore::open(dir.path()).unwrap();
+        let log = crate::rekor::Log::open(store, Arc::new(old), "t", Arc::new(|| 5)).unwrap();
+        let client = EcdsaP256Signer::generate();
+        let entry = |i: u32| {
+            let d = crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
+            let sig = client.sign_prehashed(d.as_bytes()).unwrap();
+            crate::rekor::canonicalize_proposed(&serde_json::json!({
+                "apiVersion": "0.0.1", "kind": "hashedrekord",
+                "spec": {"data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
+                         "signature": {"content": crate::encoding::b64_encode(sig),
+                                       "publicKey": {"content": crate::encoding::b64_encode(
+                                           client.public_key().to_pem())}}}}))
+            .unwrap()
+        };
+        for i in 0..3 {
+            log.submit(entry(i)).await.unwrap();
+        }
+        log.rotation().install(Arc::new(new)).unwrap();
+        for i in 3..5 {
+            log.submit(entry(i)).await.unwrap();
+        }
+        log.close().unwrap();
+        let store = LogStore::open_unindexed(dir.path()).unwrap();
+        assert_eq!(check(&store, &new_key).unwrap().entries, 5);
+        // Without the list of retired keys the old SETs do not verify with the new key.
+        store.set_meta("retired_keys", b"[]").unwrap();
+        assert!(matches!(
+            check(&store, &new_key),
+            Err(Error::Damaged(Damage::Record { index: 0, .. }))
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod data_dir;
 mod error;
 mod fsck;
 mod kind;
+pub mod tiles;
 
 pub use backup::{
     add_files, copy_log_parts, restore, verify_backup, write_backup_file, write_log_parts, LogInfo,

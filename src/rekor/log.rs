@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use super::entry::{entry_id, EntryView, InclusionProof, Record};
@@ -65,14 +65,59 @@ pub struct Log {
 
 struct Shared {
     store: Store,
-    signer: Arc<dyn Signer>,
+    /// The signing key. A batch holds the read lock from its clock reading to its commit,
+    /// so its SETs and checkpoint are by one key; a rotation holds the write lock.
+    key: RwLock<LogKey>,
+    /// Keys retired by live rotations, oldest first (store meta `retired_keys`).
+    retired: RwLock<Vec<RetiredKey>>,
     name: String,
     origin: String,
     version: LogVersion,
     tree_id: u64,
-    log_id: Hash,
     head: RwLock<Head>,
 }
+
+/// The log's current key and its log ID.
+struct LogKey {
+    signer: Arc<dyn Signer>,
+    log_id: Hash,
+}
+
+/// A key retired by [`KeyRotation::install`]: it signed the SETs of entries below `size`
+/// and its last checkpoint (at `size`). Reads of those entries answer with its log ID and a
+/// proof against that checkpoint, so the SET, the log ID and the checkpoint are one key's.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct RetiredKey {
+    size: u64,
+    log_id: String,
+    checkpoint: String,
+    /// Its public key (PEM), for checking those SETs (`sigbox log fsck --sets`).
+    #[serde(default)]
+    public_key: String,
+}
+
+/// The keys retired by live rotations of the log in `store`, oldest first, each with the
+/// size of the tree it signed up to: entry `i`'s SET is by the first key whose size is
+/// above `i`, or by the current key when none is.
+///
+/// Errors: storage errors; a corrupt list.
+pub fn retired_keys(
+    store: &crate::store::LogStore,
+) -> Result<Vec<(u64, crate::crypto::PublicKey)>> {
+    let Some(bytes) = store.meta(RETIRED_KEYS)? else { return Ok(Vec::new()) };
+    let list: Vec<RetiredKey> = serde_json::from_slice(&bytes)
+        .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
+    list.into_iter()
+        .map(|r| {
+            let key = crate::crypto::PublicKey::from_pem(&r.public_key)
+                .map_err(|_| crate::store::Error::Corrupt("retired log key"))?;
+            Ok((r.size, key))
+        })
+        .collect()
+}
+
+/// Meta key of the retired-key list.
+const RETIRED_KEYS: &str = "retired_keys";
 
 struct Pending {
     entry: CanonicalEntry,
@@ -99,6 +144,10 @@ struct Integrated {
     index: u64,
     record: Record,
     leaf: Hash,
+    /// The batch's head and key: the answer's proof and log ID are those its SET was made
+    /// with, even if the key is rotated before the answer is built.
+    head: Head,
+    log_id: Hash,
 }
 
 impl Log {
@@ -178,14 +227,19 @@ impl Log {
             },
         };
         let head = Head { size: range.size(), root: range.root(), checkpoint };
+        let retired: Vec<RetiredKey> = match store.meta(RETIRED_KEYS)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?,
+            None => Vec::new(),
+        };
         let shared = Arc::new(Shared {
             store,
-            signer,
+            key: RwLock::new(LogKey { signer, log_id }),
+            retired: RwLock::new(retired),
             name: name.to_string(),
             origin,
             version,
             tree_id,
-            log_id,
             head: RwLock::new(head),
         });
         let (queue, rx) = mpsc::sync_channel(4 * MAX_BATCH);
@@ -247,7 +301,7 @@ impl Log {
             }
         }
         let done = wait.await.map_err(|_| Error::Unavailable)??;
-        self.view(done.index, done.record, &done.leaf)
+        self.view_at(done.index, done.record, &done.leaf, done.head, &done.log_id)
     }
 
     /// On an empty log, logs one `hashedrekord` entry signed by the log key itself, so
@@ -263,7 +317,8 @@ impl Log {
         let message = format!("sigbox rekor genesis entry for tree {}", self.shared.tree_id);
         let digest =
             crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, message.as_bytes());
-        let signature = self.shared.signer.sign(message.as_bytes()).map_err(Error::Signing)?;
+        let signer = self.shared.key().signer.clone();
+        let signature = signer.sign(message.as_bytes()).map_err(Error::Signing)?;
         let proposed = serde_json::json!({
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
@@ -300,9 +355,37 @@ impl Log {
         self.view(index, record, &leaf)
     }
 
-    /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head.
+    /// The view of entry `index` (`record`, leaf hash `leaf`) with a proof against the head,
+    /// or, for an entry whose SET a retired key made, against that key's last checkpoint.
     fn view(&self, index: u64, record: Record, leaf: &Hash) -> Result<EntryView> {
-        let head = self.shared.head();
+        // Cloned out at once: a rotation takes this lock while it holds the key's.
+        let retired = {
+            let list = self.shared.retired.read().unwrap_or_else(|p| p.into_inner());
+            list.iter().find(|r| index < r.size).cloned()
+        };
+        if let Some(old) = retired {
+            let log_id = crate::encoding::hex_decode(&old.log_id)
+                .and_then(|b| Hash::try_from(b).ok())
+                .ok_or(crate::store::Error::Corrupt("retired log key"))?;
+            let root = self.root_at(old.size)?;
+            let head = Head { size: old.size, root, checkpoint: old.checkpoint };
+            return self.view_at(index, record, leaf, head, &log_id);
+        }
+        let (head, log_id) = {
+            let key = self.shared.key();
+            (self.shared.head(), key.log_id)
+        };
+        self.view_at(index, record, leaf, head, &log_id)
+    }
+
+    fn view_at(
+        &self,
+        index: u64,
+        record: Record,
+        leaf: &Hash,
+        head: Head,
+        log_id: &Hash,
+    ) -> Result<EntryView> {
         if let Store::Postgres(pg) = &self.shared.store {
             // One query for every tile of the proof instead of one per node.
             pg.prefetch(&proof_nodes(|f| tlog::inclusion_proof(index, head.size, f)))?;
@@ -311,7 +394,7 @@ impl Log {
         Ok(EntryView {
             entry_id: entry_id(self.shared.tree_id, leaf),
             record,
-            log_id_hex: hex_encode(self.shared.log_id),
+            log_id_hex: hex_encode(log_id),
             proof: InclusionProof {
                 log_index: index,
                 tree_size: head.size,
@@ -408,14 +491,24 @@ impl Log {
         self.shared.tree_id
     }
 
-    /// SHA-256 of the log key's SPKI (the log ID).
+    /// SHA-256 of the current log key's SPKI (the log ID).
     pub fn log_id(&self) -> Hash {
-        self.shared.log_id
+        self.shared.key().log_id
     }
 
-    /// The log's public key in PEM.
+    /// The log's current public key in PEM.
     pub fn public_key_pem(&self) -> String {
-        self.shared.signer.public_key().to_pem()
+        self.shared.key().signer.public_key().to_pem()
+    }
+
+    /// Starts a live key rotation: holds the key's write lock, so batches wait (one that
+    /// is being integrated finishes first, under the old key) until the returned guard is
+    /// dropped. See [`KeyRotation::install`].
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            shared: &self.shared,
+            key: self.shared.key.write().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     /// Which API generation the log speaks.
@@ -460,6 +553,60 @@ impl Shared {
     fn head(&self) -> Head {
         self.head.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    fn key(&self) -> std::sync::RwLockReadGuard<'_, LogKey> {
+        self.key.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A live key rotation in progress (from [`Log::rotation`]): no batch is integrated while
+/// it exists.
+pub struct KeyRotation<'a> {
+    shared: &'a Shared,
+    key: RwLockWriteGuard<'a, LogKey>,
+}
+
+impl KeyRotation<'_> {
+    /// Switches to `signer`: the old key's last checkpoint is kept (with the size up to
+    /// which it signed the SETs) for reads of older entries, and the current tree is
+    /// re-signed by the new key, so everything answered from now on is the new key's.
+    ///
+    /// Errors: [`Error::Tree`] when the key does not suit the log's version or name;
+    /// storage errors.
+    pub fn install(&mut self, signer: Arc<dyn Signer>) -> Result<()> {
+        let shared = self.shared;
+        let fits = matches!(
+            (shared.version, signer.public_key().kind()),
+            (LogVersion::V1, crate::crypto::KeyKind::EcdsaP256)
+                | (LogVersion::V2, crate::crypto::KeyKind::Ed25519)
+        );
+        if !fits {
+            return Err(Error::BadRequest(
+                "the new log key does not suit the log's version".into(),
+            ));
+        }
+        let log_id =
+            tlog::NoteVerifier::for_key(&shared.name, signer.public_key().clone())?.log_id();
+        let head = shared.head();
+        let checkpoint = sign_head(&shared.origin, &shared.name, &*signer, head.size, head.root)?;
+        let mut retired = shared.retired.write().unwrap_or_else(|p| p.into_inner());
+        let mut list = retired.clone();
+        list.push(RetiredKey {
+            size: head.size,
+            log_id: hex_encode(self.key.log_id),
+            checkpoint: head.checkpoint.clone(),
+            public_key: self.key.signer.public_key().to_pem(),
+        });
+        let bytes = serde_json::to_vec(&list)
+            .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
+        shared.store.set_meta(RETIRED_KEYS, &bytes)?;
+        shared.store.set_meta("checkpoint", checkpoint.as_bytes())?;
+        *retired = list;
+        *shared.head.write().unwrap_or_else(|p| p.into_inner()) = Head { checkpoint, ..head };
+        *self.key = LogKey { signer, log_id };
+        tracing::info!(size = shared.head().size, "log key rotated");
+        Ok(())
+    }
 }
 
 /// The sequencer loop: one batch per iteration until every [`Log`] handle is dropped.
@@ -472,7 +619,7 @@ fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRang
                 Err(_) => break,
             }
         }
-        if let Err(e) = integrate(shared, &mut range, batch, clock()) {
+        if let Err(e) = integrate(shared, &mut range, batch, &clock) {
             tracing::error!(error = %e, "batch commit failed; reloading the tree from storage");
             match shared.store.compact_range() {
                 Ok(r) => range = r,
@@ -487,7 +634,16 @@ fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRang
 
 /// Integrates one batch. On error every submitter in it gets [`Error::Unavailable`] and
 /// `range` may be ahead of storage (the caller reloads it).
-fn integrate(shared: &Shared, range: &mut CompactRange, batch: Vec<Item>, now: i64) -> Result<()> {
+fn integrate(
+    shared: &Shared,
+    range: &mut CompactRange,
+    batch: Vec<Item>,
+    clock: &Clock,
+) -> Result<()> {
+    // One key for the whole batch, and its time read under it: a rotation at T waits for
+    // this batch, so no SET by the old key is dated after T nor one by the new key before.
+    let key = shared.key();
+    let now = clock();
     // A full disk refuses the batch before anything is signed or written (see
     // `LogStore::check_room`); the next batch tries again.
     if let Err(crate::store::Error::NoSpace { free, reserve }) = shared.store.check_room() {
@@ -543,7 +699,7 @@ fn integrate(shared: &Shared, range: &mut CompactRange, batch: Vec<Item>, now: i
     let to_sign: Vec<(&[u8], u64)> =
         fresh.iter().map(|(item, _, index)| (item.body.as_slice(), *index)).collect();
     let deduped = started.elapsed();
-    let signed = records_for(shared, &to_sign, now);
+    let signed = records_for(shared, &key, &to_sign, now);
     drop(to_sign);
     let sets_signed = started.elapsed();
     // Pass 3: append the leaves, then one checkpoint, one write and one flush for all.
@@ -559,15 +715,17 @@ fn integrate(shared: &Shared, range: &mut CompactRange, batch: Vec<Item>, now: i
                 search_keys: item.search_keys,
             });
             if let Reply::Local(reply) = item.reply {
-                accepted.push((reply, Integrated { index, record, leaf }));
+                accepted.push((reply, index, record, leaf));
             }
         }
         if commit.entries.is_empty() && outcomes.is_empty() {
             Ok(())
         } else {
-            finish(shared, range, &mut commit, &outcomes, started)
+            finish(shared, &key, range, &mut commit, &outcomes, started)
         }
     });
+    // The key's read lock is still held: this is the head the batch committed.
+    let head = shared.head();
     tracing::debug!(
         entries = accepted.len(),
         dedupe_us = deduped.as_micros() as u64,
@@ -576,9 +734,11 @@ fn integrate(shared: &Shared, range: &mut CompactRange, batch: Vec<Item>, now: i
         "batch integrated"
     );
     // Answer only now: a 201 means the entry is on disk.
-    for (reply, done) in accepted {
+    for (reply, index, record, leaf) in accepted {
         let answer = match &result {
-            Ok(()) => Ok(done),
+            Ok(()) => {
+                Ok(Integrated { index, record, leaf, head: head.clone(), log_id: key.log_id })
+            }
             Err(e) => Err(failure(e)),
         };
         let _ = reply.send(answer);
@@ -597,11 +757,16 @@ fn integrate(shared: &Shared, range: &mut CompactRange, batch: Vec<Item>, now: i
 /// Signed on the sequencer thread: at about 16 µs a signature that caps the log near 60,000
 /// entries/s, far above what verifying the entries on the request threads allows, and
 /// spreading a batch over threads measured no faster on this 2-core machine.
-fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<Record>> {
+fn records_for(
+    shared: &Shared,
+    key: &LogKey,
+    items: &[(&[u8], u64)],
+    now: i64,
+) -> Result<Vec<Record>> {
     items
         .iter()
         .map(|(body, index)| match shared.version {
-            LogVersion::V1 => Record::new(body, now, *index, &shared.log_id, &*shared.signer),
+            LogVersion::V1 => Record::new(body, now, *index, &key.log_id, &*key.signer),
             LogVersion::V2 => Ok(Record::without_set(body, *index)),
         })
         .collect()
@@ -609,6 +774,7 @@ fn records_for(shared: &Shared, items: &[(&[u8], u64)], now: i64) -> Result<Vec<
 
 fn finish(
     shared: &Shared,
+    key: &LogKey,
     range: &CompactRange,
     commit: &mut Commit,
     outcomes: &[(i64, Outcome)],
@@ -623,7 +789,7 @@ fn finish(
         }
         return Ok(());
     }
-    commit.checkpoint = sign_head(&shared.origin, &shared.name, &*shared.signer, size, root)?;
+    commit.checkpoint = sign_head(&shared.origin, &shared.name, &*key.signer, size, root)?;
     let signed = started.elapsed();
     match &shared.store {
         Store::Sled(s) => s.commit(commit)?,
@@ -741,7 +907,7 @@ fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pending>, clock:
                 }
             }
             if !batch.is_empty() {
-                if let Err(e) = integrate(shared, r, batch, clock()) {
+                if let Err(e) = integrate(shared, r, batch, &clock) {
                     tracing::error!(error = %e, "batch commit failed; reloading the tree");
                     match (&e, pg.compact_range()) {
                         (Error::Database(m), _) if m.contains("log moved on") => {
@@ -839,7 +1005,13 @@ fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, 
                 .map_err(Error::from)
                 .and_then(|b| b.ok_or(Error::Unavailable))
                 .and_then(|b| Record::from_bytes(&b))
-                .map(|record| Integrated { index, record, leaf: w.leaf }),
+                .map(|record| Integrated {
+                    index,
+                    record,
+                    leaf: w.leaf,
+                    head: shared.head(),
+                    log_id: shared.key().log_id,
+                }),
         };
         let _ = w.reply.send(answer);
     }
@@ -981,6 +1153,60 @@ mod tests {
         let v = NoteVerifier::ecdsa("renamed", key.public_key().clone()).unwrap();
         assert!(tlog::verify_checkpoint(&log.head().checkpoint, &[v]).is_ok());
         assert_eq!(log.entry_by_index(1).unwrap().record.log_index, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rotated_key_signs_new_entries_and_old_entries_keep_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let old: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let new: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
+        let log = open(dir.path(), old.clone());
+        let s = EcdsaP256Signer::generate();
+        let a = log.submit(proposal(&s, b"before")).await.unwrap();
+        log.rotation().install(new.clone()).unwrap();
+        let b = log.submit(proposal(&s, b"after")).await.unwrap();
+        let verifier = |key: &Arc<dyn Signer>| {
+            NoteVerifier::ecdsa("log.test", key.public_key().clone()).unwrap()
+        };
+        let check = |view: &EntryView, key: &Arc<dyn Signer>| {
+            assert_eq!(view.log_id_hex, hex_encode(key.public_key().key_id()));
+            let p = &view.proof;
+            let leaf = tlog::hash_leaf(&view.record.body_bytes().unwrap());
+            tlog::verify_inclusion(p.log_index, p.tree_size, &leaf, &p.hashes, &p.root_hash)
+                .unwrap();
+            let cp = tlog::verify_checkpoint(&p.checkpoint, &[verifier(key)]).unwrap();
+            assert_eq!(cp.checkpoint().size, p.tree_size);
+            let payload = crate::rekor::set_payload(
+                &view.record.body,
+                view.record.integrated_time,
+                &key.public_key().key_id(),
+                view.record.log_index,
+            )
+            .unwrap();
+            let set = crate::encoding::b64_decode(&view.record.set).unwrap();
+            key.public_key()
+                .verify(crate::crypto::SignatureScheme::EcdsaSha256, &payload, &set)
+                .expect("the SET is by the key the view names");
+        };
+        check(&a, &old);
+        check(&b, &new);
+        // Read back after the rotation (and after a reopen), each entry keeps its key.
+        check(&log.entry_by_index(0).unwrap(), &old);
+        check(&log.entry_by_index(1).unwrap(), &new);
+        assert!(tlog::verify_checkpoint(&log.head().checkpoint, &[verifier(&old)]).is_err());
+        // One tree: the old key's last checkpoint is consistent with the new key's.
+        let proof = log.consistency_proof(1, 2).unwrap();
+        let (root1, root2) = (log.root_at(1).unwrap(), log.head().root);
+        tlog::verify_consistency(1, 2, &proof, &root1, &root2).unwrap();
+        log.close().unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        let log = Log::open(store, new.clone(), "log.test", Arc::new(|| 1_700_000_000)).unwrap();
+        check(&log.entry_by_index(0).unwrap(), &old);
+        check(&log.entry_by_index(1).unwrap(), &new);
+        // A key that does not suit the log is refused, and the log keeps its key.
+        let ed: Arc<dyn Signer> = Arc::new(crate::crypto::Ed25519Signer::generate());
+        assert!(log.rotation().install(ed).is_err());
+        assert_eq!(log.log_id(), new.public_key().key_id());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

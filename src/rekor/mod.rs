@@ -29,7 +29,7 @@ pub use entry::{entry_id, set_payload, EntryView, InclusionProof, Record};
 pub use error::{Error, Result};
 pub use index::SearchQuery;
 pub use kinds::{canonicalize_proposed, canonicalize_v2_request, CanonicalEntry};
-pub use log::{Clock, Head, Log, LogVersion, MAX_BATCH};
+pub use log::{retired_keys, Clock, Head, KeyRotation, Log, LogVersion, MAX_BATCH};
 
 /// Serves the Rekor API for `log` on `listener` until `shutdown` completes.
 ///

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use base64::Engine;
 use const_oid::ObjectIdentifier;
@@ -47,9 +48,9 @@ pub struct Config {
 
 /// The timestamp authority service.
 pub struct TsaService {
-    chain: Vec<Certificate>,
-    chain_pem: String,
-    signer: TokenSigner,
+    /// The signing key and chain. A token holds the read lock from its clock reading to
+    /// its signature; a live rotation holds the write lock.
+    keys: RwLock<Arc<Keys>>,
     serials: SerialCounter,
     policy: ObjectIdentifier,
     clock: fn() -> i64,
@@ -74,16 +75,23 @@ impl TsaService {
             source,
         })?;
         let serials = SerialCounter::open(&config.data_dir.join("tsa-serial"))?;
-        let leaf = authority.chain().first().ok_or(Error::KeyMismatch)?;
-        let signer = TokenSigner::new(leaf, authority.signer())?;
-        let chain = authority.chain().to_vec();
-        let chain_pem = chain.iter().map(Certificate::to_pem).collect();
-        Ok(TsaService { chain, chain_pem, signer, serials, policy, clock })
+        let keys = RwLock::new(Arc::new(Keys::new(&authority)?));
+        Ok(TsaService { keys, serials, policy, clock })
     }
 
-    /// The chain: signing certificate first, root last.
-    pub fn chain(&self) -> &[Certificate] {
-        &self.chain
+    fn keys(&self) -> Arc<Keys> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The current chain: signing certificate first, root last.
+    pub fn chain(&self) -> Vec<Certificate> {
+        self.keys().chain.clone()
+    }
+
+    /// Starts a live rotation: no token is signed until the returned guard is dropped
+    /// (tokens being signed finish first, with the old key and a time before the switch).
+    pub fn rotation(&self) -> Rotation<'_> {
+        Rotation { keys: self.keys.write().unwrap_or_else(|p| p.into_inner()) }
     }
 
     /// Answers a DER `TimeStampReq`: the DER `TimeStampResp` and whether it was granted.
@@ -118,6 +126,7 @@ impl TsaService {
             return Err((FailInfo::UnacceptedExtension, "request extensions are not supported"));
         }
         let serial = self.serials.next();
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let fields = TokenFields {
             policy: self.policy,
             imprint: &request.message_imprint,
@@ -128,7 +137,7 @@ impl TsaService {
             nonce: request.nonce.as_ref(),
             include_certificate: request.cert_req,
         };
-        let token = self.signer.sign(&fields).map_err(|e| {
+        let token = keys.signer.sign(&fields).map_err(|e| {
             tracing::error!(error = %e, "signing a timestamp token");
             (FailInfo::SystemFailure, "the TSA could not sign")
         })?;
@@ -141,7 +150,7 @@ impl TsaService {
             (&Method::GET, CERTCHAIN_PATH) => Response::bytes(
                 StatusCode::OK,
                 "application/pem-certificate-chain",
-                self.chain_pem.clone().into_bytes(),
+                self.keys().chain_pem.clone().into_bytes(),
             ),
             (_, TIMESTAMP_PATH | CERTCHAIN_PATH) => {
                 Response::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
@@ -177,6 +186,38 @@ impl TsaService {
         let (body, granted) = self.respond(&der_request);
         let status = if granted { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         Response::bytes(status, REPLY_TYPE, body)
+    }
+}
+
+/// The signing key with its chain.
+struct Keys {
+    chain: Vec<Certificate>,
+    chain_pem: String,
+    signer: TokenSigner,
+}
+
+impl Keys {
+    fn new(authority: &Authority) -> Result<Keys, Error> {
+        let leaf = authority.chain().first().ok_or(Error::KeyMismatch)?;
+        let signer = TokenSigner::new(leaf, authority.signer())?;
+        let chain = authority.chain().to_vec();
+        let chain_pem = chain.iter().map(Certificate::to_pem).collect();
+        Ok(Keys { chain, chain_pem, signer })
+    }
+}
+
+/// A live rotation of the TSA's key in progress (from [`TsaService::rotation`]).
+pub struct Rotation<'a> {
+    keys: RwLockWriteGuard<'a, Arc<Keys>>,
+}
+
+impl Rotation<'_> {
+    /// Signs tokens from now on with `authority`'s key and chain.
+    ///
+    /// Errors: [`Error::KeyMismatch`] for an empty chain; [`Error::Token`].
+    pub fn install(&mut self, authority: &Authority) -> Result<(), Error> {
+        *self.keys = Arc::new(Keys::new(authority)?);
+        Ok(())
     }
 }
 

@@ -37,6 +37,9 @@ pub const ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
 pub struct Repository {
     dir: PathBuf,
     signers: BTreeMap<&'static str, Arc<dyn Signer>>,
+    /// One writer at a time: the refresher and a live key rotation's publish both make the
+    /// next timestamp version.
+    writing: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -140,7 +143,7 @@ impl Repository {
             let signer = if path.exists() { read_key_file(&path)? } else { new_key_file(&path)? };
             signers.insert(role, signer);
         }
-        let repo = Repository { dir: dir.to_path_buf(), signers };
+        let repo = Repository { dir: dir.to_path_buf(), signers, writing: Default::default() };
         if !repo.served().join("1.root.json").exists() {
             let key = |role: &str| repo.signers.get(role).map(|s| tuf_key(s.as_ref()));
             let mut keys = BTreeMap::new();
@@ -250,6 +253,7 @@ impl Repository {
     ///
     /// Errors: [`Error::Io`], [`Error::Sign`].
     pub fn publish(&self, targets: &[(&str, &[u8])], now: i64) -> Result<bool> {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let mut files = BTreeMap::new();
         for (name, bytes) in targets {
             let hash = sha256_hex(bytes);
@@ -262,7 +266,7 @@ impl Repository {
         }
         let current = self.targets()?;
         if current.as_ref().is_some_and(|t| t.signed.targets == files) {
-            self.refresh(now)?;
+            self.refresh_locked(now)?;
             return Ok(false);
         }
         let version = current.map_or(1, |t| t.signed.version + 1);
@@ -317,6 +321,11 @@ impl Repository {
     ///
     /// Errors: [`Error::Io`], [`Error::Sign`].
     pub fn refresh(&self, now: i64) -> Result<bool> {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        self.refresh_locked(now)
+    }
+
+    fn refresh_locked(&self, now: i64) -> Result<bool> {
         let Some(snapshot) = self.snapshot()? else { return Ok(false) };
         if snapshot.expires - now < SNAPSHOT_LIFE / 2 {
             self.new_snapshot(now, None)?;

@@ -7,6 +7,7 @@
 //! and logs; the trust files are rewritten from those keys on every start, so an older
 //! data directory gains the new services' entries and keeps every key it had.
 
+mod live;
 mod rotate;
 mod trust_files;
 mod tuf_repo;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use live::{request as request_live_rotation, Live};
 pub use rotate::{apply_history, rotate, KeyKind as RotateKind, RotateError, Rotated};
 pub use trust_files::{signing_config, trust_config, trusted_root, InstanceDescription};
 pub use tuf_repo::publish_trust_files;
@@ -25,6 +27,12 @@ use crate::http::{Handler, Limits};
 use crate::oidc::OidcConfig;
 use crate::rekor::{self, LogVersion};
 use crate::test_issuer::TestIssuer;
+
+/// The curve of the instance's CA keys (and of a rotated CA whose old key curve is unknown).
+const CA_CURVE: CaCurve = CaCurve::P256;
+/// The curve of the instance's TSA key. P-256 like the CA: three times the signing speed
+/// of P-384.
+const TSA_CURVE: crate::tsa::Curve = crate::tsa::Curve::P256;
 
 /// Why the instance could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +82,9 @@ pub enum Error {
     /// The key history (`history.json`) could not be applied to the trust files.
     #[error("key history")]
     History(#[source] RotateError),
+    /// A tile export directory could not be taken.
+    #[error("tile export")]
+    Tiles(#[source] crate::ops::Error),
 }
 
 /// How to run the instance.
@@ -97,6 +108,8 @@ pub struct UpConfig {
     pub rekor_v2_port: u16,
     /// Timestamp authority port.
     pub tsa_port: u16,
+    /// Export both Rekor logs as tlog-tiles into `DATA/tiles/rekor` and `DATA/tiles/rekor-v2`.
+    pub tiles: bool,
 }
 
 /// The running instance's addresses and the paths of its trust files.
@@ -183,8 +196,7 @@ pub async fn run(
         &crate::tsa::service::Config {
             data_dir: config.data_dir.join("tsa"),
             chain_files: None,
-            // P-256 like the instance's CA: three times the signing speed of P-384.
-            curve: crate::tsa::Curve::P256,
+            curve: TSA_CURVE,
             policy_oid: crate::tsa::DEFAULT_POLICY_OID.into(),
             organization: fulcio_service::DEFAULT_ORGANIZATION.into(),
         },
@@ -204,7 +216,7 @@ pub async fn run(
         FulcioConfig {
             data_dir: config.data_dir.join("fulcio"),
             oidc,
-            ca: CaSource::Generated { curve: CaCurve::P256 },
+            ca: CaSource::Generated { curve: CA_CURVE },
         },
         clock,
     )
@@ -219,7 +231,7 @@ pub async fn run(
         ca_chain: fulcio.ca().chain().to_vec(),
         rekor_key: crate::crypto::PublicKey::from_pem(&log.public_key_pem())
             .map_err(Error::LogKey)?,
-        ct_key: fulcio.ct().public_key().clone(),
+        ct_key: fulcio.ct().public_key(),
         valid_from: rfc3339(valid_from),
         rekor_v2_url,
         rekor_v2_key: crate::crypto::PublicKey::from_pem(&log_v2.public_key_pem())
@@ -245,8 +257,31 @@ pub async fn run(
             let _ = rx.recv().await;
         }
     };
+    let fulcio = Arc::new(fulcio);
+    let tsa = Arc::new(tsa);
     // Online backups of each part (`sigbox log backup --data-dir DATA/rekor` or
-    // `DATA/fulcio`) come through an admin socket in its directory, as for the servers.
+    // `DATA/fulcio`) come through an admin socket in its directory, as for the servers;
+    // their keys are read at each backup (a live rotation changes them).
+    let rekor_key = {
+        let (log, fallback) = (log.clone(), started.description.rekor_key.clone());
+        move || {
+            crate::crypto::PublicKey::from_pem(&log.public_key_pem()).unwrap_or(fallback.clone())
+        }
+    };
+    let ct_key = {
+        let fulcio = fulcio.clone();
+        move || fulcio.ct().public_key()
+    };
+    // Live key rotation (`sigbox up rotate KIND`) through DATA/admin.sock.
+    let live = Arc::new(Live {
+        data_dir: config.data_dir.clone(),
+        fulcio: fulcio.clone(),
+        log: log.clone(),
+        tsa: tsa.clone(),
+        repository: repository.clone(),
+        clock,
+        busy: std::sync::Mutex::new(()),
+    });
     let admin = [
         crate::ops::admin::spawn(
             &config.data_dir.join("rekor"),
@@ -254,6 +289,7 @@ pub async fn run(
                 store: log.store().clone(),
                 kind: crate::ops::LogKind::Rekor,
                 key: started.description.rekor_key.clone(),
+                current_key: Some(Arc::new(rekor_key)),
             },
         ),
         crate::ops::admin::spawn(
@@ -261,16 +297,33 @@ pub async fn run(
             crate::ops::admin::Source {
                 store: fulcio.ct().store().clone(),
                 kind: crate::ops::LogKind::Ct,
-                key: fulcio.ct().public_key().clone(),
+                key: fulcio.ct().public_key(),
+                current_key: Some(Arc::new(ct_key)),
             },
+        ),
+        crate::ops::admin::spawn_with(
+            &config.data_dir,
+            Arc::new(move |request: &str, stream| live.answer(request, stream)),
         ),
     ];
     let servers = [
-        (fulcio_listener, Arc::new(fulcio) as Arc<dyn Handler>),
+        (fulcio_listener, fulcio as Arc<dyn Handler>),
         (oidc_listener, Arc::new(issuer) as Arc<dyn Handler>),
-        (tsa_listener, Arc::new(tsa) as Arc<dyn Handler>),
+        (tsa_listener, tsa as Arc<dyn Handler>),
         (tuf_listener, Arc::new(crate::tuf::repository::Server::new(&repository))),
     ];
+    // Static tiles of both logs (`--tiles`), exported in the background as by rekor-server.
+    let mut exporters = Vec::new();
+    if config.tiles {
+        for (log, name) in [(&log, "rekor"), (&log_v2, "rekor-v2")] {
+            let dir = config.data_dir.join("tiles").join(name);
+            let every = std::time::Duration::from_millis(crate::ops::tiles::live::DEFAULT_TICK_MS);
+            exporters.push(
+                crate::ops::tiles::live::LiveExport::start(log.clone(), &dir, every)
+                    .map_err(Error::Tiles)?,
+            );
+        }
+    }
     let mut tasks = Vec::new();
     for (listener, handler) in servers {
         tasks.push(tokio::spawn(crate::http::serve(listener, handler, limits, stop(&tx))));
@@ -288,6 +341,9 @@ pub async fn run(
         if let Ok(Err(e)) = task.await {
             return Err(Error::Serve(e));
         }
+    }
+    for exporter in exporters {
+        exporter.stop().map_err(Error::Tiles)?;
     }
     Ok(())
 }

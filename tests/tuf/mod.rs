@@ -10,6 +10,7 @@ use crate::harness::process::Process;
 use crate::harness::{fixtures, Sandbox};
 
 mod instance;
+mod live;
 mod rotation;
 
 /// Before the fixture timestamp expires (2026-08-28T19:25:56Z).
