@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod cli;
 pub mod crypto;
 pub mod encoding;
+pub mod error_text;
 pub mod fulcio;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -221,7 +221,7 @@ impl Client {
                     return Ok(base);
                 }
                 Ok(resp) => failures.push(format!("{scheme}: /v2/ answered {}", resp.status())),
-                Err(e) => failures.push(format!("{scheme}: {}", error_chain(&e))),
+                Err(e) => failures.push(format!("{scheme}: {}", crate::error_text::chain(&e))),
             }
         }
         Err(Error::Unreachable {
@@ -277,7 +277,10 @@ impl Client {
                 Ok(resp) => return check_status(resp, what, registry),
                 Err(e) if attempt < ATTEMPTS && (e.is_connect() || e.is_timeout()) => Some(e),
                 Err(e) => {
-                    return Err(Error::Http { what: what.to_string(), detail: error_chain(&e) })
+                    return Err(Error::Http {
+                        what: what.to_string(),
+                        detail: crate::error_text::chain(&e),
+                    })
                 }
             };
             if let Some(e) = retry_after {
@@ -732,18 +735,6 @@ fn absolute(base: &str, location: &str) -> String {
 fn with_query(url: &str, key: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{key}={}", crate::encoding::percent_encode(value))
-}
-
-/// The whole cause chain of a reqwest error on one line (its Display hides the cause).
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

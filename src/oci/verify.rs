@@ -218,17 +218,6 @@ impl Prepared {
     }
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 /// Turns a stored signature into a bundle (legacy layer or referrer bundle).
 ///
 /// Errors: a message naming what is malformed.
@@ -259,8 +248,8 @@ pub fn prepare(candidate: &Candidate, kind: Kind) -> Result<Prepared, String> {
         }
     };
     let envelope = bundle.dsse_envelope.as_ref().and_then(|e| serde_json::to_vec(e).ok());
-    let bundle =
-        Checked::try_from(bundle).map_err(|e| format!("malformed signature: {}", chain(&e)))?;
+    let bundle = Checked::try_from(bundle)
+        .map_err(|e| format!("malformed signature: {}", crate::error_text::chain(&e)))?;
     Ok(Prepared { bundle, payload, envelope, rekor_bundle })
 }
 
@@ -283,7 +272,7 @@ fn check_one(
         expect.policy,
         &options,
     )
-    .map_err(|e| format!("{} check failed: {}", e.check(), chain(&e)))?;
+    .map_err(|e| format!("{} check failed: {}", e.check(), crate::error_text::chain(&e)))?;
     let annotations = prepared.claims(image_digest, expect.check_claims)?;
     for (key, want) in expect.annotations {
         let got = annotations.get(key).map(|v| match v {

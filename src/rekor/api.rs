@@ -262,7 +262,7 @@ impl Handler for Api {
 fn error_response(e: &Error) -> Response {
     let status = e.status();
     if status.is_server_error() {
-        tracing::error!(error = %DisplayChain(e), "request failed");
+        tracing::error!(error = crate::error_text::chain(e), "request failed");
     }
     let response = Response::error(status, e.to_string());
     match e {
@@ -270,21 +270,6 @@ fn error_response(e: &Error) -> Response {
             response.with_header("location", format!("/api/v1/log/entries/{entry_id}"))
         }
         _ => response,
-    }
-}
-
-/// Writes an error with its sources (`a: b: c`).
-struct DisplayChain<'a>(&'a dyn std::error::Error);
-
-impl std::fmt::Display for DisplayChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(s) = source {
-            write!(f, ": {s}")?;
-            source = s.source();
-        }
-        Ok(())
     }
 }
 

@@ -247,7 +247,6 @@ pub async fn run(
     started.tuf_root = repository.root_path();
     started.tuf_url = tuf_url;
     let refresher = crate::tuf::repository::spawn_refresher(repository.clone(), clock);
-    ready(&started);
 
     let limits = config.limits;
     let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
@@ -324,6 +323,9 @@ pub async fn run(
             );
         }
     }
+    // Ready once the admin sockets are bound too: a `sigbox up rotate` or `log backup` run
+    // right after the ready line must find them.
+    ready(&started);
     let mut tasks = Vec::new();
     for (listener, handler) in servers {
         tasks.push(tokio::spawn(crate::http::serve(listener, handler, limits, stop(&tx))));

@@ -102,7 +102,7 @@ fn run(
                     due = false;
                 }
                 Err(e) => {
-                    let text = chain(&e).to_string();
+                    let text = crate::error_text::chain(&e);
                     // Once per distinct problem, not once per tick.
                     if failing.as_deref() != Some(text.as_str()) {
                         tracing::error!(error = %text, dir = %tiles.path().display(),
@@ -116,21 +116,4 @@ fn run(
             return last;
         }
     }
-}
-
-/// `error: cause: cause` for the log line.
-fn chain(e: &Error) -> impl std::fmt::Display + '_ {
-    struct Chain<'a>(&'a dyn std::error::Error);
-    impl std::fmt::Display for Chain<'_> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{}", self.0)?;
-            let mut source = self.0.source();
-            while let Some(s) = source {
-                write!(f, ": {s}")?;
-                source = s.source();
-            }
-            Ok(())
-        }
-    }
-    Chain(e)
 }
