@@ -58,6 +58,7 @@ bench: tools release
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench humbly
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench images
 	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench tsa
+	SIGBOX_BIN=$(abspath $(RELEASE_BIN)) $(CARGO) bench --bench postgres
 	$(CARGO) bench --bench ops
 
 ## The local instance: CA + CT log, transparency log and a test OIDC issuer on

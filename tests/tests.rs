@@ -11,6 +11,7 @@ mod humbly;
 mod images;
 mod ops;
 mod personas;
+mod postgres;
 mod rekor;
 mod secrets;
 mod tiles;

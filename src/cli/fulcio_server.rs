@@ -29,6 +29,10 @@ struct Args {
     /// Data directory: CA keys (when generated), CT log key and storage.
     #[arg(long)]
     data_dir: PathBuf,
+    /// Keep the CT log on PostgreSQL (schema `ct`) instead of DATA_DIR/ct:
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=require&sslrootcert=CA.pem]`.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
     /// OIDC issuer configuration (JSON, Fulcio's shape).
     #[arg(long)]
     config: PathBuf,
@@ -68,11 +72,20 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let limits = args.limits.limits();
     let tls = args.tls.load()?;
     let (data_dir, verify_on_start) = (args.data_dir.clone(), args.verify_on_start);
+    let storage = args.storage.clone();
+    if verify_on_start && storage.is_some() {
+        return Err(exit::Usage(
+            "--verify-on-start checks the embedded store; it does not apply with --storage".into(),
+        )
+        .into());
+    }
     serve_until_signal(&args.listen, limits, tls, move |_addr| {
         if verify_on_start {
             super::log::verify_on_start(&data_dir, crate::ops::LogKind::Ct, None)?;
         }
-        let api = service::open(config, super::lifecycle::unix_now).context("starting the CA")?;
+        let api =
+            service::open_with_storage(config, storage.as_deref(), super::lifecycle::unix_now)
+                .context("starting the CA")?;
         // Online backups of the CT log (`sigbox log backup`) come through DATA/admin.sock.
         let source = crate::ops::admin::Source {
             store: api.ct().store().clone(),

@@ -29,6 +29,12 @@ struct Args {
     /// Directory for the database and the generated signing key.
     #[arg(long)]
     data_dir: PathBuf,
+    /// Keep the log on PostgreSQL instead of DATA_DIR/db:
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=require&sslrootcert=CA.pem]`. Any
+    /// number of servers may share one database (same --signer-key and --origin): all serve
+    /// reads and take writes, one at a time integrates them.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
     /// PKCS#8 PEM private key (ECDSA P-256; Ed25519 with --v2) to sign SETs and checkpoints;
     /// default: DATA_DIR/signer.key, generated on first start.
     #[arg(long)]
@@ -93,12 +99,22 @@ pub fn run(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
             genesis: !args.no_genesis,
             version: if args.v2 { LogVersion::V2 } else { LogVersion::V1 },
         };
+        if args.verify_on_start && args.storage.is_some() {
+            return Err(exit::Usage(
+                "--verify-on-start checks the embedded store; it does not apply with --storage"
+                    .into(),
+            )
+            .into());
+        }
         if args.verify_on_start {
             super::log::verify_on_start(&args.data_dir, crate::ops::LogKind::Rekor, args.signer_key.as_deref())?;
         }
-        let log = service::open(config, system_clock())
+        let log = service::open_with_storage(config, args.storage.as_deref(), system_clock())
             .await
-            .with_context(|| format!("opening the log in {}", args.data_dir.display()))?;
+            .with_context(|| match &args.storage {
+                None => format!("opening the log in {}", args.data_dir.display()),
+                Some(_) => "opening the log on PostgreSQL".to_string(),
+            })?;
         // Online backups (`sigbox log backup`) come through DATA/admin.sock.
         let key = crate::crypto::PublicKey::from_pem(&log.public_key_pem())
             .context("the log's public key")?;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
 use crate::crypto::{digest, HashAlgorithm, PublicKey, Signer};
-use crate::store::{Commit, CommittedEntry, LogStore};
+use crate::store::{Commit, CommittedEntry, Store};
 use crate::tlog::{self, CompactRange, Hash};
 
 /// Why the CT log could not log a precertificate or answer a read.
@@ -84,7 +84,7 @@ struct CtKey {
 
 /// The CT log: storage, key, and the writer thread's queue.
 pub struct CtLog {
-    store: LogStore,
+    store: Store,
     key: Arc<RwLock<CtKey>>,
     queue: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
@@ -92,7 +92,8 @@ pub struct CtLog {
 
 impl CtLog {
     /// Opens the log on `store` with signing key `signer` and starts its writer thread.
-    pub fn open(store: LogStore, signer: Arc<dyn Signer>) -> Result<Arc<Self>, Error> {
+    pub fn open(store: impl Into<Store>, signer: Arc<dyn Signer>) -> Result<Arc<Self>, Error> {
+        let store: Store = store.into();
         let log_id = signer.public_key().key_id();
         let range = store.compact_range()?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -205,7 +206,7 @@ impl CtLog {
     }
 
     /// Storage, for the read API.
-    pub fn store(&self) -> &LogStore {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 }
@@ -273,12 +274,7 @@ fn sct_signed_data(timestamp_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) ->
     leaf
 }
 
-fn writer(
-    rx: mpsc::Receiver<Job>,
-    store: LogStore,
-    key: Arc<RwLock<CtKey>>,
-    mut range: CompactRange,
-) {
+fn writer(rx: mpsc::Receiver<Job>, store: Store, key: Arc<RwLock<CtKey>>, mut range: CompactRange) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < 1024 {
@@ -311,7 +307,7 @@ fn writer(
 
 fn commit_batch(
     jobs: &[Job],
-    store: &LogStore,
+    store: &Store,
     signer: &dyn Signer,
     range: &mut CompactRange,
 ) -> Result<Vec<Sct>, Error> {
@@ -389,7 +385,7 @@ mod tests {
 
     fn log() -> Arc<CtLog> {
         let key: Arc<dyn Signer> = Arc::new(EcdsaP256Signer::generate());
-        CtLog::open(LogStore::temporary().expect("store"), key).expect("opens")
+        CtLog::open(crate::store::LogStore::temporary().expect("store"), key).expect("opens")
     }
 
     fn verify_sth(log: &CtLog, sth: &SignedTreeHead) {

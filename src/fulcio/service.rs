@@ -13,7 +13,7 @@ use super::ct::{self, CtLog};
 use super::issuers::IssuerKeys;
 use crate::crypto::{self, EcdsaP256Signer, Signer};
 use crate::oidc::OidcConfig;
-use crate::store::LogStore;
+use crate::store::{LogStore, Store};
 
 /// Organization name written into generated CA certificates.
 pub const DEFAULT_ORGANIZATION: &str = "sigbox.local";
@@ -94,6 +94,17 @@ pub enum Error {
 /// Opens (or initialises) the CA service in `config.data_dir`. `clock` returns Unix seconds
 /// (also the start of validity of CA certificates generated at first start).
 pub fn open(config: ServiceConfig, clock: fn() -> i64) -> Result<FulcioApi, Error> {
+    open_with_storage(config, None, clock)
+}
+
+/// Opens the service like [`open`], with the CT log on the PostgreSQL database of `storage`
+/// (a `postgres://` URL, schema `ct`) when given. One CA writes a CT log: its commits are
+/// fenced, so a second CA on the same schema fails its writes rather than forking the log.
+pub fn open_with_storage(
+    config: ServiceConfig,
+    storage: Option<&str>,
+    clock: fn() -> i64,
+) -> Result<FulcioApi, Error> {
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir)
         .map_err(|source| Error::CtKeyFile { path: dir.display().to_string(), source })?;
@@ -106,9 +117,17 @@ pub fn open(config: ServiceConfig, clock: fn() -> i64) -> Result<FulcioApi, Erro
         }
     };
     let ct_key = load_or_create_ct_key(dir)?;
-    let store_dir = dir.join("ct");
-    let store = LogStore::open(&store_dir)
-        .map_err(|source| Error::Store { path: store_dir.display().to_string(), source })?;
+    let store: Store = match storage {
+        None => {
+            let store_dir = dir.join("ct");
+            LogStore::open(&store_dir)
+                .map_err(|source| Error::Store { path: store_dir.display().to_string(), source })?
+                .into()
+        }
+        Some(url) => crate::store::postgres::PgStore::open(url, "ct")
+            .map_err(|source| Error::Store { path: "the CT log's database".into(), source })?
+            .into(),
+    };
     let ct = CtLog::open(store, ct_key)?;
     let client = crate::http::builder()
         .timeout(FETCH_TIMEOUT)

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use super::archive::{ArchiveReader, ArchiveWriter};
 use super::{Error, LogKind, Result};
 use crate::crypto::PublicKey;
-use crate::store::LogStore;
+use crate::store::Store;
 
 /// The socket's file name in the data directory.
 pub const SOCKET: &str = "admin.sock";
@@ -28,8 +28,9 @@ pub const SOCKET: &str = "admin.sock";
 /// What the server backs up when asked.
 #[derive(Clone)]
 pub struct Source {
-    /// The running log's store (a clone of the server's handle).
-    pub store: LogStore,
+    /// The running log's store (a clone of the server's handle). Online backups are of sled
+    /// stores; a PostgreSQL log is backed up with the database's own tools.
+    pub store: Store,
     /// Which log.
     pub kind: LogKind,
     /// The log key (public half).
@@ -136,8 +137,15 @@ fn answer(request: &str, stream: UnixStream, source: &Source) -> std::io::Result
         return out.into_inner().map(drop);
     }
     let started = std::time::Instant::now();
+    let Some(store) = source.store.as_sled() else {
+        out.add(
+            "error",
+            crate::store::Error::Unsupported("an online backup").to_string().as_bytes(),
+        )?;
+        return out.into_inner().map(drop);
+    };
     let key = source.current_key.as_ref().map_or_else(|| source.key.clone(), |current| current());
-    match super::write_log_parts(&source.store, source.kind, &key, &mut out, &mut |_, _| {}) {
+    match super::write_log_parts(store, source.kind, &key, &mut out, &mut |_, _| {}) {
         Ok(info) => tracing::info!(
             entries = info.size,
             ms = started.elapsed().as_millis() as u64,
@@ -156,6 +164,10 @@ fn answer(request: &str, stream: UnixStream, source: &Source) -> std::io::Result
 /// socket that cannot be bound (e.g. a path longer than the 108 bytes Unix allows) costs
 /// only online backups, not the server: it is logged and `None` returned.
 pub fn spawn(data_dir: &Path, source: Source) -> Option<tokio::task::JoinHandle<()>> {
+    if source.store.as_sled().is_none() {
+        tracing::info!("the log is on PostgreSQL: no admin socket (back up the database)");
+        return None;
+    }
     match Admin::bind(data_dir) {
         Ok(admin) => Some(tokio::spawn(admin.serve(source))),
         Err(e) => {

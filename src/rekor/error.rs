@@ -37,7 +37,14 @@ pub enum Error {
     NotFound(String),
     /// Storage failed.
     #[error("log storage failed")]
-    Storage(#[from] crate::store::Error),
+    Storage(#[source] crate::store::Error),
+    /// The log's PostgreSQL database is unreachable or refused the write (the message names
+    /// the database); the request may be retried, on this server or another.
+    #[error("the log's database is unavailable: {0}")]
+    Database(String),
+    /// This server cannot join the log in the database (another key or name).
+    #[error("{0}")]
+    SharedLog(String),
     /// The store's disk is below its free-space reserve: nothing was written, and writes
     /// are taken again once space returns.
     #[error(
@@ -126,19 +133,32 @@ impl Error {
             ) => StatusCode::BAD_REQUEST,
             Error::Duplicate { .. } => StatusCode::CONFLICT,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable | Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NoSpace { .. } => StatusCode::INSUFFICIENT_STORAGE,
             Error::Storage(_)
             | Error::Signing(_)
             | Error::Tree(_)
             | Error::DataDir { .. }
-            | Error::LogKey { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            | Error::LogKey { .. }
+            | Error::SharedLog(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Transport { .. }
             | Error::Read(_)
             | Error::Rejected { .. }
             | Error::MalformedResponse(_)
             | Error::EntryCheck(_)
             | Error::Inconsistent { .. } => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl From<crate::store::Error> for Error {
+    /// A database that is away is the client's 503 with its name; other store failures
+    /// stay opaque 500s.
+    fn from(e: crate::store::Error) -> Self {
+        use crate::store::Error as S;
+        match e {
+            S::Postgres { .. } | S::Fenced { .. } => Error::Database(e.to_string()),
+            other => Error::Storage(other),
         }
     }
 }

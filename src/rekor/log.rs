@@ -5,17 +5,25 @@
 //! [`MAX_BATCH`]), drops duplicates, assigns indices, signs each SET, appends the leaves,
 //! signs one checkpoint for the new tree, writes the whole batch in one atomic write and
 //! flushes it to disk. Only then are the submitters answered, so a 201 always means durable.
+//!
+//! On PostgreSQL ([`crate::store::Store::Postgres`]) several servers share one log: the
+//! sequencer thread of each is then a coordinator ([`coordinate`]): while it holds the
+//! leader lock it integrates its own queue and the writes other servers handed over
+//! through the database; otherwise it hands its queue over and answers each submitter once
+//! the leader has committed the entry (or found it logged already).
 
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use super::entry::{entry_id, EntryView, InclusionProof, Record};
 use super::kinds::CanonicalEntry;
 use super::{Error, Result};
 use crate::crypto::Signer;
 use crate::encoding::hex_encode;
-use crate::store::{Commit, CommittedEntry, LogStore};
+use crate::store::postgres::{Outcome, PgStore};
+use crate::store::{Commit, CommittedEntry, Store};
 use crate::tlog::{self, Checkpoint, CompactRange, Hash};
 
 /// Most entries integrated by one commit.
@@ -56,7 +64,7 @@ pub struct Log {
 }
 
 struct Shared {
-    store: LogStore,
+    store: Store,
     /// The signing key. A batch holds the read lock from its clock reading to its commit,
     /// so its SETs and checkpoint are by one key; a rotation holds the write lock.
     key: RwLock<LogKey>,
@@ -93,7 +101,9 @@ struct RetiredKey {
 /// above `i`, or by the current key when none is.
 ///
 /// Errors: storage errors; a corrupt list.
-pub fn retired_keys(store: &LogStore) -> Result<Vec<(u64, crate::crypto::PublicKey)>> {
+pub fn retired_keys(
+    store: &crate::store::LogStore,
+) -> Result<Vec<(u64, crate::crypto::PublicKey)>> {
     let Some(bytes) = store.meta(RETIRED_KEYS)? else { return Ok(Vec::new()) };
     let list: Vec<RetiredKey> = serde_json::from_slice(&bytes)
         .map_err(|_| crate::store::Error::Corrupt("retired log keys"))?;
@@ -114,6 +124,20 @@ struct Pending {
     reply: tokio::sync::oneshot::Sender<Result<Integrated>>,
 }
 
+/// Who waits for an entry of a batch: a submitter on this server, or (PostgreSQL) a row of
+/// the `pending` table another server waits on.
+enum Reply {
+    Local(tokio::sync::oneshot::Sender<Result<Integrated>>),
+    Remote(i64),
+}
+
+/// One entry of a batch.
+struct Item {
+    body: Vec<u8>,
+    search_keys: Vec<String>,
+    reply: Reply,
+}
+
 /// What the sequencer hands back for a durable entry, so that the answer needs no read of
 /// what was just written.
 struct Integrated {
@@ -131,7 +155,12 @@ impl Log {
     /// checkpoint origin is `<name> - <tree ID>`). The tree ID is made on first open.
     /// Re-signs the current checkpoint (so a changed name takes effect) and starts the
     /// sequencer thread.
-    pub fn open(store: LogStore, signer: Arc<dyn Signer>, name: &str, clock: Clock) -> Result<Log> {
+    pub fn open(
+        store: impl Into<Store>,
+        signer: Arc<dyn Signer>,
+        name: &str,
+        clock: Clock,
+    ) -> Result<Log> {
         Self::open_version(store, signer, name, LogVersion::V1, clock)
     }
 
@@ -139,27 +168,44 @@ impl Log {
     ///
     /// Errors: [`Error::Tree`] when `name` is not a valid signed-note key name.
     pub fn open_version(
-        store: LogStore,
+        store: impl Into<Store>,
         signer: Arc<dyn Signer>,
         name: &str,
         version: LogVersion,
         clock: Clock,
     ) -> Result<Log> {
-        let tree_id = match store.meta("tree_id")? {
-            Some(v) => {
-                let bytes: [u8; 8] =
-                    v.as_slice().try_into().map_err(|_| crate::store::Error::Corrupt("tree id"))?;
-                u64::from_be_bytes(bytes)
-            }
-            None => {
-                let mut b = [0u8; 8];
-                crate::crypto::fill_random(&mut b).map_err(Error::Signing)?;
-                // Trillian tree IDs are positive int64.
-                let id = (u64::from_be_bytes(b) >> 1).max(1);
-                store.set_meta("tree_id", &id.to_be_bytes())?;
-                id
-            }
+        let store: Store = store.into();
+        let tree_id = {
+            let mut b = [0u8; 8];
+            crate::crypto::fill_random(&mut b).map_err(Error::Signing)?;
+            // Trillian tree IDs are positive int64.
+            let id = (u64::from_be_bytes(b) >> 1).max(1);
+            // On a shared database the first server to start picks it.
+            let v = store.meta_or_insert("tree_id", &id.to_be_bytes())?;
+            let bytes: [u8; 8] =
+                v.as_slice().try_into().map_err(|_| crate::store::Error::Corrupt("tree id"))?;
+            u64::from_be_bytes(bytes)
         };
+        if let Store::Postgres(_) = &store {
+            // Every server of a shared log signs for it: same key, same name.
+            let pem = signer.public_key().to_pem();
+            let stored = store.meta_or_insert("log_key", pem.as_bytes())?;
+            if stored != pem.as_bytes() {
+                return Err(Error::SharedLog(
+                    "the log in the database is signed by another key: give every server of \
+                     one log the same --signer-key"
+                        .into(),
+                ));
+            }
+            let stored = store.meta_or_insert("name", name.as_bytes())?;
+            if stored != name.as_bytes() {
+                let stored = String::from_utf8_lossy(&stored);
+                return Err(Error::SharedLog(format!(
+                    "the log in the database is named {stored:?}, not {name:?}: start every \
+                     server with --origin {stored}"
+                )));
+            }
+        }
         let range = store.compact_range()?;
         let origin = match version {
             LogVersion::V1 => format!("{name} - {tree_id}"),
@@ -167,8 +213,19 @@ impl Log {
         };
         // SHA-256(SPKI) for ECDSA keys (Rekor v1), the C2SP key ID for Ed25519 (Rekor v2).
         let log_id = tlog::NoteVerifier::for_key(name, signer.public_key().clone())?.log_id();
-        let checkpoint = sign_head(&origin, name, &*signer, range.size(), range.root())?;
-        store.set_meta("checkpoint", checkpoint.as_bytes())?;
+        let checkpoint = match &store {
+            Store::Sled(_) => {
+                let checkpoint = sign_head(&origin, name, &*signer, range.size(), range.root())?;
+                store.set_meta("checkpoint", checkpoint.as_bytes())?;
+                checkpoint
+            }
+            // The leader's own checkpoint (other servers serve it as it is); an empty log's
+            // is signed here and not stored.
+            Store::Postgres(_) => match store.checkpoint()? {
+                Some(checkpoint) => checkpoint,
+                None => sign_head(&origin, name, &*signer, range.size(), range.root())?,
+            },
+        };
         let head = Head { size: range.size(), root: range.root(), checkpoint };
         let retired: Vec<RetiredKey> = match store.meta(RETIRED_KEYS)? {
             Some(bytes) => serde_json::from_slice(&bytes)
@@ -189,7 +246,10 @@ impl Log {
         let worker = shared.clone();
         let sequencer = std::thread::Builder::new()
             .name("rekor-sequencer".into())
-            .spawn(move || sequence(&worker, rx, range, clock))
+            .spawn(move || match worker.store.as_postgres().cloned() {
+                None => sequence(&worker, rx, range, clock),
+                Some(pg) => coordinate(&worker, &pg, rx, clock),
+            })
             .map_err(|_| Error::Unavailable)?;
         tracing::info!(size = shared.head().size, tree_id, "log opened");
         Ok(Log { shared, queue, sequencer: Arc::new(std::sync::Mutex::new(Some(sequencer))) })
@@ -197,7 +257,7 @@ impl Log {
 
     /// Closes the log: stops the sequencer once it has integrated what it was given, waits
     /// for it, and flushes and closes the store (a restart in the same process can then
-    /// open it; [`LogStore::open`] waits out sled's lock release). On a handle that is not
+    /// open it; `LogStore::open` waits out sled's lock release). On a handle that is not
     /// the last one it only drops this handle: the log runs on for the others.
     ///
     /// Errors: [`Error::Unavailable`] if the sequencer thread panicked; store errors.
@@ -326,6 +386,10 @@ impl Log {
         head: Head,
         log_id: &Hash,
     ) -> Result<EntryView> {
+        if let Store::Postgres(pg) = &self.shared.store {
+            // One query for every tile of the proof instead of one per node.
+            pg.prefetch(&proof_nodes(|f| tlog::inclusion_proof(index, head.size, f)))?;
+        }
         let hashes = tlog::inclusion_proof(index, head.size, |id| self.shared.store.node(id))?;
         Ok(EntryView {
             entry_id: entry_id(self.shared.tree_id, leaf),
@@ -372,6 +436,9 @@ impl Log {
                 "lastSize {last} is beyond the tree size {size}"
             )));
         }
+        if let Store::Postgres(pg) = &self.shared.store {
+            pg.prefetch(&proof_nodes(|f| tlog::consistency_proof(first, last, f)))?;
+        }
         Ok(tlog::consistency_proof(first, last, |id| self.shared.store.node(id))?)
     }
 
@@ -409,7 +476,7 @@ impl Log {
     }
 
     /// The store under the log (for online backups through the admin socket; reads only).
-    pub fn store(&self) -> &LogStore {
+    pub fn store(&self) -> &Store {
         &self.shared.store
     }
 
@@ -545,10 +612,10 @@ impl KeyRotation<'_> {
 /// The sequencer loop: one batch per iteration until every [`Log`] handle is dropped.
 fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRange, clock: Clock) {
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+        let mut batch = vec![Item::from(first)];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(p) => batch.push(p),
+                Ok(p) => batch.push(p.into()),
                 Err(_) => break,
             }
         }
@@ -570,7 +637,7 @@ fn sequence(shared: &Shared, rx: mpsc::Receiver<Pending>, mut range: CompactRang
 fn integrate(
     shared: &Shared,
     range: &mut CompactRange,
-    batch: Vec<Pending>,
+    batch: Vec<Item>,
     clock: &Clock,
 ) -> Result<()> {
     // One key for the whole batch, and its time read under it: a rotation at T waits for
@@ -581,8 +648,10 @@ fn integrate(
     // `LogStore::check_room`); the next batch tries again.
     if let Err(crate::store::Error::NoSpace { free, reserve }) = shared.store.check_room() {
         tracing::warn!(free, reserve, entries = batch.len(), "disk below reserve; batch refused");
-        for Pending { reply, .. } in batch {
-            let _ = reply.send(Err(Error::NoSpace { free, reserve }));
+        for Item { reply, .. } in batch {
+            if let Reply::Local(reply) = reply {
+                let _ = reply.send(Err(Error::NoSpace { free, reserve }));
+            }
         }
         return Ok(());
     }
@@ -591,30 +660,44 @@ fn integrate(
     // Pass 1: drop duplicates (stored or earlier in this batch) and assign indices.
     let mut fresh = Vec::with_capacity(batch.len());
     let mut duplicates = Vec::new();
-    let mut failed = Vec::new();
+    let failed: Vec<tokio::sync::oneshot::Sender<Result<Integrated>>> = Vec::new();
     let mut in_batch: HashMap<Hash, u64> = HashMap::new();
     let mut next = range.size();
-    for Pending { entry, reply } in batch {
-        let leaf = tlog::hash_leaf(&entry.body);
-        let existing = match shared.store.index_of(&leaf) {
-            Ok(found) => found.or_else(|| in_batch.get(&leaf).copied()),
-            Err(e) => {
-                tracing::error!(error = %e, "duplicate check failed");
-                failed.push(reply);
-                continue;
+    let mut outcomes: Vec<(i64, Outcome)> = Vec::new();
+    let leaves: Vec<Hash> = batch.iter().map(|item| tlog::hash_leaf(&item.body)).collect();
+    // One lookup for the whole batch (one round trip on PostgreSQL).
+    let stored = match shared.store.indices_of(&leaves) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "duplicate check failed");
+            let error = Error::from(e);
+            for item in batch {
+                if let Reply::Local(reply) = item.reply {
+                    let _ = reply.send(Err(failure(&error)));
+                }
             }
-        };
-        if existing.is_some() {
-            duplicates.push((reply, entry_id(shared.tree_id, &leaf)));
+            return Ok(());
+        }
+    };
+    for (item, leaf) in batch.into_iter().zip(leaves) {
+        let existing = stored.get(&leaf).or_else(|| in_batch.get(&leaf)).copied();
+        if let Some(index) = existing {
+            match item.reply {
+                Reply::Local(reply) => duplicates.push((reply, entry_id(shared.tree_id, &leaf))),
+                Reply::Remote(id) => outcomes.push((id, Outcome::Duplicate(index))),
+            }
             continue;
         }
+        if let Reply::Remote(id) = item.reply {
+            outcomes.push((id, Outcome::Logged(next)));
+        }
         in_batch.insert(leaf, next);
-        fresh.push((reply, entry, leaf, next));
+        fresh.push((item, leaf, next));
         next += 1;
     }
     // Pass 2: the SETs (the costly part).
     let to_sign: Vec<(&[u8], u64)> =
-        fresh.iter().map(|(_, entry, _, index)| (entry.body.as_slice(), *index)).collect();
+        fresh.iter().map(|(item, _, index)| (item.body.as_slice(), *index)).collect();
     let deduped = started.elapsed();
     let signed = records_for(shared, &key, &to_sign, now);
     drop(to_sign);
@@ -623,20 +706,22 @@ fn integrate(
     let mut commit = Commit::default();
     let mut accepted = Vec::with_capacity(fresh.len());
     let result = signed.and_then(|records| {
-        for ((reply, entry, leaf, index), record) in fresh.into_iter().zip(records) {
+        for ((item, leaf, index), record) in fresh.into_iter().zip(records) {
             range.append(leaf, |id, h| commit.nodes.push((id, *h)))?;
             commit.entries.push(CommittedEntry {
                 index,
                 leaf_hash: leaf,
                 record: record.to_bytes()?,
-                search_keys: entry.search_keys,
+                search_keys: item.search_keys,
             });
-            accepted.push((reply, index, record, leaf));
+            if let Reply::Local(reply) = item.reply {
+                accepted.push((reply, index, record, leaf));
+            }
         }
-        if commit.entries.is_empty() {
+        if commit.entries.is_empty() && outcomes.is_empty() {
             Ok(())
         } else {
-            finish(shared, &key, range, &mut commit, started)
+            finish(shared, &key, range, &mut commit, &outcomes, started)
         }
     });
     // The key's read lock is still held: this is the head the batch committed.
@@ -650,8 +735,12 @@ fn integrate(
     );
     // Answer only now: a 201 means the entry is on disk.
     for (reply, index, record, leaf) in accepted {
-        let done = Integrated { index, record, leaf, head: head.clone(), log_id: key.log_id };
-        let answer = if result.is_ok() { Ok(done) } else { Err(Error::Unavailable) };
+        let answer = match &result {
+            Ok(()) => {
+                Ok(Integrated { index, record, leaf, head: head.clone(), log_id: key.log_id })
+            }
+            Err(e) => Err(failure(e)),
+        };
         let _ = reply.send(answer);
     }
     for (reply, entry_id) in duplicates {
@@ -688,13 +777,24 @@ fn finish(
     key: &LogKey,
     range: &CompactRange,
     commit: &mut Commit,
+    outcomes: &[(i64, Outcome)],
     started: std::time::Instant,
 ) -> Result<()> {
     let (size, root) = (range.size(), range.root());
     let appended = started.elapsed();
+    if commit.entries.is_empty() {
+        // Only answers to handed-over duplicates (PostgreSQL).
+        if let Store::Postgres(pg) = &shared.store {
+            pg.commit(commit, outcomes)?;
+        }
+        return Ok(());
+    }
     commit.checkpoint = sign_head(&shared.origin, &shared.name, &*key.signer, size, root)?;
     let signed = started.elapsed();
-    shared.store.commit(commit)?;
+    match &shared.store {
+        Store::Sled(s) => s.commit(commit)?,
+        Store::Postgres(pg) => pg.commit(commit, outcomes)?,
+    }
     tracing::debug!(
         appended_us = appended.as_micros() as u64,
         checkpoint_us = (signed - appended).as_micros() as u64,
@@ -705,6 +805,253 @@ fn finish(
     *head = Head { size, root, checkpoint: std::mem::take(&mut commit.checkpoint) };
     tracing::debug!(size, entries = commit.entries.len(), "batch committed");
     Ok(())
+}
+
+impl From<Pending> for Item {
+    fn from(p: Pending) -> Item {
+        Item { body: p.entry.body, search_keys: p.entry.search_keys, reply: Reply::Local(p.reply) }
+    }
+}
+
+/// What a submitter is told when its batch failed: the sled path's "not accepting", or the
+/// database's own message (503 naming the database) on PostgreSQL.
+fn failure(e: &Error) -> Error {
+    match e {
+        Error::Database(message) => Error::Database(message.clone()),
+        _ => Error::Unavailable,
+    }
+}
+
+/// The node IDs a proof computation reads (its IDs depend only on the sizes, not on the
+/// hashes), for [`PgStore::prefetch`].
+fn proof_nodes<T>(
+    run: impl FnOnce(
+        &mut dyn FnMut(crate::tlog::NodeId) -> Result<Hash, tlog::Error>,
+    ) -> Result<T, tlog::Error>,
+) -> Vec<crate::tlog::NodeId> {
+    let mut ids = Vec::new();
+    let _ = run(&mut |id| {
+        ids.push(id);
+        Ok([0u8; 32])
+    });
+    ids
+}
+
+/// How often a server that does not lead tries to take the leader lock.
+const LEAD_RETRY: Duration = Duration::from_millis(300);
+
+/// How often the coordinator looks at the database without a notification (lost
+/// notifications, a listener reconnecting).
+const POLL: Duration = Duration::from_millis(50);
+
+/// How long a handed-over write waits for the leader before its submitter gets a 503.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A handed-over write awaiting the leader.
+struct Waiter {
+    reply: tokio::sync::oneshot::Sender<Result<Integrated>>,
+    leaf: Hash,
+    since: Instant,
+}
+
+/// The sequencer of a log on PostgreSQL (several servers, one log): leads while it holds
+/// the leader lock, hands its writes over otherwise, and keeps the head fresh.
+fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pending>, clock: Clock) {
+    let mut range: Option<CompactRange> = None;
+    let mut waiting: HashMap<i64, Waiter> = HashMap::new();
+    let mut last_lead_try: Option<Instant> = None;
+    let mut seen = pg.hints();
+    let mut last_poll = Instant::now();
+    let mut open = true;
+    while open || !waiting.is_empty() {
+        if range.is_some() && !pg.is_leader() {
+            tracing::warn!("lost the leader lock's connection; following");
+            range = None;
+        }
+        if range.is_none() && !last_lead_try.is_some_and(|t| t.elapsed() < LEAD_RETRY) {
+            last_lead_try = Some(Instant::now());
+            range = take_lead(shared, pg);
+        }
+        let busy = range.is_some() || !waiting.is_empty();
+        let mut local = Vec::new();
+        if open {
+            match rx.recv_timeout(if busy { Duration::from_millis(2) } else { POLL }) {
+                Ok(p) => local.push(p),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
+            }
+            while local.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(p) => local.push(p),
+                    Err(_) => break,
+                }
+            }
+        } else {
+            std::thread::park_timeout(Duration::from_millis(2));
+        }
+        let hints = pg.hints();
+        let poll_due = last_poll.elapsed() >= POLL;
+        if poll_due {
+            last_poll = Instant::now();
+        }
+        if let Some(r) = range.as_mut() {
+            let mut batch: Vec<Item> = local.into_iter().map(Item::from).collect();
+            if hints.0 != seen.0 || poll_due {
+                match pg.take_pending(MAX_BATCH.saturating_sub(batch.len()).max(1)) {
+                    Ok(rows) => batch.extend(rows.into_iter().map(|w| Item {
+                        body: w.body,
+                        search_keys: w.search_keys,
+                        reply: Reply::Remote(w.id),
+                    })),
+                    Err(e) => tracing::warn!(error = %e, "reading handed-over writes"),
+                }
+            }
+            if !batch.is_empty() {
+                if let Err(e) = integrate(shared, r, batch, &clock) {
+                    tracing::error!(error = %e, "batch commit failed; reloading the tree");
+                    match (&e, pg.compact_range()) {
+                        (Error::Database(m), _) if m.contains("log moved on") => {
+                            pg.resign();
+                            range = None;
+                        }
+                        (_, Ok(fresh)) => *r = fresh,
+                        (_, Err(_)) => {
+                            pg.resign();
+                            range = None;
+                        }
+                    }
+                }
+            }
+        } else if !local.is_empty() {
+            hand_over(pg, local, &mut waiting);
+        }
+        if !waiting.is_empty() && (hints.1 != seen.1 || poll_due || range.is_some()) {
+            answer_handed_over(shared, pg, &mut waiting);
+        }
+        if range.is_none() && (hints.1 != seen.1 || poll_due) {
+            refresh_head(shared, pg);
+        }
+        seen = hints;
+    }
+}
+
+/// Takes the leader lock if it is free; returns the committed tree to extend.
+fn take_lead(shared: &Shared, pg: &PgStore) -> Option<CompactRange> {
+    match pg.try_lead() {
+        Ok(true) => match pg.compact_range() {
+            Ok(range) => {
+                refresh_head(shared, pg);
+                tracing::info!(size = range.size(), "leading the log");
+                Some(range)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the tree; not leading");
+                pg.resign();
+                None
+            }
+        },
+        Ok(false) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "leader lock");
+            None
+        }
+    }
+}
+
+/// Hands local submissions to the leader through the `pending` table.
+fn hand_over(pg: &PgStore, local: Vec<Pending>, waiting: &mut HashMap<i64, Waiter>) {
+    let writes: Vec<(Hash, Vec<u8>, Vec<String>)> = local
+        .iter()
+        .map(|p| {
+            (tlog::hash_leaf(&p.entry.body), p.entry.body.clone(), p.entry.search_keys.clone())
+        })
+        .collect();
+    match pg.enqueue(&writes) {
+        Ok(ids) => {
+            for ((id, p), (leaf, _, _)) in ids.into_iter().zip(local).zip(writes) {
+                waiting.insert(id, Waiter { reply: p.reply, leaf, since: Instant::now() });
+            }
+        }
+        Err(e) => {
+            let error = Error::from(e);
+            for p in local {
+                let _ = p.reply.send(Err(failure(&error)));
+            }
+        }
+    }
+}
+
+/// Answers the handed-over writes the leader has dealt with; gives up on old ones.
+fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, Waiter>) {
+    let ids: Vec<i64> = waiting.keys().copied().collect();
+    let done = match pg.outcomes(&ids) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading answers to handed-over writes");
+            Vec::new()
+        }
+    };
+    if !done.is_empty() {
+        refresh_head(shared, pg);
+    }
+    for (id, outcome, record) in done {
+        let Some(w) = waiting.remove(&id) else { continue };
+        let answer = match outcome {
+            Outcome::Duplicate(_) => {
+                Err(Error::Duplicate { entry_id: entry_id(shared.tree_id, &w.leaf) })
+            }
+            Outcome::Logged(index) => record
+                .map_or_else(|| shared.store.entry(index), |r| Ok(Some(r)))
+                .map_err(Error::from)
+                .and_then(|b| b.ok_or(Error::Unavailable))
+                .and_then(|b| Record::from_bytes(&b))
+                .map(|record| Integrated {
+                    index,
+                    record,
+                    leaf: w.leaf,
+                    head: shared.head(),
+                    log_id: shared.key().log_id,
+                }),
+        };
+        let _ = w.reply.send(answer);
+    }
+    let expired: Vec<i64> = waiting
+        .iter()
+        .filter(|(_, w)| w.since.elapsed() > HANDOVER_TIMEOUT)
+        .map(|(id, _)| *id)
+        .collect();
+    if !expired.is_empty() {
+        let _ = pg.drop_pending(&expired);
+        for id in expired {
+            if let Some(w) = waiting.remove(&id) {
+                let _ = w.reply.send(Err(Error::Database(format!(
+                    "no server integrated the entry within {} s (database {})",
+                    HANDOVER_TIMEOUT.as_secs(),
+                    pg.target()
+                ))));
+            }
+        }
+    }
+}
+
+/// Moves the head forward to the database's (never back).
+fn refresh_head(shared: &Shared, pg: &PgStore) {
+    let Ok((size, checkpoint)) = pg.head() else { return };
+    if checkpoint.is_empty() || size <= shared.head().size {
+        return;
+    }
+    let body = checkpoint.split_once("\n\n").map(|(b, _)| format!("{b}\n"));
+    let Some(Ok(cp)) = body.map(|b| Checkpoint::parse_note_body(&b)) else {
+        tracing::warn!("the database's checkpoint does not parse");
+        return;
+    };
+    if cp.size != size {
+        return;
+    }
+    let mut head = shared.head.write().unwrap_or_else(|p| p.into_inner());
+    if size > head.size {
+        *head = Head { size, root: cp.root_hash, checkpoint };
+    }
 }
 
 fn sign_head(
@@ -724,6 +1071,7 @@ mod tests {
     use crate::crypto::{EcdsaP256Signer, HashAlgorithm};
     use crate::encoding::b64_encode;
     use crate::rekor::canonicalize_proposed;
+    use crate::store::LogStore;
     use crate::tlog::NoteVerifier;
 
     fn proposal(signer: &EcdsaP256Signer, artifact: &[u8]) -> CanonicalEntry {

@@ -10,7 +10,7 @@ use super::log::{Clock, Log, LogVersion};
 use super::{Error, Result};
 use crate::crypto::{signer_from_pkcs8_der, EcdsaP256Signer, Ed25519Signer, KeyKind, Signer};
 use crate::encoding::{pem_decode, pem_encode};
-use crate::store::LogStore;
+use crate::store::{LogStore, Store};
 
 /// What [`open`] needs.
 #[derive(Debug, Clone)]
@@ -33,6 +33,19 @@ pub struct ServiceConfig {
 /// Errors: [`Error::DataDir`] and [`Error::LogKey`] for file problems, [`Error::Storage`]
 /// when the database cannot be opened (e.g. another process holds it).
 pub async fn open(config: ServiceConfig, clock: Clock) -> Result<Log> {
+    open_with_storage(config, None, clock).await
+}
+
+/// Opens the log like [`open`], on the PostgreSQL database of `storage` (a `postgres://`
+/// URL) when given, in the schema `rekor` (`rekor_v2` for a v2 log); the data directory
+/// then holds only the key. Servers sharing one database serve one log.
+///
+/// Errors: as [`open`]; [`Error::Database`] naming the database when it cannot be reached.
+pub async fn open_with_storage(
+    config: ServiceConfig,
+    storage: Option<&str>,
+    clock: Clock,
+) -> Result<Log> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| Error::DataDir { path: config.data_dir.clone(), source })?;
     let signer = match &config.signer_key {
@@ -46,7 +59,21 @@ pub async fn open(config: ServiceConfig, clock: Clock) -> Result<Log> {
             }
         }
     };
-    let store = LogStore::open(&config.data_dir.join(DB_DIR))?;
+    let store: Store = match storage {
+        None => LogStore::open(&config.data_dir.join(DB_DIR))?.into(),
+        Some(url) => {
+            let schema = match config.version {
+                LogVersion::V1 => "rekor",
+                LogVersion::V2 => "rekor_v2",
+            };
+            let url = url.to_string();
+            // Connecting blocks; keep it off the runtime's worker threads.
+            tokio::task::spawn_blocking(move || crate::store::postgres::PgStore::open(&url, schema))
+                .await
+                .map_err(|_| Error::Unavailable)??
+                .into()
+        }
+    };
     let log = Log::open_version(store, signer, &config.name, config.version, clock)?;
     if config.genesis {
         log.seed_genesis().await?;

@@ -34,6 +34,34 @@ pub enum Error {
     /// A Merkle computation over stored nodes failed (e.g. a missing node).
     #[error("merkle tree")]
     Tree(#[from] crate::tlog::Error),
+    /// The PostgreSQL database could not be reached or refused a statement. `target` names
+    /// the database (`user@host:port/db`, never the password).
+    #[error("PostgreSQL database {target}: {what}: {detail}")]
+    Postgres {
+        /// Which database.
+        target: String,
+        /// What the store was doing.
+        what: &'static str,
+        /// The client's or the server's message.
+        detail: String,
+    },
+    /// Another server integrated first: the tree in the database is no longer the size
+    /// this batch extends (the fence of a PostgreSQL commit), so nothing was written.
+    #[error(
+        "the log moved on: another server committed tree size {found}, this batch extends {want}"
+    )]
+    Fenced {
+        /// The size this batch expected.
+        want: u64,
+        /// The size found (if known; `want` + something).
+        found: u64,
+    },
+    /// A `--storage` value that is not a usable database URL.
+    #[error("storage URL: {0}")]
+    BadUrl(String),
+    /// An operation the PostgreSQL store does not offer (offline tools of the sled store).
+    #[error("{0} is not available on a PostgreSQL log (use pg_dump / the database's own tools)")]
+    Unsupported(&'static str),
 }
 
 /// Result with the store error.

@@ -7,12 +7,15 @@
 //! batch and flushes it to disk before returning: callers acknowledge entries only after it
 //! returns (flush-before-ack). The store knows nothing about Rekor: records are opaque bytes.
 
+mod backend;
 mod error;
 mod hash_tiles;
 mod index;
 mod log_store;
+pub mod postgres;
 mod witness;
 
+pub use backend::Store;
 pub use error::{Error, Result};
 pub use log_store::{
     index_record_leaves, Commit, CommittedEntry, LogStore, NodeReader, DEFAULT_RESERVE,

@@ -65,7 +65,13 @@ fn csr_request_gets_a_chain_that_openssl_verifies_and_an_sct_in_the_log() {
 
 #[test]
 fn public_key_request_with_proof_of_possession_gets_a_certificate() {
-    let setup = Setup::new("p256");
+    public_key_request_gets_a_certificate_with_an_sct_in_the_log(&[]);
+}
+
+/// The body of [`public_key_request_with_proof_of_possession_gets_a_certificate`], with the
+/// CT log's storage flags (`tests/postgres/ct.rs` runs it on PostgreSQL).
+pub(crate) fn public_key_request_gets_a_certificate_with_an_sct_in_the_log(storage: &[&str]) {
+    let setup = Setup::new_with("p256", storage);
     let token = setup.token(EMAIL);
     let key = EcdsaP256Signer::generate();
     // No Authorization header: the token travels in the body, as sigstore-js sends it.

@@ -92,10 +92,16 @@ pub(super) fn email_config(issuer_url: &str, extra: Value) -> Value {
 
 impl Setup {
     pub(super) fn new(curve: &str) -> Setup {
+        Self::new_with(curve, &[])
+    }
+
+    /// A setup whose CA gets `extra` flags (e.g. `--storage URL`).
+    pub(super) fn new_with(curve: &str, extra: &[&str]) -> Setup {
         let dir = tempfile::tempdir().expect("tempdir");
         let issuer = start_issuer(dir.path());
         let config = email_config(&issuer.url, json!({}));
-        let fulcio = start_fulcio(dir.path(), "ca", &config, &["--ca-curve", curve], &[]);
+        let flags = [&["--ca-curve", curve][..], extra].concat();
+        let fulcio = start_fulcio(dir.path(), "ca", &config, &flags, &[]);
         let http = sigbox::http::blocking_builder()
             .timeout(Duration::from_secs(60))
             .build()

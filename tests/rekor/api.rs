@@ -1,4 +1,6 @@
 //! The Rekor v1 API over HTTP: create, duplicate, reads, search, proofs, tiles, error shapes.
+//! The bodies take the store's flags: the same tests run on the embedded store (here) and on
+//! PostgreSQL (`tests/postgres/api.rs`).
 
 use serde_json::{json, Value};
 use sigbox::crypto::Signer as _;
@@ -7,10 +9,10 @@ use sigbox::tlog::{self, Hash, NoteVerifier};
 
 use super::server::{check_entry, client, hashedrekord, signer, RekorServer};
 
-#[test]
-fn rekor_create_returns_201_with_etag_location_set_and_checked_proof() {
+/// The body of [`rekor_create_returns_201_with_etag_location_set_and_checked_proof`] on a store given by `storage` (extra flags).
+pub(crate) fn create_returns_201_with_etag_location_set_and_checked_proof(storage: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RekorServer::start(dir.path(), &[]);
+    let server = RekorServer::start(dir.path(), storage);
     let http = client();
     let key = server.public_key(&http);
     let signer = signer();
@@ -42,10 +44,10 @@ fn rekor_create_returns_201_with_etag_location_set_and_checked_proof() {
     }
 }
 
-#[test]
-fn rekor_duplicate_is_409_with_location_of_the_first() {
+/// The body of [`rekor_duplicate_is_409_with_location_of_the_first`] on a store given by `storage` (extra flags).
+pub(crate) fn duplicate_is_409_with_location_of_the_first(storage: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RekorServer::start(dir.path(), &[]);
+    let server = RekorServer::start(dir.path(), storage);
     let http = client();
     let proposal = hashedrekord(&signer(), b"twice");
     let first = http.post(server.at("/api/v1/log/entries")).json(&proposal).send().unwrap();
@@ -67,10 +69,10 @@ fn rekor_duplicate_is_409_with_location_of_the_first() {
     assert_eq!(info["treeSize"], 2, "the duplicate added nothing");
 }
 
-#[test]
-fn rekor_bad_requests_are_4xx_json_and_change_nothing() {
+/// The body of [`rekor_bad_requests_are_4xx_json_and_change_nothing`] on a store given by `storage` (extra flags).
+pub(crate) fn bad_requests_are_4xx_json_and_change_nothing(storage: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RekorServer::start(dir.path(), &["--no-genesis"]);
+    let server = RekorServer::start(dir.path(), &[storage, &["--no-genesis"]].concat());
     let http = client();
     let s = signer();
     let mut wrong_sig = hashedrekord(&s, b"a");
@@ -123,10 +125,10 @@ fn rekor_bad_requests_are_4xx_json_and_change_nothing() {
     assert_eq!(info["treeSize"], 0);
 }
 
-#[test]
-fn rekor_search_retrieve_consistency_and_tiles_agree() {
+/// The body of [`rekor_search_retrieve_consistency_and_tiles_agree`] on a store given by `storage` (extra flags).
+pub(crate) fn search_retrieve_consistency_and_tiles_agree(storage: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RekorServer::start(dir.path(), &[]);
+    let server = RekorServer::start(dir.path(), storage);
     let http = client();
     let key = server.public_key(&http);
     let s = signer();
@@ -227,10 +229,10 @@ fn rekor_search_retrieve_consistency_and_tiles_agree() {
     assert_eq!(range.root(), head.checkpoint().root_hash);
 }
 
-#[test]
-fn rekor_restart_keeps_entries_key_and_tree_id() {
+/// The body of [`rekor_restart_keeps_entries_key_and_tree_id`] on a store given by `storage` (extra flags).
+pub(crate) fn restart_keeps_entries_key_and_tree_id(storage: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = RekorServer::start(dir.path(), &[]);
+    let server = RekorServer::start(dir.path(), storage);
     let http = client();
     let key = server.public_key(&http);
     let resp = http
@@ -245,13 +247,38 @@ fn rekor_restart_keeps_entries_key_and_tree_id() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(key_file.permissions().mode() & 0o777, 0o600);
 
-    let server = RekorServer::start_on(dir.path(), &name, &[]);
+    let server = RekorServer::start_on(dir.path(), &name, storage);
     assert_eq!(server.public_key(&http), key);
     let map: Value =
         http.get(server.at(&format!("/api/v1/log/entries/{etag}"))).send().unwrap().json().unwrap();
     assert_eq!(check_entry(&map, &key, &server.name).0, etag);
     let info: Value = http.get(server.at("/api/v1/log")).send().unwrap().json().unwrap();
     assert_eq!(info["treeSize"], 2, "no second genesis entry");
+}
+
+#[test]
+fn rekor_create_returns_201_with_etag_location_set_and_checked_proof() {
+    create_returns_201_with_etag_location_set_and_checked_proof(&[]);
+}
+
+#[test]
+fn rekor_duplicate_is_409_with_location_of_the_first() {
+    duplicate_is_409_with_location_of_the_first(&[]);
+}
+
+#[test]
+fn rekor_bad_requests_are_4xx_json_and_change_nothing() {
+    bad_requests_are_4xx_json_and_change_nothing(&[]);
+}
+
+#[test]
+fn rekor_search_retrieve_consistency_and_tiles_agree() {
+    search_retrieve_consistency_and_tiles_agree(&[]);
+}
+
+#[test]
+fn rekor_restart_keeps_entries_key_and_tree_id() {
+    restart_keeps_entries_key_and_tree_id(&[]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! End-to-end tests of `sigbox rekor-server`: a real server process on 127.0.0.1, real HTTP,
 //! every answer checked with the library's own verifiers (SET, inclusion proof, checkpoint).
 
-mod api;
+pub(crate) mod api;
 mod cli;
 mod crash;
 mod independent;

@@ -31,9 +31,21 @@ impl RekorServer {
 
     /// Starts on a given address (restarts reuse the old port so the key name stays).
     pub fn start_on(data_dir: &Path, listen: &str, extra: &[&str]) -> RekorServer {
+        Self::start_with_env(data_dir, listen, extra, &[])
+    }
+
+    /// Starts like [`RekorServer::start_on`] with extra environment variables (e.g.
+    /// `SIGBOX_LOG=info` to read what the server logs).
+    pub fn start_with_env(
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> RekorServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sigbox"));
         command.arg("rekor-server").args(["--listen", listen, "--data-dir"]).arg(data_dir);
         command.args(extra);
+        command.envs(env.iter().copied());
         let mut process = Process::spawn(command, None);
         let lines = process.wait_for(|line| line.starts_with("listening on "));
         let url = lines.last().and_then(|l| l.strip_prefix("listening on ")).unwrap_or_default();

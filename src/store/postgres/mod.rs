@@ -1,0 +1,1244 @@
+//! The log on PostgreSQL: the one home of `tokio-postgres`.
+//!
+//! [`PgStore`] offers what the log core asks of [`super::LogStore`] (entries, hash tiles,
+//! lookup indexes, the signed checkpoint, metadata, atomic commits) on a database that
+//! several servers share, plus what sharing needs: a leader lock (a session-level advisory
+//! lock held on a connection of its own: it goes when the process or its connection dies), a
+//! `pending` table through which followers hand writes to the leader, and notifications
+//! (LISTEN/NOTIFY) that wake the leader and the waiting followers; every waiter also polls,
+//! so a lost notification only delays.
+//!
+//! Why a blocking API over an async client: the log core's sequencer is a plain thread and
+//! its readers call the store from request handlers as they call sled. The store runs its
+//! own small tokio runtime that drives the connections; a call hands a future to it and
+//! waits on a channel, so it never nests a runtime inside the server's.
+//!
+//! Every commit is one transaction with `synchronous_commit` on, fenced by
+//! `UPDATE tree SET size = new WHERE size = old`: two servers that both believe they lead can
+//! never commit two different trees of one size. Rows are written with multi-row
+//! `INSERT … SELECT FROM unnest(…)`, all statements of a commit pipelined on one connection.
+//!
+//! Schema (one PostgreSQL schema per log, `rekor`, `rekor_v2` or `ct`, versioned by its
+//! `schema_version` table and migrated under a transaction-level advisory lock): `meta`,
+//! `tree` (the one row: size and signed checkpoint), `entries` (index, leaf hash, record;
+//! indexed by leaf hash), `search_keys` (hashed key, index), `tiles` (the 4-high hash tiles
+//! of [`super::hash_tiles`]), `checkpoints` (every signed checkpoint by size) and `pending`.
+
+mod tls;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio_postgres::{Client, NoTls, Statement};
+
+use super::hash_tiles::{self as tile, Address, TileRows};
+use super::index::key_hash;
+use super::{Commit, Error, Result};
+use crate::tlog::{self, CompactRange, Hash, NodeId};
+
+/// The schema version this build writes; older databases are migrated on open.
+const SCHEMA_VERSION: i32 = 1;
+
+/// Connections used for reads and commits (queries pipeline on each).
+const POOL: usize = 4;
+
+/// Most tiles kept in memory. Stored nodes never change (a perfect subtree's hash is
+/// final), so a cached tile is right forever as far as it goes; a node past its end is
+/// fetched again.
+const CACHED_TILES: usize = 32_768;
+
+/// How long a connection attempt may take before the call fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The migrations, by the version they bring the schema to.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    "CREATE TABLE meta (name text PRIMARY KEY, value bytea NOT NULL);
+     CREATE TABLE tree (id integer PRIMARY KEY CHECK (id = 1), size bigint NOT NULL,
+                        checkpoint text NOT NULL);
+     INSERT INTO tree VALUES (1, 0, '');
+     CREATE TABLE entries (idx bigint PRIMARY KEY, leaf_hash bytea NOT NULL, record bytea NOT NULL);
+     CREATE INDEX entries_by_leaf ON entries (leaf_hash);
+     CREATE TABLE search_keys (key_hash bytea NOT NULL, idx bigint NOT NULL,
+                               PRIMARY KEY (key_hash, idx));
+     CREATE TABLE tiles (level smallint NOT NULL, idx bigint NOT NULL, data bytea NOT NULL,
+                         PRIMARY KEY (level, idx));
+     CREATE TABLE checkpoints (size bigint PRIMARY KEY, checkpoint text NOT NULL);
+     CREATE TABLE pending (id bigserial PRIMARY KEY, leaf_hash bytea NOT NULL,
+                           body bytea NOT NULL, search_keys text NOT NULL,
+                           status smallint NOT NULL DEFAULT 0, idx bigint,
+                           created timestamptz NOT NULL DEFAULT now());
+     CREATE INDEX pending_waiting ON pending (id) WHERE status = 0;",
+)];
+
+/// A pending write's answer: row ID, outcome, and the stored record of a logged entry.
+pub type Answer = (i64, Outcome, Option<Vec<u8>>);
+
+/// A tile's (tile level, tile index).
+type TileKey = (u8, u64);
+
+/// A statement parameter.
+type Param = dyn tokio_postgres::types::ToSql + Sync;
+
+/// Records the outcomes of handed-over writes (`$1` IDs, `$2` statuses, `$3` indices).
+const UPDATE_PENDING: &str = "UPDATE pending SET status = u.s, idx = u.i \
+     FROM unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS u(id, s, i) \
+     WHERE pending.id = u.id";
+
+/// A write handed to the leader through the `pending` table.
+#[derive(Debug, Clone)]
+pub struct PendingWrite {
+    /// Row ID.
+    pub id: i64,
+    /// The canonical body.
+    pub body: Vec<u8>,
+    /// Its search keys.
+    pub search_keys: Vec<String>,
+}
+
+/// What became of a pending write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Integrated at this index.
+    Logged(u64),
+    /// The same body was already logged, at this index.
+    Duplicate(u64),
+}
+
+/// A log in a PostgreSQL schema. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("target", &self.inner.target).finish()
+    }
+}
+
+struct Inner {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    /// `user@host:port/db` for messages (no password).
+    target: String,
+    config: tokio_postgres::Config,
+    tls: Option<tls::RustlsConnect>,
+    schema: String,
+    pool: Vec<Mutex<Option<Arc<Conn>>>>,
+    next: AtomicUsize,
+    /// The connection for transactions (commits, hand-overs): a transaction on a pooled
+    /// connection would take in the reads pipelined on it by other threads.
+    writer: Mutex<Option<Arc<Conn>>>,
+    /// The connection holding the leader lock, while this server leads.
+    lead: Mutex<Option<Arc<Conn>>>,
+    tiles: RwLock<HashMap<TileKey, Arc<[u8]>>>,
+    hints: Arc<Hints>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which a handler thread of the server may not do.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Notification counters, bumped by the listening connection.
+#[derive(Default)]
+struct Hints {
+    pending: AtomicU64,
+    integrated: AtomicU64,
+}
+
+/// A connection with its prepared statements.
+struct Conn {
+    client: Client,
+    st: Statements,
+}
+
+struct Statements {
+    head: Statement,
+    entry: Statement,
+    entries: Statement,
+    index_of: Statement,
+    indices_of: Statement,
+    search: Statement,
+    tile: Statement,
+    tiles_in: Statement,
+    tile_range: Statement,
+    meta: Statement,
+    /// The commit's statements (prepared once: a commit then costs no parse round trip).
+    write: WriteStatements,
+}
+
+struct WriteStatements {
+    fence: Statement,
+    entries: Statement,
+    keys: Statement,
+    tiles: Statement,
+    checkpoint: Statement,
+    outcomes: Statement,
+    notify: Statement,
+}
+
+impl PgStore {
+    /// Connects to the database of `url` (`postgres://user[:password]@host:port/db?…`),
+    /// creates or migrates the log's schema `schema` and returns the store.
+    ///
+    /// TLS: `sslmode=require` (or `verify-ca`, `verify-full`) with `sslrootcert=FILE`, the
+    /// CA of the database's certificate; the certificate and host name are always verified.
+    ///
+    /// Errors: [`Error::BadUrl`]; [`Error::Postgres`] if the database cannot be reached or
+    /// the schema is newer than this build.
+    pub fn open(url: &str, schema: &str) -> Result<PgStore> {
+        if !schema.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') || schema.is_empty() {
+            return Err(Error::BadUrl(format!("schema name {schema:?}")));
+        }
+        let (config, tls) = parse_url(url)?;
+        let target = describe(&config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sigbox-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Postgres {
+                target: target.clone(),
+                what: "starting the client runtime",
+                detail: e.to_string(),
+            })?;
+        let handle = runtime.handle().clone();
+        let store = PgStore {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                handle,
+                target,
+                config,
+                tls,
+                schema: schema.to_string(),
+                pool: (0..POOL).map(|_| Mutex::new(None)).collect(),
+                next: AtomicUsize::new(0),
+                writer: Mutex::new(None),
+                lead: Mutex::new(None),
+                tiles: RwLock::default(),
+                hints: Arc::default(),
+            }),
+        };
+        store.migrate()?;
+        store.spawn_listener();
+        Ok(store)
+    }
+
+    /// The database, as messages name it.
+    pub fn target(&self) -> &str {
+        &self.inner.target
+    }
+
+    fn error(&self, what: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
+        move |e| Error::Postgres { target: self.inner.target.clone(), what, detail: pg_detail(&e) }
+    }
+
+    /// Runs `future` on the store's runtime and waits for it.
+    fn block<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.inner.handle.spawn(async move {
+            let _ = tx.send(future.await);
+        });
+        rx.recv().map_err(|_| Error::Postgres {
+            target: self.inner.target.clone(),
+            what: "client runtime",
+            detail: "stopped".into(),
+        })?
+    }
+
+    /// Opens a new connection (search path set to the log's schema), driven on the runtime.
+    fn connect_raw(&self) -> Result<Client> {
+        let config = self.inner.config.clone();
+        let tls = self.inner.tls.clone();
+        let hints = self.inner.hints.clone();
+        let schema = self.inner.schema.clone();
+        let target = self.inner.target.clone();
+        self.block(async move {
+            let failed = |e: tokio_postgres::Error| Error::Postgres {
+                target: target.clone(),
+                what: "connecting",
+                detail: pg_detail(&e),
+            };
+            let client = match tls {
+                Some(tls) => {
+                    let (client, connection) = config.connect(tls).await.map_err(failed)?;
+                    tokio::spawn(drive(connection, hints, schema.clone()));
+                    client
+                }
+                None => {
+                    let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+                    tokio::spawn(drive(connection, hints, schema.clone()));
+                    client
+                }
+            };
+            client
+                .batch_execute(&format!(
+                    "SET search_path TO {schema}; SET synchronous_commit TO on"
+                ))
+                .await
+                .map_err(failed)?;
+            Ok(client)
+        })
+    }
+
+    /// A pooled connection, reconnecting a closed one.
+    fn conn(&self) -> Result<Arc<Conn>> {
+        let slot = self.inner.next.fetch_add(1, Ordering::Relaxed) % POOL;
+        let mut guard = self.inner.pool[slot].lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(conn) = guard.as_ref().filter(|c| !c.client.is_closed()) {
+            return Ok(conn.clone());
+        }
+        *guard = None;
+        let client = self.connect_raw()?;
+        let conn = Arc::new(self.prepare(client)?);
+        *guard = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Runs `f` with the writer connection, one transaction at a time.
+    fn with_writer<T>(&self, f: impl FnOnce(Arc<Conn>) -> Result<T>) -> Result<T> {
+        let mut guard = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = match guard.as_ref().filter(|c| !c.client.is_closed()) {
+            Some(conn) => conn.clone(),
+            None => {
+                *guard = None;
+                let conn = Arc::new(self.prepare(self.connect_raw()?)?);
+                *guard = Some(conn.clone());
+                conn
+            }
+        };
+        f(conn)
+    }
+
+    fn prepare(&self, client: Client) -> Result<Conn> {
+        let target = self.inner.target.clone();
+        self.block(async move {
+            let failed = |e: tokio_postgres::Error| Error::Postgres {
+                target: target.clone(),
+                what: "preparing statements",
+                detail: pg_detail(&e),
+            };
+            let c = &client;
+            let (head, entry, entries, index_of, indices_of) = futures_util::try_join!(
+                c.prepare("SELECT size, checkpoint FROM tree WHERE id = 1"),
+                c.prepare("SELECT record FROM entries WHERE idx = $1"),
+                c.prepare("SELECT record FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx"),
+                c.prepare("SELECT min(idx) FROM entries WHERE leaf_hash = $1"),
+                c.prepare(
+                    "SELECT leaf_hash, min(idx) FROM entries WHERE leaf_hash = ANY($1) \
+                     GROUP BY leaf_hash"
+                ),
+            )
+            .map_err(failed)?;
+            let (search, tile, tiles_in, tile_range, meta) = futures_util::try_join!(
+                c.prepare("SELECT idx FROM search_keys WHERE key_hash = $1 ORDER BY idx"),
+                c.prepare("SELECT data FROM tiles WHERE level = $1 AND idx = $2"),
+                c.prepare(
+                    "SELECT t.level, t.idx, t.data FROM tiles t \
+                     JOIN unnest($1::smallint[], $2::bigint[]) AS u(level, idx) \
+                     ON t.level = u.level AND t.idx = u.idx"
+                ),
+                c.prepare(
+                    "SELECT idx, data FROM tiles WHERE level = $1 AND idx >= $2 AND idx < $3 \
+                     ORDER BY idx"
+                ),
+                c.prepare("SELECT value FROM meta WHERE name = $1"),
+            )
+            .map_err(failed)?;
+            let (fence, entries_in, keys, tiles, checkpoint, outcomes, notify) = futures_util::try_join!(
+                c.prepare("UPDATE tree SET size = $2, checkpoint = $3 WHERE id = 1 AND size = $1"),
+                c.prepare(
+                    "INSERT INTO entries SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])"
+                ),
+                c.prepare(
+                    "INSERT INTO search_keys SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
+                     ON CONFLICT DO NOTHING"
+                ),
+                c.prepare(
+                    "INSERT INTO tiles SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) \
+                     ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data"
+                ),
+                c.prepare("INSERT INTO checkpoints VALUES ($1, $2)"),
+                c.prepare(UPDATE_PENDING),
+                c.prepare("SELECT pg_notify($1, '')"),
+            )
+            .map_err(failed)?;
+            let write = WriteStatements {
+                fence,
+                entries: entries_in,
+                keys,
+                tiles,
+                checkpoint,
+                outcomes,
+                notify,
+            };
+            let st = Statements {
+                head,
+                entry,
+                entries,
+                index_of,
+                indices_of,
+                search,
+                tile,
+                tiles_in,
+                tile_range,
+                meta,
+                write,
+            };
+            Ok(Conn { client, st })
+        })
+    }
+
+    /// Creates the schema or brings it to [`SCHEMA_VERSION`].
+    fn migrate(&self) -> Result<()> {
+        let mut client = self.connect_raw()?;
+        let schema = self.inner.schema.clone();
+        let lock = lock_key(&schema, 1);
+        let target = self.inner.target.clone();
+        self.block(async move {
+            let failed = |e: tokio_postgres::Error| Error::Postgres {
+                target: target.clone(),
+                what: "creating or migrating the schema",
+                detail: pg_detail(&e),
+            };
+            let tx = client.transaction().await.map_err(failed)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock]).await.map_err(failed)?;
+            tx.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema};
+                 CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer NOT NULL)"
+            ))
+            .await
+            .map_err(failed)?;
+            let row = tx
+                .query_opt(&format!("SELECT max(version) FROM {schema}.schema_version"), &[])
+                .await
+                .map_err(failed)?;
+            let current: i32 = row.and_then(|r| r.get::<_, Option<i32>>(0)).unwrap_or(0);
+            if current > SCHEMA_VERSION {
+                return Err(Error::Postgres {
+                    target,
+                    what: "opening the schema",
+                    detail: format!(
+                        "schema {schema} is at version {current}, newer than this sigbox \
+                         ({SCHEMA_VERSION})"
+                    ),
+                });
+            }
+            for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+                tx.batch_execute(sql).await.map_err(failed)?;
+                tx.execute(&format!("INSERT INTO {schema}.schema_version VALUES ($1)"), &[version])
+                    .await
+                    .map_err(failed)?;
+                tracing::info!(schema, version, "PostgreSQL schema migrated");
+            }
+            tx.commit().await.map_err(failed)?;
+            Ok(())
+        })
+    }
+
+    /// Keeps one connection listening for the log's notifications (reconnecting while the
+    /// database is away); they bump [`Hints`].
+    fn spawn_listener(&self) {
+        let store = Arc::downgrade(&self.inner);
+        let schema = self.inner.schema.clone();
+        std::thread::Builder::new()
+            .name("sigbox-pg-listen".into())
+            .spawn(move || loop {
+                let Some(inner) = store.upgrade() else { return };
+                let this = PgStore { inner };
+                if let Ok(client) = this.connect_raw() {
+                    let listen = format!("LISTEN {schema}_pending; LISTEN {schema}_integrated");
+                    let client = Arc::new(client);
+                    let c = client.clone();
+                    let ok = this.block(async move { Ok(c.batch_execute(&listen).await.is_ok()) });
+                    if matches!(ok, Ok(true)) {
+                        // Poll for the end of the connection (or of the store).
+                        while !client.is_closed() && Arc::strong_count(&this.inner) > 1 {
+                            std::thread::park_timeout(Duration::from_millis(200));
+                        }
+                    }
+                }
+                if Arc::strong_count(&this.inner) <= 1 {
+                    return;
+                }
+                drop(this);
+                std::thread::park_timeout(Duration::from_millis(500));
+            })
+            .map(drop)
+            .unwrap_or_else(|e| tracing::warn!(error = %e, "no notification listener; polling"));
+    }
+
+    /// The committed size and signed checkpoint (empty before the first commit).
+    pub fn head(&self) -> Result<(u64, String)> {
+        let conn = self.conn()?;
+        let failed = self.error("reading the tree head");
+        let row = self.block(async move { Ok(conn.client.query_one(&conn.st.head, &[]).await) })?;
+        let row = row.map_err(failed)?;
+        Ok((to_u64(row.get(0)), row.get(1)))
+    }
+
+    /// Number of committed entries.
+    pub fn size(&self) -> Result<u64> {
+        Ok(self.head()?.0)
+    }
+
+    /// The latest signed checkpoint, if any batch was committed.
+    pub fn checkpoint(&self) -> Result<Option<String>> {
+        let (_, checkpoint) = self.head()?;
+        Ok(Some(checkpoint).filter(|c| !c.is_empty()))
+    }
+
+    /// The frontier of the committed tree.
+    pub fn compact_range(&self) -> Result<CompactRange> {
+        let size = self.size()?;
+        let hashes = CompactRange::frontier_ids(size)
+            .into_iter()
+            .map(|id| self.node(id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CompactRange::from_hashes(size, hashes)?)
+    }
+
+    /// The record of entry `index`, if committed.
+    pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading an entry");
+        let index = to_i64(index);
+        let row =
+            self.block(async move { Ok(conn.client.query_opt(&conn.st.entry, &[&index]).await) })?;
+        Ok(row.map_err(failed)?.map(|r| r.get(0)))
+    }
+
+    /// The records of entries `start..end` (as many as exist), in order.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading entries");
+        let (start, end) = (to_i64(start), to_i64(end));
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.entries, &[&start, &end]).await) })?;
+        Ok(rows.map_err(failed)?.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The index of the committed entry with this leaf hash.
+    pub fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>> {
+        let conn = self.conn()?;
+        let failed = self.error("looking up a leaf hash");
+        let leaf = leaf_hash.to_vec();
+        let row = self
+            .block(async move { Ok(conn.client.query_one(&conn.st.index_of, &[&leaf]).await) })?;
+        Ok(row.map_err(failed)?.get::<_, Option<i64>>(0).map(to_u64))
+    }
+
+    /// The indices of committed entries with these leaf hashes (one query), by leaf hash.
+    pub fn indices_of(&self, leaves: &[Hash]) -> Result<HashMap<Hash, u64>> {
+        if leaves.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let conn = self.conn()?;
+        let failed = self.error("looking up leaf hashes");
+        let leaves: Vec<Vec<u8>> = leaves.iter().map(|l| l.to_vec()).collect();
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.indices_of, &[&leaves]).await) })?;
+        let mut out = HashMap::new();
+        for row in rows.map_err(failed)? {
+            let leaf: Vec<u8> = row.get(0);
+            let leaf: Hash = leaf.try_into().map_err(|_| Error::Corrupt("leaf hash"))?;
+            out.insert(leaf, to_u64(row.get(1)));
+        }
+        Ok(out)
+    }
+
+    /// The indices of entries stored under search key `key`, ascending.
+    pub fn search(&self, key: &str) -> Result<Vec<u64>> {
+        let conn = self.conn()?;
+        let failed = self.error("searching");
+        let hashed = key_hash(key).to_vec();
+        let rows =
+            self.block(async move { Ok(conn.client.query(&conn.st.search, &[&hashed]).await) })?;
+        Ok(rows.map_err(failed)?.iter().map(|r| to_u64(r.get(0))).collect())
+    }
+
+    /// The hash of a stored perfect node.
+    pub fn node(&self, id: NodeId) -> Result<Hash> {
+        let missing = || tlog::Error::MissingNode { level: id.level, index: id.index };
+        let at = Address::of(id);
+        let key = (at.tile_level, at.tile_index);
+        let cached = self.inner.tiles.read().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some(node) = cached.and_then(|bytes| tile::node_in(&bytes, at.row, at.pos)) {
+            return Ok(node);
+        }
+        let conn = self.conn()?;
+        let failed = self.error("reading a hash tile");
+        let (level, index) = (i16::from(key.0), to_i64(key.1));
+        let row = self.block(async move {
+            Ok(conn.client.query_opt(&conn.st.tile, &[&level, &index]).await)
+        })?;
+        let bytes: Vec<u8> = row.map_err(failed)?.ok_or_else(missing)?.get(0);
+        let bytes: Arc<[u8]> = bytes.into();
+        let node = tile::node_in(&bytes, at.row, at.pos).ok_or_else(missing)?;
+        self.remember([(key, bytes)]);
+        Ok(node)
+    }
+
+    fn remember(&self, tiles: impl IntoIterator<Item = ((u8, u64), Arc<[u8]>)>) {
+        let mut cache = self.inner.tiles.write().unwrap_or_else(|p| p.into_inner());
+        for (key, bytes) in tiles {
+            if cache.len() >= CACHED_TILES {
+                cache.clear();
+            }
+            // Keep the longer version: a tile only grows.
+            match cache.get(&key) {
+                Some(old) if old.len() >= bytes.len() => {}
+                _ => {
+                    cache.insert(key, bytes);
+                }
+            }
+        }
+    }
+
+    /// Loads the tiles holding `ids` into the cache in one query (before an inclusion or
+    /// consistency proof, whose nodes are then all read from memory).
+    pub fn prefetch(&self, ids: &[NodeId]) -> Result<()> {
+        let mut want: Vec<(u8, u64)> = Vec::new();
+        {
+            let cache = self.inner.tiles.read().unwrap_or_else(|p| p.into_inner());
+            for id in ids {
+                let at = Address::of(*id);
+                let key = (at.tile_level, at.tile_index);
+                let have = cache.get(&key).and_then(|b| tile::node_in(b, at.row, at.pos));
+                if have.is_none() && !want.contains(&key) {
+                    want.push(key);
+                }
+            }
+        }
+        if want.is_empty() {
+            return Ok(());
+        }
+        let found = self.fetch_tiles(&want)?;
+        self.remember(found);
+        Ok(())
+    }
+
+    fn fetch_tiles(&self, keys: &[TileKey]) -> Result<Vec<(TileKey, Arc<[u8]>)>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading hash tiles");
+        let levels: Vec<i16> = keys.iter().map(|k| i16::from(k.0)).collect();
+        let indices: Vec<i64> = keys.iter().map(|k| to_i64(k.1)).collect();
+        let rows = self.block(async move {
+            Ok(conn.client.query(&conn.st.tiles_in, &[&levels, &indices]).await)
+        })?;
+        rows.map_err(failed)?
+            .into_iter()
+            .map(|row| {
+                let level =
+                    u8::try_from(row.get::<_, i16>(0)).map_err(|_| Error::Corrupt("tile"))?;
+                let data: Vec<u8> = row.get(2);
+                Ok(((level, to_u64(row.get(1))), Arc::from(data)))
+            })
+            .collect()
+    }
+
+    /// The hashes of nodes `first..end` at tree `level` (a multiple of the tile height).
+    pub fn level_nodes(&self, level: u8, first: u64, end: u64) -> Result<Vec<Hash>> {
+        let mut out = Vec::new();
+        if level % tile::HEIGHT != 0 || first >= end {
+            return Ok(out);
+        }
+        let tile_level = level / tile::HEIGHT;
+        let (lo, hi) = (first / tile::WIDTH, (end - 1) / tile::WIDTH + 1);
+        let conn = self.conn()?;
+        let failed = self.error("reading hash tiles");
+        let args = (i16::from(tile_level), to_i64(lo), to_i64(hi));
+        let rows = self.block(async move {
+            Ok(conn.client.query(&conn.st.tile_range, &[&args.0, &args.1, &args.2]).await)
+        })?;
+        let mut want = first;
+        for row in rows.map_err(failed)? {
+            let bytes: Vec<u8> = row.get(1);
+            let start = to_u64(row.get(0)) * tile::WIDTH;
+            if start > want || want - start >= tile::WIDTH {
+                break;
+            }
+            let (from, to) = ((want - start) as usize, (end - start).min(tile::WIDTH) as usize);
+            let nodes = tile::row0(&bytes, from, to).ok_or(Error::Corrupt("tile"))?;
+            want += nodes.len() as u64;
+            out.extend(nodes);
+            if want < start + to as u64 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads a metadata value.
+    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading metadata");
+        let name = name.to_string();
+        let row =
+            self.block(async move { Ok(conn.client.query_opt(&conn.st.meta, &[&name]).await) })?;
+        Ok(row.map_err(failed)?.map(|r| r.get(0)))
+    }
+
+    /// Writes a metadata value.
+    pub fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+        let conn = self.conn()?;
+        let failed = self.error("writing metadata");
+        let (name, value) = (name.to_string(), value.to_vec());
+        let done = self.block(async move {
+            Ok(conn
+                .client
+                .execute(
+                    "INSERT INTO meta VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    &[&name, &value],
+                )
+                .await)
+        })?;
+        done.map(drop).map_err(failed)
+    }
+
+    /// The value stored under `name`, storing `value` first if there is none (the first of
+    /// several servers starting together wins).
+    pub fn meta_or_insert(&self, name: &str, value: &[u8]) -> Result<Vec<u8>> {
+        let conn = self.conn()?;
+        let failed = self.error("writing metadata");
+        let (name2, value) = (name.to_string(), value.to_vec());
+        let done = self.block(async move {
+            Ok(conn
+                .client
+                .execute(
+                    "INSERT INTO meta VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                    &[&name2, &value],
+                )
+                .await)
+        })?;
+        done.map_err(failed)?;
+        self.meta(name)?.ok_or(Error::Corrupt("metadata vanished"))
+    }
+
+    /// Commits a batch atomically (one transaction, durable on return), fenced on the tree
+    /// size, and records the outcomes of the pending writes it answers.
+    ///
+    /// Errors: [`Error::Fenced`] if another server committed first (nothing is written);
+    /// [`Error::OutOfSequence`]; [`Error::Postgres`] — after which the commit may or may not
+    /// have happened (the caller reloads the tree).
+    pub fn commit(&self, commit: &Commit, outcomes: &[(i64, Outcome)]) -> Result<()> {
+        let Some(first) = commit.entries.first().map(|e| e.index) else {
+            return self.resolve(outcomes);
+        };
+        let mut next = first;
+        let mut idx = Vec::with_capacity(commit.entries.len());
+        let mut leaves = Vec::with_capacity(commit.entries.len());
+        let mut records = Vec::with_capacity(commit.entries.len());
+        let (mut key_hashes, mut key_idx) = (Vec::new(), Vec::new());
+        for e in &commit.entries {
+            if e.index != next {
+                return Err(Error::OutOfSequence { got: e.index, want: next });
+            }
+            idx.push(to_i64(e.index));
+            leaves.push(e.leaf_hash.to_vec());
+            records.push(e.record.clone());
+            let mut keys: Vec<_> = e.search_keys.iter().map(|k| key_hash(k)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for k in keys {
+                key_hashes.push(k.to_vec());
+                key_idx.push(to_i64(e.index));
+            }
+            next += 1;
+        }
+        // The tiles the new nodes touch, read inside the transaction (after the fence).
+        let mut touched: Vec<(u8, u64)> = Vec::new();
+        for (id, _) in &commit.nodes {
+            let at = Address::of(*id);
+            if !touched.contains(&(at.tile_level, at.tile_index)) {
+                touched.push((at.tile_level, at.tile_index));
+            }
+        }
+        let nodes = commit.nodes.clone();
+        let checkpoint = commit.checkpoint.clone();
+        let (ids, statuses, out_idx) = outcome_columns(outcomes);
+        let target = self.inner.target.clone();
+        let channel = format!("{}_integrated", self.inner.schema);
+        let (old, new) = (to_i64(first), to_i64(next));
+        let written = self.with_writer(|conn| {
+            self.block(async move {
+                let failed = |what: &'static str| {
+                    let target = target.clone();
+                    move |e: tokio_postgres::Error| Error::Postgres {
+                        target: target.clone(),
+                        what,
+                        detail: pg_detail(&e),
+                    }
+                };
+                let c = &conn.client;
+                let w = &conn.st.write;
+                // Everything up to COMMIT; any error rolls the transaction back below, so
+                // the writer connection never keeps a half-done one.
+                let body = async {
+                    let levels: Vec<i16> = touched.iter().map(|k| i16::from(k.0)).collect();
+                    let indices: Vec<i64> = touched.iter().map(|k| to_i64(k.1)).collect();
+                    let fence_args: [&Param; 3] = [&old, &new, &checkpoint];
+                    let tiles_args: [&Param; 2] = [&levels, &indices];
+                    // BEGIN, the fence and the read of the tiles to extend go out together.
+                    let begin = c.batch_execute("BEGIN");
+                    let fence = c.execute(&w.fence, &fence_args);
+                    let existing = c.query(&conn.st.tiles_in, &tiles_args);
+                    let (_, fenced, existing) =
+                        match futures_util::try_join!(begin, fence, existing) {
+                            Ok(found) => found,
+                            Err(e) => return Err(failed("committing")(e)),
+                        };
+                    if fenced != 1 {
+                        let found =
+                            c.query_one(&conn.st.head, &[]).await.map(|r| r.get::<_, i64>(0));
+                        return Err(Error::Fenced {
+                            want: to_u64(old),
+                            found: found.map_or(0, to_u64),
+                        });
+                    }
+                    let mut tiles: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
+                    for row in existing {
+                        let level = u8::try_from(row.get::<_, i16>(0))
+                            .map_err(|_| Error::Corrupt("tile"))?;
+                        let data: Vec<u8> = row.get(2);
+                        let rows = TileRows::decode(&data).ok_or(Error::Corrupt("tile"))?;
+                        tiles.insert((level, to_u64(row.get(1))), rows);
+                    }
+                    for (id, hash) in &nodes {
+                        let at = Address::of(*id);
+                        let rows = tiles.entry((at.tile_level, at.tile_index)).or_default();
+                        if !rows.push(at.row, at.pos, *hash) {
+                            return Err(Error::Corrupt("tree node out of order for its tile"));
+                        }
+                    }
+                    let mut written = Vec::with_capacity(tiles.len());
+                    for (key, rows) in &tiles {
+                        let bytes: Arc<[u8]> =
+                            rows.encode().ok_or(Error::Corrupt("tile rows"))?.into();
+                        written.push((*key, bytes));
+                    }
+                    let t_levels: Vec<i16> = written.iter().map(|(k, _)| i16::from(k.0)).collect();
+                    let t_idx: Vec<i64> = written.iter().map(|(k, _)| to_i64(k.1)).collect();
+                    let t_data: Vec<Vec<u8>> = written.iter().map(|(_, b)| b.to_vec()).collect();
+                    let entry_args: [&Param; 3] = [&idx, &leaves, &records];
+                    let key_args: [&Param; 2] = [&key_hashes, &key_idx];
+                    let tile_args: [&Param; 3] = [&t_levels, &t_idx, &t_data];
+                    let cp_args: [&Param; 2] = [&new, &checkpoint];
+                    let outcome_args: [&Param; 3] = [&ids, &statuses, &out_idx];
+                    let notify_args: [&Param; 1] = [&channel];
+                    let result = futures_util::try_join!(
+                        c.execute(&w.entries, &entry_args),
+                        c.execute(&w.keys, &key_args),
+                        c.execute(&w.tiles, &tile_args),
+                        c.execute(&w.checkpoint, &cp_args),
+                        c.execute(&w.outcomes, &outcome_args),
+                        c.query(&w.notify, &notify_args),
+                    );
+                    result.map_err(failed("committing"))?;
+                    Ok(written)
+                };
+                match body.await {
+                    Ok(written) => {
+                        c.batch_execute("COMMIT").await.map_err(failed("committing"))?;
+                        Ok(written)
+                    }
+                    Err(e) => {
+                        let _ = c.batch_execute("ROLLBACK").await;
+                        Err(e)
+                    }
+                }
+            })
+        })?;
+        self.remember(written);
+        Ok(())
+    }
+
+    /// Records outcomes of pending writes outside a commit (a batch of duplicates only).
+    fn resolve(&self, outcomes: &[(i64, Outcome)]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let (ids, statuses, idx) = outcome_columns(outcomes);
+        let failed = self.error("answering pending writes");
+        let channel = format!("{}_integrated", self.inner.schema);
+        let done = self.with_writer(|conn| {
+            self.block(async move {
+                let c = &conn.client;
+                let outcome_args: [&Param; 3] = [&ids, &statuses, &idx];
+                let notify_args: [&Param; 1] = [&channel];
+                Ok(futures_util::try_join!(
+                    c.execute(UPDATE_PENDING, &outcome_args),
+                    c.execute("SELECT pg_notify($1, '')", &notify_args),
+                ))
+            })
+        })?;
+        done.map(drop).map_err(failed)
+    }
+
+    /// Hands writes to the leader: inserts them into `pending` (not waiting for the disk:
+    /// nothing is acknowledged until the leader's own commit) and wakes it. Returns their
+    /// row IDs, in order.
+    pub fn enqueue(&self, writes: &[(Hash, Vec<u8>, Vec<String>)]) -> Result<Vec<i64>> {
+        let failed = self.error("handing writes to the leader");
+        let leaves: Vec<Vec<u8>> = writes.iter().map(|w| w.0.to_vec()).collect();
+        let bodies: Vec<Vec<u8>> = writes.iter().map(|w| w.1.clone()).collect();
+        let keys: Vec<String> =
+            writes.iter().map(|w| serde_json::Value::from(w.2.clone()).to_string()).collect();
+        let ords: Vec<i64> = (0..writes.len() as i64).collect();
+        let channel = format!("{}_pending", self.inner.schema);
+        let rows = self.with_writer(|conn| {
+            self.block(async move {
+                let c = &conn.client;
+                let insert_args: [&Param; 4] = [&leaves, &bodies, &keys, &ords];
+                let notify_args: [&Param; 1] = [&channel];
+                let run = async {
+                    // One pipelined exchange, then the commit.
+                    let (_, rows, _) = futures_util::try_join!(
+                        c.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
+                        c.query(
+                            "WITH ins AS (INSERT INTO pending (leaf_hash, body, search_keys) \
+                             SELECT l, b, k FROM unnest($1::bytea[], $2::bytea[], $3::text[], \
+                             $4::bigint[]) AS u(l, b, k, n) ORDER BY n RETURNING id, leaf_hash) \
+                             SELECT id, leaf_hash FROM ins",
+                            &insert_args,
+                        ),
+                        c.execute(&conn.st.write.notify, &notify_args),
+                    )?;
+                    c.batch_execute("COMMIT").await?;
+                    Ok(rows)
+                };
+                let result = run.await;
+                if result.is_err() {
+                    let _ = c.batch_execute("ROLLBACK").await;
+                }
+                Ok(result)
+            })
+        })?;
+        // Match rows to writes by leaf hash (RETURNING promises no order).
+        let mut by_leaf: HashMap<Vec<u8>, Vec<i64>> = HashMap::new();
+        for row in rows.map_err(failed)? {
+            by_leaf.entry(row.get(1)).or_default().push(row.get(0));
+        }
+        writes
+            .iter()
+            .map(|w| {
+                by_leaf
+                    .get_mut(w.0.as_slice())
+                    .and_then(|ids| ids.pop())
+                    .ok_or(Error::Corrupt("pending row IDs"))
+            })
+            .collect()
+    }
+
+    /// Pending writes not answered yet, oldest first (for the leader).
+    pub fn take_pending(&self, limit: usize) -> Result<Vec<PendingWrite>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading pending writes");
+        let limit = limit as i64;
+        let rows = self.block(async move {
+            Ok(conn
+                .client
+                .query(
+                    "SELECT id, body, search_keys FROM pending WHERE status = 0 ORDER BY id \
+                     LIMIT $1",
+                    &[&limit],
+                )
+                .await)
+        })?;
+        rows.map_err(failed)?
+            .into_iter()
+            .map(|row| {
+                let keys: String = row.get(2);
+                let search_keys: Vec<String> = serde_json::from_str(&keys)
+                    .map_err(|_| Error::Corrupt("pending search keys"))?;
+                Ok(PendingWrite { id: row.get(0), body: row.get(1), search_keys })
+            })
+            .collect()
+    }
+
+    /// The outcomes of those of `ids` the leader has answered; their rows are removed.
+    ///
+    /// A logged entry comes with its stored record (read in the same query), so that the
+    /// server answers its submitter without one more round trip per entry.
+    pub fn outcomes(&self, ids: &[i64]) -> Result<Vec<Answer>> {
+        let conn = self.conn()?;
+        let failed = self.error("reading answers to pending writes");
+        let ids = ids.to_vec();
+        let rows = self.block(async move {
+            let c = &conn.client;
+            Ok(c.query(
+                "WITH done AS (DELETE FROM pending WHERE id = ANY($1) AND status <> 0 \
+                 RETURNING id, status, idx) \
+                 SELECT done.id, done.status, done.idx, e.record FROM done \
+                 LEFT JOIN entries e ON e.idx = done.idx AND done.status = 1",
+                &[&ids],
+            )
+            .await)
+        })?;
+        let mut out = Vec::new();
+        for row in rows.map_err(failed)? {
+            let index = to_u64(row.get::<_, Option<i64>>(2).unwrap_or(-1));
+            let outcome = match row.get::<_, i16>(1) {
+                1 => Outcome::Logged(index),
+                _ => Outcome::Duplicate(index),
+            };
+            out.push((row.get(0), outcome, row.get::<_, Option<Vec<u8>>>(3)));
+        }
+        Ok(out)
+    }
+
+    /// Forgets pending writes whose submitters gave up.
+    pub fn drop_pending(&self, ids: &[i64]) -> Result<()> {
+        let conn = self.conn()?;
+        let failed = self.error("dropping pending writes");
+        let ids = ids.to_vec();
+        let done = self.block(async move {
+            Ok(conn.client.execute("DELETE FROM pending WHERE id = ANY($1)", &[&ids]).await)
+        })?;
+        done.map(drop).map_err(failed)
+    }
+
+    /// Whether this server holds the leader lock, taking it if it is free. The lock lives
+    /// as long as its connection: a dead leader's goes with its session.
+    pub fn try_lead(&self) -> Result<bool> {
+        let mut lead = self.inner.lead.lock().unwrap_or_else(|p| p.into_inner());
+        if lead.as_ref().is_some_and(|c| !c.client.is_closed()) {
+            return Ok(true);
+        }
+        *lead = None;
+        let client = self.connect_raw()?;
+        let key = lock_key(&self.inner.schema, 2);
+        let failed = self.error("taking the leader lock");
+        let (client, got) = self.block(async move {
+            let got = client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await;
+            Ok((client, got))
+        })?;
+        let got: bool = got.map_err(failed)?.get(0);
+        if got {
+            *lead = Some(Arc::new(self.prepare(client)?));
+        }
+        Ok(got)
+    }
+
+    /// Whether the leader lock's connection is still alive.
+    pub fn is_leader(&self) -> bool {
+        let lead = self.inner.lead.lock().unwrap_or_else(|p| p.into_inner());
+        lead.as_ref().is_some_and(|c| !c.client.is_closed())
+    }
+
+    /// Gives up the leader lock (after a fenced commit: another server leads).
+    pub fn resign(&self) {
+        self.inner.lead.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Counters of the notifications seen: (pending writes, integrations).
+    pub fn hints(&self) -> (u64, u64) {
+        let h = &self.inner.hints;
+        (h.pending.load(Ordering::Relaxed), h.integrated.load(Ordering::Relaxed))
+    }
+}
+
+impl tlog::NodeStore for PgStore {
+    type Error = Error;
+
+    fn node(&self, id: NodeId) -> Result<Hash> {
+        PgStore::node(self, id)
+    }
+}
+
+/// Drives one connection, counting the notifications it receives.
+async fn drive<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    hints: Arc<Hints>,
+    schema: String,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let pending = format!("{schema}_pending");
+    loop {
+        let message = std::future::poll_fn(|cx| connection.poll_message(cx)).await;
+        match message {
+            Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                let counter =
+                    if n.channel() == pending { &hints.pending } else { &hints.integrated };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::warn!(error = %pg_detail(&e), "PostgreSQL connection lost");
+                return;
+            }
+            None => return,
+        }
+    }
+}
+
+/// Splits a `--storage` URL into the client configuration and the TLS connector.
+fn parse_url(url: &str) -> Result<(tokio_postgres::Config, Option<tls::RustlsConnect>)> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(Error::BadUrl(format!(
+            "{:?} is not a postgres:// URL",
+            url.split('@').next_back().unwrap_or_default()
+        )));
+    }
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept = Vec::new();
+    let (mut mode, mut root) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("sslmode", v)) => mode = Some(v.to_string()),
+            Some(("sslrootcert", v)) => {
+                let path = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                root = Some(path.into_owned());
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let tls = match mode.as_deref() {
+        None | Some("disable") => None,
+        Some("require" | "verify-ca" | "verify-full") => {
+            let path = root.ok_or_else(|| {
+                Error::BadUrl(
+                    "sslmode asks for TLS: give the database's CA with sslrootcert=FILE".into(),
+                )
+            })?;
+            let pem = std::fs::read(&path)
+                .map_err(|e| Error::BadUrl(format!("sslrootcert {path}: {e}")))?;
+            Some(tls::RustlsConnect::with_ca(&pem).map_err(Error::BadUrl)?)
+        }
+        Some(other) => {
+            return Err(Error::BadUrl(format!(
+                "sslmode={other} (use disable, require, verify-ca or verify-full)"
+            )))
+        }
+    };
+    if tls.is_some() {
+        kept.push("sslmode=require");
+    }
+    let rebuilt =
+        if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    let mut config = tokio_postgres::Config::from_str(&rebuilt)
+        .map_err(|e| Error::BadUrl(format!("{}: {e}", describe_str(base))))?;
+    config.connect_timeout(CONNECT_TIMEOUT);
+    config.application_name("sigbox");
+    Ok((config, tls))
+}
+
+/// `user@host:port/db` of a configuration.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or("?"),
+        config.get_dbname().unwrap_or(config.get_user().unwrap_or("?"))
+    )
+}
+
+/// A URL without its password, for messages.
+fn describe_str(url: &str) -> String {
+    match url.split_once('@') {
+        Some((creds, rest)) => {
+            let user = creds.rsplit("//").next().unwrap_or_default();
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{user}@{rest}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The server's message (with its SQLSTATE) or the client's.
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+/// An advisory lock key for `schema` and a purpose.
+fn lock_key(schema: &str, purpose: u8) -> i64 {
+    let d = crate::crypto::digest(crate::crypto::HashAlgorithm::Sha256, schema.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d.as_bytes()[..8]);
+    i64::from_be_bytes(b) ^ i64::from(purpose)
+}
+
+fn outcome_columns(outcomes: &[(i64, Outcome)]) -> (Vec<i64>, Vec<i16>, Vec<i64>) {
+    let ids = outcomes.iter().map(|(id, _)| *id).collect();
+    let statuses = outcomes
+        .iter()
+        .map(|(_, o)| match o {
+            Outcome::Logged(_) => 1,
+            Outcome::Duplicate(_) => 2,
+        })
+        .collect();
+    let idx = outcomes
+        .iter()
+        .map(|(_, o)| match o {
+            Outcome::Logged(i) | Outcome::Duplicate(i) => to_i64(*i),
+        })
+        .collect();
+    (ids, statuses, idx)
+}
+
+/// Indices are below 2^63 (a log of 9 quintillion entries is not a concern).
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_never_echo_a_password() {
+        let bad = parse_url("mysql://u:secret@h/db").map(|_| ()).unwrap_err().to_string();
+        assert!(bad.contains("postgres://") && !bad.contains("secret"), "{bad}");
+        let no_ca = parse_url("postgres://u@h/db?sslmode=require").map(|_| ()).unwrap_err();
+        assert!(no_ca.to_string().contains("sslrootcert"), "{no_ca}");
+        let mode = parse_url("postgres://u@h/db?sslmode=allow").map(|_| ()).unwrap_err();
+        assert!(mode.to_string().contains("sslmode=allow"), "{mode}");
+        let (config, tls) = parse_url("postgres://u:pw@127.0.0.1:5433/logs").unwrap();
+        assert!(tls.is_none());
+        assert_eq!(describe(&config), "u@127.0.0.1:5433/logs");
+    }
+
+    #[test]
+    fn lock_keys_differ_by_schema_and_purpose() {
+        assert_ne!(lock_key("rekor", 1), lock_key("rekor", 2));
+        assert_ne!(lock_key("rekor", 2), lock_key("ct", 2));
+    }
+}
