@@ -16,6 +16,7 @@
 //! `SIGBOX_BENCH_BIG` (1000000) size the run; `SIGBOX_BENCH_ONLY=write|proof` runs one part.
 //! Without PostgreSQL's server binaries (Debian's `postgresql`) it prints why and stops.
 
+mod common;
 #[path = "../tests/postgres/server.rs"]
 mod server;
 
@@ -51,7 +52,7 @@ fn main() {
         let signer = EcdsaP256Signer::generate();
         let t = Instant::now();
         let proposals: Vec<Vec<u8>> =
-            (0..2 * entries).map(|i| serde_json::to_vec(&proposal(&signer, i)).unwrap()).collect();
+            (0..2 * entries).map(|i| serde_json::to_vec(&common::proposal(&signer, i)).unwrap()).collect();
         eprintln!(
             "(generated {} signed entries in {:.1} s)",
             2 * entries,
@@ -75,10 +76,14 @@ fn main() {
                 .map(|(i, body)| (i % addrs.len(), post(&addrs[i % addrs.len()], body)))
                 .collect();
             let n = requests.len();
+            let cpu = CpuMeter::start();
             let start = Instant::now();
             let lat = runtime.block_on(load(&addrs, clients, requests, 201));
             report(
-                &format!("durable POST, {servers} server(s), {clients} clients"),
+                &format!(
+                    "durable POST, {servers} server(s), {clients} clients, machine CPU {:.0}% busy",
+                    cpu.busy() * 100.0
+                ),
                 n,
                 start.elapsed(),
                 lat,
@@ -91,10 +96,15 @@ fn main() {
                         (s, get(&addrs[s], &format!("/api/v1/log/entries?logIndex={i}")))
                     })
                     .collect();
+                let cpu = CpuMeter::start();
                 let start = Instant::now();
                 let lat = runtime.block_on(load(&addrs, clients, requests, 200));
                 report(
-                    &format!("GET entry + proof, {reads_on} server(s), {clients} clients"),
+                    &format!(
+                        "GET entry + proof, {reads_on} server(s), {clients} clients, \
+                         machine CPU {:.0}% busy",
+                        cpu.busy() * 100.0
+                    ),
                     n,
                     start.elapsed(),
                     lat,
@@ -235,7 +245,7 @@ fn proof_lookup(pg: &server::Postgres, size: u64) {
     let url = pg.url_of("big");
     let store = PgStore::open(&url, "rekor").unwrap();
     let signer = EcdsaP256Signer::generate();
-    let entry = canonicalize_proposed(&proposal(&signer, 0)).unwrap();
+    let entry = canonicalize_proposed(&common::proposal(&signer, 0)).unwrap();
     let body = String::from_utf8(entry.body.clone()).unwrap();
     let digest_hex = entry.search_keys.iter().find_map(|k| k.strip_prefix("sha256:")).unwrap();
     let set = vec![0x30u8; 71];
@@ -337,13 +347,42 @@ fn report(
     );
 }
 
-fn proposal(signer: &EcdsaP256Signer, i: usize) -> serde_json::Value {
-    let d = digest(HashAlgorithm::Sha256, format!("pg bench artifact {i}").as_bytes());
-    let sig = signer.sign_prehashed(d.as_bytes()).unwrap();
-    serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-        "data": {"hash": {"algorithm": "sha256", "value": d.to_hex()}},
-        "signature": {"content": b64_encode(sig),
-                      "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}})
+/// The machine's busy CPU time, from `/proc/stat` (all cores): what a phase used of what
+/// the machine has. Why: on one machine, servers added beside the database cannot raise
+/// throughput once one server's run already keeps every core busy; this figure shows when
+/// that limit is reached.
+struct CpuMeter {
+    busy: u64,
+    total: u64,
+}
+
+impl CpuMeter {
+    fn start() -> CpuMeter {
+        let (busy, total) = cpu_ticks();
+        CpuMeter { busy, total }
+    }
+
+    /// Busy fraction of all cores since `start`.
+    fn busy(&self) -> f64 {
+        let (busy, total) = cpu_ticks();
+        (busy - self.busy) as f64 / (total - self.total).max(1) as f64
+    }
+}
+
+/// (busy, total) ticks summed over all cores; busy excludes idle and iowait.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (total - idle, total)
 }
 
 fn env_or(name: &str, default: usize) -> usize {
