@@ -51,8 +51,9 @@ fn main() {
     if only.is_empty() || only == "write" {
         let signer = EcdsaP256Signer::generate();
         let t = Instant::now();
-        let proposals: Vec<Vec<u8>> =
-            (0..2 * entries).map(|i| serde_json::to_vec(&common::proposal(&signer, i)).unwrap()).collect();
+        let proposals: Vec<Vec<u8>> = (0..2 * entries)
+            .map(|i| serde_json::to_vec(&common::proposal(&signer, i)).unwrap())
+            .collect();
         eprintln!(
             "(generated {} signed entries in {:.1} s)",
             2 * entries,
