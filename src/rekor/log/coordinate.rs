@@ -1,0 +1,223 @@
+//! The sequencer of a log on PostgreSQL (several servers, one log): while this server holds
+//! the leader lock it integrates its own queue and the writes other servers handed over;
+//! otherwise it hands its queue over through the database and answers each submitter once
+//! the leader has committed the entry.
+
+use super::*;
+
+/// How often a server that does not lead tries to take the leader lock.
+const LEAD_RETRY: Duration = Duration::from_millis(300);
+
+/// How often the coordinator looks at the database without a notification (lost
+/// notifications, a listener reconnecting).
+const POLL: Duration = Duration::from_millis(50);
+
+/// How long a handed-over write waits for the leader before its submitter gets a 503.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A handed-over write awaiting the leader.
+struct Waiter {
+    reply: tokio::sync::oneshot::Sender<Result<Integrated>>,
+    leaf: Hash,
+    since: Instant,
+}
+
+/// The sequencer of a log on PostgreSQL (several servers, one log): leads while it holds
+/// the leader lock, hands its writes over otherwise, and keeps the head fresh.
+pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pending>, clock: Clock) {
+    let mut range: Option<CompactRange> = None;
+    let mut waiting: HashMap<i64, Waiter> = HashMap::new();
+    let mut last_lead_try: Option<Instant> = None;
+    let mut seen = pg.hints();
+    let mut last_poll = Instant::now();
+    let mut open = true;
+    while open || !waiting.is_empty() {
+        if range.is_some() && !pg.is_leader() {
+            tracing::warn!("lost the leader lock's connection; following");
+            range = None;
+        }
+        if range.is_none() && !last_lead_try.is_some_and(|t| t.elapsed() < LEAD_RETRY) {
+            last_lead_try = Some(Instant::now());
+            range = take_lead(shared, pg);
+        }
+        let busy = range.is_some() || !waiting.is_empty();
+        let mut local = Vec::new();
+        if open {
+            match rx.recv_timeout(if busy { Duration::from_millis(2) } else { POLL }) {
+                Ok(p) => local.push(p),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
+            }
+            while local.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(p) => local.push(p),
+                    Err(_) => break,
+                }
+            }
+        } else {
+            std::thread::park_timeout(Duration::from_millis(2));
+        }
+        let hints = pg.hints();
+        let poll_due = last_poll.elapsed() >= POLL;
+        if poll_due {
+            last_poll = Instant::now();
+        }
+        if let Some(r) = range.as_mut() {
+            let mut batch: Vec<Item> = local.into_iter().map(Item::from).collect();
+            if hints.0 != seen.0 || poll_due {
+                match pg.take_pending(MAX_BATCH.saturating_sub(batch.len()).max(1)) {
+                    Ok(rows) => batch.extend(rows.into_iter().map(|w| Item {
+                        body: w.body,
+                        search_keys: w.search_keys,
+                        reply: Reply::Remote(w.id),
+                    })),
+                    Err(e) => tracing::warn!(error = %e, "reading handed-over writes"),
+                }
+            }
+            if !batch.is_empty() {
+                if let Err(e) = integrate(shared, r, batch, &clock) {
+                    tracing::error!(error = %e, "batch commit failed; reloading the tree");
+                    match (&e, pg.compact_range()) {
+                        (Error::Database(m), _) if m.contains("log moved on") => {
+                            pg.resign();
+                            range = None;
+                        }
+                        (_, Ok(fresh)) => *r = fresh,
+                        (_, Err(_)) => {
+                            pg.resign();
+                            range = None;
+                        }
+                    }
+                }
+            }
+        } else if !local.is_empty() {
+            hand_over(pg, local, &mut waiting);
+        }
+        if !waiting.is_empty() && (hints.1 != seen.1 || poll_due || range.is_some()) {
+            answer_handed_over(shared, pg, &mut waiting);
+        }
+        if range.is_none() && (hints.1 != seen.1 || poll_due) {
+            refresh_head(shared, pg);
+        }
+        seen = hints;
+    }
+}
+
+/// Takes the leader lock if it is free; returns the committed tree to extend.
+fn take_lead(shared: &Shared, pg: &PgStore) -> Option<CompactRange> {
+    match pg.try_lead() {
+        Ok(true) => match pg.compact_range() {
+            Ok(range) => {
+                refresh_head(shared, pg);
+                tracing::info!(size = range.size(), "leading the log");
+                Some(range)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the tree; not leading");
+                pg.resign();
+                None
+            }
+        },
+        Ok(false) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "leader lock");
+            None
+        }
+    }
+}
+
+/// Hands local submissions to the leader through the `pending` table.
+fn hand_over(pg: &PgStore, local: Vec<Pending>, waiting: &mut HashMap<i64, Waiter>) {
+    let writes: Vec<(Hash, Vec<u8>, Vec<String>)> = local
+        .iter()
+        .map(|p| {
+            (tlog::hash_leaf(&p.entry.body), p.entry.body.clone(), p.entry.search_keys.clone())
+        })
+        .collect();
+    match pg.enqueue(&writes) {
+        Ok(ids) => {
+            for ((id, p), (leaf, _, _)) in ids.into_iter().zip(local).zip(writes) {
+                waiting.insert(id, Waiter { reply: p.reply, leaf, since: Instant::now() });
+            }
+        }
+        Err(e) => {
+            let error = Error::from(e);
+            for p in local {
+                let _ = p.reply.send(Err(failure(&error)));
+            }
+        }
+    }
+}
+
+/// Answers the handed-over writes the leader has dealt with; gives up on old ones.
+fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, Waiter>) {
+    let ids: Vec<i64> = waiting.keys().copied().collect();
+    let done = match pg.outcomes(&ids) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading answers to handed-over writes");
+            Vec::new()
+        }
+    };
+    if !done.is_empty() {
+        refresh_head(shared, pg);
+    }
+    for (id, outcome, record) in done {
+        let Some(w) = waiting.remove(&id) else { continue };
+        let answer = match outcome {
+            Outcome::Duplicate(_) => {
+                Err(Error::Duplicate { entry_id: entry_id(shared.tree_id, &w.leaf) })
+            }
+            Outcome::Logged(index) => record
+                .map_or_else(|| shared.store.entry(index), |r| Ok(Some(r)))
+                .map_err(Error::from)
+                .and_then(|b| b.ok_or(Error::Unavailable))
+                .and_then(|b| Record::from_bytes(&b))
+                .map(|record| Integrated {
+                    index,
+                    record,
+                    leaf: w.leaf,
+                    head: shared.head(),
+                    log_id: shared.key().log_id,
+                }),
+        };
+        let _ = w.reply.send(answer);
+    }
+    let expired: Vec<i64> = waiting
+        .iter()
+        .filter(|(_, w)| w.since.elapsed() > HANDOVER_TIMEOUT)
+        .map(|(id, _)| *id)
+        .collect();
+    if !expired.is_empty() {
+        let _ = pg.drop_pending(&expired);
+        for id in expired {
+            if let Some(w) = waiting.remove(&id) {
+                let _ = w.reply.send(Err(Error::Database(format!(
+                    "no server integrated the entry within {} s (database {})",
+                    HANDOVER_TIMEOUT.as_secs(),
+                    pg.target()
+                ))));
+            }
+        }
+    }
+}
+
+/// Moves the head forward to the database's (never back).
+fn refresh_head(shared: &Shared, pg: &PgStore) {
+    let Ok((size, checkpoint)) = pg.head() else { return };
+    if checkpoint.is_empty() || size <= shared.head().size {
+        return;
+    }
+    let body = checkpoint.split_once("\n\n").map(|(b, _)| format!("{b}\n"));
+    let Some(Ok(cp)) = body.map(|b| Checkpoint::parse_note_body(&b)) else {
+        tracing::warn!("the database's checkpoint does not parse");
+        return;
+    };
+    if cp.size != size {
+        return;
+    }
+    let mut head = shared.head.write().unwrap_or_else(|p| p.into_inner());
+    if size > head.size {
+        *head = Head { size, root: cp.root_hash, checkpoint };
+    }
+}
