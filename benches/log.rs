@@ -27,10 +27,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigbox::crypto::{digest, EcdsaP256Signer, HashAlgorithm, Signer};
-use sigbox::encoding::b64_encode;
+use sigbox::crypto::{EcdsaP256Signer, Signer};
 use sigbox::rekor::{canonicalize_proposed, Log, Record};
-use sigbox::store::{Commit, CommittedEntry, LogStore};
+use sigbox::store::LogStore;
 use sigbox::tlog::{self, CompactRange};
 
 fn main() {
@@ -226,40 +225,15 @@ async fn http_server(proposals: &[serde_json::Value], clients: usize, tiles: boo
 fn proof_lookup(template: &serde_json::Value, size: u64) {
     let dir = tempfile::tempdir().unwrap();
     let store = LogStore::open(&dir.path().join("db")).unwrap();
-    let entry = canonicalize_proposed(template).unwrap();
-    let body = String::from_utf8(entry.body.clone()).unwrap();
-    let digest_hex = entry.search_keys.iter().find_map(|k| k.strip_prefix("sha256:")).unwrap();
-    let set = vec![0x30u8; 71];
+    let synthetic = common::Synthetic::new(template);
     let mut range = CompactRange::new();
     let mut raw = 0u64;
     let start = Instant::now();
     let chunk = 10_000u64;
     while range.size() < size {
-        let mut commit = Commit::default();
-        for i in range.size()..(range.size() + chunk).min(size) {
-            // A distinct, realistic body per entry: the template with another digest.
-            let d = digest(HashAlgorithm::Sha256, &i.to_be_bytes()).to_hex();
-            let body_i = body.replace(digest_hex, &d);
-            raw += body_i.len() as u64;
-            let leaf = tlog::hash_leaf(body_i.as_bytes());
-            range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
-            let record = Record {
-                body: b64_encode(body_i.as_bytes()),
-                integrated_time: 1_700_000_000,
-                log_index: i,
-                set: b64_encode(&set),
-            };
-            let mut keys = entry.search_keys.clone();
-            keys.retain(|k| !k.starts_with("sha256:"));
-            keys.push(format!("sha256:{d}"));
-            commit.entries.push(CommittedEntry {
-                index: i,
-                leaf_hash: leaf,
-                record: record.to_bytes().unwrap(),
-                search_keys: keys,
-            });
-        }
-        commit.checkpoint = format!("bench\n{}\n", range.size());
+        let end = (range.size() + chunk).min(size);
+        let (commit, bytes) = synthetic.commit(&mut range, end);
+        raw += bytes;
         store.commit(&commit).unwrap();
     }
     let fill = start.elapsed();

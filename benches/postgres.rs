@@ -26,11 +26,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sigbox::crypto::{digest, EcdsaP256Signer, HashAlgorithm, Signer};
-use sigbox::encoding::b64_encode;
-use sigbox::rekor::{canonicalize_proposed, Record};
+use sigbox::crypto::{EcdsaP256Signer, Signer};
+use sigbox::rekor::Record;
 use sigbox::store::postgres::PgStore;
-use sigbox::store::{Commit, CommittedEntry};
 use sigbox::tlog::{self, CompactRange, NodeId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -246,37 +244,13 @@ fn proof_lookup(pg: &server::Postgres, size: u64) {
     let url = pg.url_of("big");
     let store = PgStore::open(&url, "rekor").unwrap();
     let signer = EcdsaP256Signer::generate();
-    let entry = canonicalize_proposed(&common::proposal(&signer, 0)).unwrap();
-    let body = String::from_utf8(entry.body.clone()).unwrap();
-    let digest_hex = entry.search_keys.iter().find_map(|k| k.strip_prefix("sha256:")).unwrap();
-    let set = vec![0x30u8; 71];
+    let synthetic = common::Synthetic::new(&common::proposal(&signer, 0));
     let mut range = CompactRange::new();
     let start = Instant::now();
     let chunk = 10_000u64;
     while range.size() < size {
-        let mut commit = Commit::default();
-        for i in range.size()..(range.size() + chunk).min(size) {
-            let d = digest(HashAlgorithm::Sha256, &i.to_be_bytes()).to_hex();
-            let body_i = body.replace(digest_hex, &d);
-            let leaf = tlog::hash_leaf(body_i.as_bytes());
-            range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
-            let record = Record {
-                body: b64_encode(body_i.as_bytes()),
-                integrated_time: 1_700_000_000,
-                log_index: i,
-                set: b64_encode(&set),
-            };
-            let mut keys = entry.search_keys.clone();
-            keys.retain(|k| !k.starts_with("sha256:"));
-            keys.push(format!("sha256:{d}"));
-            commit.entries.push(CommittedEntry {
-                index: i,
-                leaf_hash: leaf,
-                record: record.to_bytes().unwrap(),
-                search_keys: keys,
-            });
-        }
-        commit.checkpoint = format!("bench\n{}\n", range.size());
+        let end = (range.size() + chunk).min(size);
+        let (commit, _) = synthetic.commit(&mut range, end);
         store.commit(&commit, &[]).unwrap();
     }
     let fill = start.elapsed();

@@ -104,3 +104,64 @@ pub fn proposal(signer: &sigbox::crypto::EcdsaP256Signer, i: usize) -> serde_jso
         "signature": {"content": b64_encode(sig),
                       "publicKey": {"content": b64_encode(signer.public_key().to_pem())}}}})
 }
+
+/// Entries for filling a big store by direct commits: the hashedrekord `template` again and
+/// again with another artifact digest each (a distinct, realistic body per entry).
+pub struct Synthetic {
+    entry: sigbox::rekor::CanonicalEntry,
+    body: String,
+    digest_hex: String,
+}
+
+impl Synthetic {
+    /// From a proposed entry (e.g. [`proposal`]).
+    pub fn new(template: &serde_json::Value) -> Synthetic {
+        let entry = sigbox::rekor::canonicalize_proposed(template).expect("a valid proposal");
+        let body = String::from_utf8(entry.body.clone()).expect("UTF-8 body");
+        let digest_hex = entry
+            .search_keys
+            .iter()
+            .find_map(|k| k.strip_prefix("sha256:"))
+            .expect("a digest key")
+            .to_string();
+        Synthetic { entry, body, digest_hex }
+    }
+
+    /// The commit of entries `range.size()..end` (appended to `range`), and their raw body
+    /// bytes. The checkpoint is a placeholder: nothing verifies it.
+    pub fn commit(
+        &self,
+        range: &mut sigbox::tlog::CompactRange,
+        end: u64,
+    ) -> (sigbox::store::Commit, u64) {
+        use sigbox::crypto::{digest, HashAlgorithm};
+        use sigbox::encoding::b64_encode;
+        let set = [0x30u8; 71];
+        let mut commit = sigbox::store::Commit::default();
+        let mut raw = 0u64;
+        for i in range.size()..end {
+            let d = digest(HashAlgorithm::Sha256, &i.to_be_bytes()).to_hex();
+            let body = self.body.replace(&self.digest_hex, &d);
+            raw += body.len() as u64;
+            let leaf = sigbox::tlog::hash_leaf(body.as_bytes());
+            range.append(leaf, |id, h| commit.nodes.push((id, *h))).expect("append");
+            let record = sigbox::rekor::Record {
+                body: b64_encode(body.as_bytes()),
+                integrated_time: 1_700_000_000,
+                log_index: i,
+                set: b64_encode(set),
+            };
+            let mut keys = self.entry.search_keys.clone();
+            keys.retain(|k| !k.starts_with("sha256:"));
+            keys.push(format!("sha256:{d}"));
+            commit.entries.push(sigbox::store::CommittedEntry {
+                index: i,
+                leaf_hash: leaf,
+                record: record.to_bytes().expect("record"),
+                search_keys: keys,
+            });
+        }
+        commit.checkpoint = format!("bench\n{}\n", range.size());
+        (commit, raw)
+    }
+}
