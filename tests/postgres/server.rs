@@ -50,9 +50,9 @@ pub fn free_port() -> u16 {
 }
 
 impl Postgres {
-    /// Initialises and starts a new server (trust authentication on 127.0.0.1 only, user
-    /// `sigbox`, no Unix socket).
-    pub fn start() -> Postgres {
+    /// A new, initialised and stopped cluster in a temp dir (owned by `nobody` when the
+    /// test runs as root: PostgreSQL refuses to run as root).
+    fn init() -> Postgres {
         let bin = server_binaries();
         let dir = tempfile::tempdir().expect("a temp dir for PostgreSQL");
         // SAFETY: geteuid has no preconditions.
@@ -63,6 +63,13 @@ impl Postgres {
         let pg = Postgres { dir, bin, port: free_port(), as_nobody };
         let data = pg.data_dir();
         pg.run("initdb", &["-D", path_str(&data), "-U", "sigbox", "--auth=trust", "--no-sync"]);
+        pg
+    }
+
+    /// Initialises and starts a new server (trust authentication on 127.0.0.1 only, user
+    /// `sigbox`, no Unix socket).
+    pub fn start() -> Postgres {
+        let pg = Postgres::init();
         pg.pg_ctl_start();
         pg
     }
@@ -71,16 +78,8 @@ impl Postgres {
     /// connection without TLS is refused) with a certificate for IP 127.0.0.1 issued by a
     /// new CA (made with the `openssl` CLI); returns the server and the CA's PEM path.
     pub fn start_tls() -> (Postgres, PathBuf) {
-        let bin = server_binaries();
-        let dir = tempfile::tempdir().expect("a temp dir for PostgreSQL");
-        // SAFETY: geteuid has no preconditions.
-        let as_nobody = unsafe { libc::geteuid() } == 0;
-        if as_nobody {
-            chown_nobody(dir.path());
-        }
-        let pg = Postgres { dir, bin, port: free_port(), as_nobody };
+        let pg = Postgres::init();
         let data = pg.data_dir();
-        pg.run("initdb", &["-D", path_str(&data), "-U", "sigbox", "--auth=trust", "--no-sync"]);
         let certs = pg.dir.path().join("certs");
         std::fs::create_dir(&certs).expect("certs dir");
         let openssl = |args: &[&str]| {
@@ -144,7 +143,7 @@ impl Postgres {
             std::fs::copy(certs.join(name), &to).expect("copying the server certificate");
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-            if as_nobody {
+            if pg.as_nobody {
                 chown_nobody(&to);
             }
         }
