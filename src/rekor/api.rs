@@ -34,7 +34,24 @@ impl Api {
     }
 
     /// Handles one request (also usable without a socket).
+    ///
+    /// On PostgreSQL a read waits for the database's answer; done on the runtime's worker
+    /// (one per core) it would hold that worker for the round trip, and a server would serve
+    /// no more reads at once than it has cores, idle while they wait. So reads there run on
+    /// the blocking pool; a submission only awaits its commit and stays on the runtime.
     pub async fn respond(&self, req: Request) -> Response {
+        if self.log.on_database() && !is_submission(&req) {
+            let api = self.clone();
+            let runtime = tokio::runtime::Handle::current();
+            return tokio::task::spawn_blocking(move || runtime.block_on(api.respond_here(req)))
+                .await
+                .unwrap_or_else(|_| error_response(&Error::Unavailable));
+        }
+        self.respond_here(req).await
+    }
+
+    /// Handles one request on the calling thread.
+    async fn respond_here(&self, req: Request) -> Response {
         match self.route(&req).await {
             Ok(resp) => resp,
             Err(e) => error_response(&e),
@@ -283,6 +300,12 @@ fn required_u64(req: &Request, name: &'static str) -> Result<u64> {
 fn parse_u64(text: &str, name: &str) -> Result<u64> {
     text.parse()
         .map_err(|_| Error::BadRequest(format!("{name} {text:?} is not a non-negative integer")))
+}
+
+/// Whether `req` submits an entry (v1 or v2), the one request that awaits the sequencer.
+fn is_submission(req: &Request) -> bool {
+    req.method == Method::POST
+        && matches!(req.path.trim_end_matches('/'), "/api/v1/log/entries" | "/api/v2/log/entries")
 }
 
 fn check_count(n: usize, field: &str) -> Result<()> {

@@ -242,6 +242,12 @@ impl Log {
         }
     }
 
+    /// Whether the log lives in a database reached over the network (PostgreSQL), where
+    /// every read may wait for a round trip, rather than in the embedded store.
+    pub fn on_database(&self) -> bool {
+        matches!(self.shared.store, Store::Postgres(_))
+    }
+
     /// Submits a verified entry and waits until it is durable. Returns its view with an
     /// inclusion proof against the checkpoint that first covered it (or a later one).
     ///
@@ -350,6 +356,18 @@ impl Log {
         head: Head,
         log_id: &Hash,
     ) -> Result<EntryView> {
+        if index >= head.size {
+            // Never the case for a head read after the entry's commit; a server whose head
+            // lags (its database went away mid-answer) says so rather than fail the proof.
+            tracing::warn!(index, size = head.size, "entry beyond this server's head");
+            return Err(match &self.shared.store {
+                Store::Postgres(pg) => Error::Database(format!(
+                    "PostgreSQL database {}: the tree head read does not cover entry {index} yet",
+                    pg.target()
+                )),
+                Store::Sled(_) => Error::Unavailable,
+            });
+        }
         if let Store::Postgres(pg) = &self.shared.store {
             // One query for every tile of the proof instead of one per node.
             pg.prefetch(&proof_nodes(|f| tlog::inclusion_proof(index, head.size, f)))?;

@@ -15,6 +15,10 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long a handed-over write waits for the leader before its submitter gets a 503.
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often the leader sweeps answers nobody read; answers younger than twice the
+/// hand-over timeout are kept (their server may still be reading them).
+const SWEEP: Duration = Duration::from_secs(60);
+
 /// A handed-over write awaiting the leader.
 struct Waiter {
     reply: tokio::sync::oneshot::Sender<Result<Integrated>>,
@@ -31,6 +35,7 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
     let mut seen = pg.hints();
     let mut last_poll = Instant::now();
     let mut open = true;
+    let mut last_sweep = Instant::now();
     while open || !waiting.is_empty() {
         if range.is_some() && !pg.is_leader() {
             tracing::warn!("lost the leader lock's connection; following");
@@ -90,13 +95,23 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
                     }
                 }
             }
+            if last_sweep.elapsed() >= SWEEP {
+                last_sweep = Instant::now();
+                match pg.sweep_answered(2 * HANDOVER_TIMEOUT) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(rows = n, "swept answers no server read"),
+                    Err(e) => tracing::debug!(error = %e, "sweeping old answers"),
+                }
+            }
         } else if !local.is_empty() {
             hand_over(pg, local, &mut waiting);
         }
+        let mut head_read = false;
         if !waiting.is_empty() && (hints.1 != seen.1 || poll_due || range.is_some()) {
-            answer_handed_over(shared, pg, &mut waiting);
+            head_read = answer_handed_over(shared, pg, &mut waiting);
         }
-        if range.is_none() && (hints.1 != seen.1 || poll_due) {
+        // The answers came with the head of the same snapshot: no second read for it.
+        if range.is_none() && !head_read && (hints.1 != seen.1 || poll_due) {
             refresh_head(shared, pg);
         }
         seen = hints;
@@ -149,18 +164,37 @@ fn hand_over(pg: &PgStore, local: Vec<Pending>, waiting: &mut HashMap<i64, Waite
     }
 }
 
-/// Answers the handed-over writes the leader has dealt with; gives up on old ones.
-fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, Waiter>) {
+/// Answers the handed-over writes the leader has dealt with; gives up on old ones. Returns
+/// whether the head was read with the answers (then it is as fresh as a separate read).
+fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, Waiter>) -> bool {
     let ids: Vec<i64> = waiting.keys().copied().collect();
-    let done = match pg.outcomes(&ids) {
-        Ok(done) => done,
+    let found = match pg.outcomes(&ids) {
+        Ok(found) => found,
         Err(e) => {
             tracing::warn!(error = %e, "reading answers to handed-over writes");
-            Vec::new()
+            Default::default()
         }
     };
-    if !done.is_empty() {
-        refresh_head(shared, pg);
+    // The head read with the answers covers every entry answered: move ours to it first, so
+    // that each answer's proof is built against a tree that holds its entry.
+    let head_read = found.head.is_some();
+    if let Some((size, checkpoint)) = found.head {
+        advance_head(shared, size, checkpoint);
+    }
+    let done = found.answers;
+    // The tiles of every answer's proof in one query, so that the submitters' handlers
+    // build their proofs from the cache instead of one query each.
+    let size = shared.head().size;
+    let mut ids = Vec::new();
+    for (_, outcome, _) in &done {
+        if let Outcome::Logged(index) = outcome {
+            ids.extend(proof_nodes(|f| tlog::inclusion_proof(*index, size, f)));
+        }
+    }
+    ids.sort_unstable_by_key(|id| (id.level, id.index));
+    ids.dedup();
+    if let Err(e) = pg.prefetch(&ids) {
+        tracing::debug!(error = %e, "prefetching the answers' proof tiles");
     }
     for (id, outcome, record) in done {
         let Some(w) = waiting.remove(&id) else { continue };
@@ -200,11 +234,18 @@ fn answer_handed_over(shared: &Shared, pg: &PgStore, waiting: &mut HashMap<i64, 
             }
         }
     }
+    head_read
 }
 
 /// Moves the head forward to the database's (never back).
 fn refresh_head(shared: &Shared, pg: &PgStore) {
-    let Ok((size, checkpoint)) = pg.head() else { return };
+    if let Ok((size, checkpoint)) = pg.head() {
+        advance_head(shared, size, checkpoint);
+    }
+}
+
+/// Moves the head forward to `size` with its signed `checkpoint` (never back).
+fn advance_head(shared: &Shared, size: u64, checkpoint: String) {
     if checkpoint.is_empty() || size <= shared.head().size {
         return;
     }

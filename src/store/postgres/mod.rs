@@ -64,6 +64,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A pending write's answer: row ID, outcome, and the stored record of a logged entry.
 pub type Answer = (i64, Outcome, Option<Vec<u8>>);
 
+/// What [`PgStore::outcomes`] found: the answered writes and, if there were any, the
+/// committed head (size, checkpoint) read in the same snapshot, which covers all of them.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    /// The answered writes.
+    pub answers: Vec<Answer>,
+    /// The head they were read with (none when no write was answered).
+    pub head: Option<(u64, String)>,
+}
+
 /// A tile's (tile level, tile index).
 type TileKey = (u8, u64);
 

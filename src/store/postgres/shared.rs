@@ -66,16 +66,20 @@ impl PgStore {
             })
         })?;
         // Match rows to writes by leaf hash (RETURNING promises no order).
-        let mut by_leaf: HashMap<Vec<u8>, Vec<i64>> = HashMap::new();
-        for row in rows.map_err(failed)? {
-            by_leaf.entry(row.get(1)).or_default().push(row.get(0));
+        // Row IDs follow the insert's order (`ORDER BY n`), so equal bodies get theirs in
+        // order too.
+        let mut by_leaf: HashMap<Vec<u8>, std::collections::VecDeque<i64>> = HashMap::new();
+        let mut rows = rows.map_err(failed)?;
+        rows.sort_by_key(|row| row.get::<_, i64>(0));
+        for row in rows {
+            by_leaf.entry(row.get(1)).or_default().push_back(row.get(0));
         }
         writes
             .iter()
             .map(|w| {
                 by_leaf
                     .get_mut(w.0.as_slice())
-                    .and_then(|ids| ids.pop())
+                    .and_then(|ids| ids.pop_front())
                     .ok_or(Error::Corrupt("pending row IDs"))
             })
             .collect()
@@ -107,35 +111,68 @@ impl PgStore {
             .collect()
     }
 
-    /// The outcomes of those of `ids` the leader has answered; their rows are removed.
+    /// The outcomes of those of `ids` the leader has answered (their rows are removed), and
+    /// the committed head they were read with.
     ///
-    /// A logged entry comes with its stored record (read in the same query), so that the
-    /// server answers its submitter without one more round trip per entry.
-    pub fn outcomes(&self, ids: &[i64]) -> Result<Vec<Answer>> {
+    /// A logged entry comes with its stored record, and the head with its checkpoint, all
+    /// read by one statement: one snapshot, in which the commit that answered a write is
+    /// visible together with the tree it produced. Why: reading the head in a second query
+    /// can fail (the database going away between the two) and leave the server answering
+    /// for an entry its head does not cover yet, whose proof then cannot be built.
+    ///
+    /// The removal does not wait for the disk (`synchronous_commit` off for this statement's
+    /// own transaction): the answer is already durable in the leader's commit, and a removal
+    /// lost in a crash leaves only an answered row, which the leader sweeps later.
+    pub fn outcomes(&self, ids: &[i64]) -> Result<Outcomes> {
         let conn = self.conn()?;
         let failed = self.error("reading answers to pending writes");
         let ids = ids.to_vec();
         let rows = self.block(async move {
             let c = &conn.client;
             Ok(c.query(
-                "WITH done AS (DELETE FROM pending WHERE id = ANY($1) AND status <> 0 \
+                "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
+                 done AS (DELETE FROM pending WHERE id = ANY($1) AND status <> 0 \
                  RETURNING id, status, idx) \
-                 SELECT done.id, done.status, done.idx, e.record FROM done \
-                 LEFT JOIN entries e ON e.idx = done.idx AND done.status = 1",
+                 SELECT done.id, done.status, done.idx, e.record, t.size, t.checkpoint \
+                 FROM done CROSS JOIN quick CROSS JOIN tree t \
+                 LEFT JOIN entries e ON e.idx = done.idx AND done.status = 1 \
+                 WHERE t.id = 1",
                 &[&ids],
             )
             .await)
         })?;
-        let mut out = Vec::new();
+        let mut out = Outcomes::default();
         for row in rows.map_err(failed)? {
             let index = to_u64(row.get::<_, Option<i64>>(2).unwrap_or(-1));
             let outcome = match row.get::<_, i16>(1) {
                 1 => Outcome::Logged(index),
                 _ => Outcome::Duplicate(index),
             };
-            out.push((row.get(0), outcome, row.get::<_, Option<Vec<u8>>>(3)));
+            out.answers.push((row.get(0), outcome, row.get::<_, Option<Vec<u8>>>(3)));
+            if out.head.is_none() {
+                out.head = Some((to_u64(row.get(4)), row.get(5)));
+            }
         }
         Ok(out)
+    }
+
+    /// Removes answered rows older than `age` whose submitter's server never read them (it
+    /// died first, or its removal was lost in a crash). Returns how many went.
+    pub fn sweep_answered(&self, age: Duration) -> Result<u64> {
+        let conn = self.conn()?;
+        let failed = self.error("sweeping old answers to pending writes");
+        let seconds = age.as_secs_f64();
+        let done = self.block(async move {
+            Ok(conn
+                .client
+                .execute(
+                    "DELETE FROM pending WHERE status <> 0 \
+                     AND created < now() - make_interval(secs => $1)",
+                    &[&seconds],
+                )
+                .await)
+        })?;
+        done.map_err(failed)
     }
 
     /// Forgets pending writes whose submitters gave up.
