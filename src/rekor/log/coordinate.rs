@@ -15,6 +15,11 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long a handed-over write waits for the leader before its submitter gets a 503.
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a follower holds its submissions to hand them over together: one insert and
+/// one wake-up of the leader for several writes instead of one each. Short beside the
+/// leader's commit cycle (a synchronous commit: milliseconds), which they wait for anyway.
+const LINGER: Duration = Duration::from_millis(2);
+
 /// How often the leader sweeps answers nobody read; answers younger than twice the
 /// hand-over timeout are kept (their server may still be reading them).
 const SWEEP: Duration = Duration::from_secs(60);
@@ -36,7 +41,10 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
     let mut last_poll = Instant::now();
     let mut open = true;
     let mut last_sweep = Instant::now();
-    while open || !waiting.is_empty() {
+    // A follower's submissions held for [`LINGER`], and since when.
+    let mut held: Vec<Pending> = Vec::new();
+    let mut held_since = Instant::now();
+    while open || !waiting.is_empty() || !held.is_empty() {
         if range.is_some() && !pg.is_leader() {
             tracing::warn!("lost the leader lock's connection; following");
             range = None;
@@ -48,7 +56,14 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
         let busy = range.is_some() || !waiting.is_empty();
         let mut local = Vec::new();
         if open {
-            match rx.recv_timeout(if busy { Duration::from_millis(2) } else { POLL }) {
+            let wait = if !held.is_empty() {
+                LINGER.saturating_sub(held_since.elapsed())
+            } else if busy {
+                Duration::from_millis(2)
+            } else {
+                POLL
+            };
+            match rx.recv_timeout(wait) {
                 Ok(p) => local.push(p),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
@@ -68,7 +83,8 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
             last_poll = Instant::now();
         }
         if let Some(r) = range.as_mut() {
-            let mut batch: Vec<Item> = local.into_iter().map(Item::from).collect();
+            // Writes held while following go first (they came first).
+            let mut batch: Vec<Item> = held.drain(..).chain(local).map(Item::from).collect();
             if hints.0 != seen.0 || poll_due {
                 match pg.take_pending(MAX_BATCH.saturating_sub(batch.len()).max(1)) {
                     Ok(rows) => batch.extend(rows.into_iter().map(|w| Item {
@@ -103,8 +119,15 @@ pub(super) fn coordinate(shared: &Shared, pg: &PgStore, rx: mpsc::Receiver<Pendi
                     Err(e) => tracing::debug!(error = %e, "sweeping old answers"),
                 }
             }
-        } else if !local.is_empty() {
-            hand_over(pg, local, &mut waiting);
+        } else {
+            if held.is_empty() {
+                held_since = Instant::now();
+            }
+            held.extend(local);
+            let due = held.len() >= MAX_BATCH || held_since.elapsed() >= LINGER || !open;
+            if !held.is_empty() && due {
+                hand_over(pg, std::mem::take(&mut held), &mut waiting);
+            }
         }
         let mut head_read = false;
         if !waiting.is_empty() && (hints.1 != seen.1 || poll_due || range.is_some()) {

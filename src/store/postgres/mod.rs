@@ -171,6 +171,15 @@ struct Statements {
     meta: Statement,
     /// The commit's statements (prepared once: a commit then costs no parse round trip).
     write: WriteStatements,
+    /// The hand-over table's statements, prepared for the same reason.
+    share: ShareStatements,
+}
+
+/// See [`shared`]: each is one statement, so one round trip on a shared connection.
+struct ShareStatements {
+    enqueue: Statement,
+    take_pending: Statement,
+    outcomes: Statement,
 }
 
 struct WriteStatements {
@@ -372,6 +381,13 @@ impl PgStore {
                 c.prepare("SELECT pg_notify($1, '')"),
             )
             .map_err(failed)?;
+            let (enqueue, take_pending, outcomes_read) = futures_util::try_join!(
+                c.prepare(shared::ENQUEUE),
+                c.prepare(shared::TAKE_PENDING),
+                c.prepare(shared::OUTCOMES),
+            )
+            .map_err(failed)?;
+            let share = ShareStatements { enqueue, take_pending, outcomes: outcomes_read };
             let write = WriteStatements {
                 fence,
                 entries: entries_in,
@@ -393,6 +409,7 @@ impl PgStore {
                 tile_range,
                 meta,
                 write,
+                share,
             };
             Ok(Conn { client, st })
         })

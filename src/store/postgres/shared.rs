@@ -3,6 +3,34 @@
 
 use super::*;
 
+/// Hands writes over (`$1` leaf hashes, `$2` bodies, `$3` search keys as JSON, `$4` their
+/// order, `$5` the channel to wake the leader on) in one statement: the insert, the
+/// notification (sent at commit) and `synchronous_commit` off for this statement's own
+/// transaction. Nothing waits for the disk: no write is acknowledged before the leader's
+/// own, synchronous, commit, which flushes the log up to and past these rows.
+pub(super) const ENQUEUE: &str =
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
+     wake AS (SELECT pg_notify($5, '')), \
+     ins AS (INSERT INTO pending (leaf_hash, body, search_keys) \
+             SELECT l, b, k FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[]) \
+             AS u(l, b, k, n) ORDER BY n RETURNING id, leaf_hash) \
+     SELECT ins.id, ins.leaf_hash FROM ins CROSS JOIN quick CROSS JOIN wake";
+
+/// The oldest `$1` writes not answered yet.
+pub(super) const TAKE_PENDING: &str =
+    "SELECT id, body, search_keys FROM pending WHERE status = 0 ORDER BY id LIMIT $1";
+
+/// Answers to `$1` (removing them, without waiting for the disk) with the stored records
+/// and the head, all in one snapshot; see [`PgStore::outcomes`].
+pub(super) const OUTCOMES: &str =
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
+     done AS (DELETE FROM pending WHERE id = ANY($1) AND status <> 0 \
+     RETURNING id, status, idx) \
+     SELECT done.id, done.status, done.idx, e.record, t.size, t.checkpoint \
+     FROM done CROSS JOIN quick CROSS JOIN tree t \
+     LEFT JOIN entries e ON e.idx = done.idx AND done.status = 1 \
+     WHERE t.id = 1";
+
 impl PgStore {
     /// Records outcomes of pending writes outside a commit (a batch of duplicates only).
     pub(super) fn resolve(&self, outcomes: &[(i64, Outcome)]) -> Result<()> {
@@ -30,6 +58,7 @@ impl PgStore {
     /// nothing is acknowledged until the leader's own commit) and wakes it. Returns their
     /// row IDs, in order.
     pub fn enqueue(&self, writes: &[(Hash, Vec<u8>, Vec<String>)]) -> Result<Vec<i64>> {
+        let conn = self.conn()?;
         let failed = self.error("handing writes to the leader");
         let leaves: Vec<Vec<u8>> = writes.iter().map(|w| w.0.to_vec()).collect();
         let bodies: Vec<Vec<u8>> = writes.iter().map(|w| w.1.clone()).collect();
@@ -37,35 +66,10 @@ impl PgStore {
             writes.iter().map(|w| serde_json::Value::from(w.2.clone()).to_string()).collect();
         let ords: Vec<i64> = (0..writes.len() as i64).collect();
         let channel = format!("{}_pending", self.inner.schema);
-        let rows = self.with_writer(|conn| {
-            self.block(async move {
-                let c = &conn.client;
-                let insert_args: [&Param; 4] = [&leaves, &bodies, &keys, &ords];
-                let notify_args: [&Param; 1] = [&channel];
-                let run = async {
-                    // One pipelined exchange, then the commit.
-                    let (_, rows, _) = futures_util::try_join!(
-                        c.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
-                        c.query(
-                            "WITH ins AS (INSERT INTO pending (leaf_hash, body, search_keys) \
-                             SELECT l, b, k FROM unnest($1::bytea[], $2::bytea[], $3::text[], \
-                             $4::bigint[]) AS u(l, b, k, n) ORDER BY n RETURNING id, leaf_hash) \
-                             SELECT id, leaf_hash FROM ins",
-                            &insert_args,
-                        ),
-                        c.execute(&conn.st.write.notify, &notify_args),
-                    )?;
-                    c.batch_execute("COMMIT").await?;
-                    Ok(rows)
-                };
-                let result = run.await;
-                if result.is_err() {
-                    let _ = c.batch_execute("ROLLBACK").await;
-                }
-                Ok(result)
-            })
+        let rows = self.block(async move {
+            let args: [&Param; 5] = [&leaves, &bodies, &keys, &ords, &channel];
+            Ok(conn.client.query(&conn.st.share.enqueue, &args).await)
         })?;
-        // Match rows to writes by leaf hash (RETURNING promises no order).
         // Row IDs follow the insert's order (`ORDER BY n`), so equal bodies get theirs in
         // order too.
         let mut by_leaf: HashMap<Vec<u8>, std::collections::VecDeque<i64>> = HashMap::new();
@@ -91,14 +95,7 @@ impl PgStore {
         let failed = self.error("reading pending writes");
         let limit = limit as i64;
         let rows = self.block(async move {
-            Ok(conn
-                .client
-                .query(
-                    "SELECT id, body, search_keys FROM pending WHERE status = 0 ORDER BY id \
-                     LIMIT $1",
-                    &[&limit],
-                )
-                .await)
+            Ok(conn.client.query(&conn.st.share.take_pending, &[&limit]).await)
         })?;
         rows.map_err(failed)?
             .into_iter()
@@ -127,20 +124,8 @@ impl PgStore {
         let conn = self.conn()?;
         let failed = self.error("reading answers to pending writes");
         let ids = ids.to_vec();
-        let rows = self.block(async move {
-            let c = &conn.client;
-            Ok(c.query(
-                "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
-                 done AS (DELETE FROM pending WHERE id = ANY($1) AND status <> 0 \
-                 RETURNING id, status, idx) \
-                 SELECT done.id, done.status, done.idx, e.record, t.size, t.checkpoint \
-                 FROM done CROSS JOIN quick CROSS JOIN tree t \
-                 LEFT JOIN entries e ON e.idx = done.idx AND done.status = 1 \
-                 WHERE t.id = 1",
-                &[&ids],
-            )
-            .await)
-        })?;
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.share.outcomes, &[&ids]).await) })?;
         let mut out = Outcomes::default();
         for row in rows.map_err(failed)? {
             let index = to_u64(row.get::<_, Option<i64>>(2).unwrap_or(-1));
