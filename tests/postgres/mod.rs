@@ -7,6 +7,7 @@
 mod api;
 mod cluster;
 mod ct;
+mod moving;
 mod outage;
 mod server;
 
