@@ -117,16 +117,17 @@ impl PgStore {
         let (lo, hi) = (to_i64(start), to_i64(end));
         let rows = self.block(async move {
             let c = &conn.client;
+            let args: [&Param; 2] = [&lo, &hi];
             Ok(futures_util::try_join!(
                 c.query(
                     "SELECT idx, leaf_hash, record FROM entries \
                      WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    &[&lo, &hi],
+                    &args,
                 ),
                 c.query(
                     "SELECT idx, key_hash FROM search_keys \
                      WHERE idx >= $1 AND idx < $2 ORDER BY idx, key_hash",
-                    &[&lo, &hi],
+                    &args,
                 ),
             ))
         })?;
