@@ -176,8 +176,8 @@ fn export_store(
         if first != covered {
             return Err(Damage::IndexRecord { first: covered, problem: "missing" }.into());
         }
-        let decoded =
-            decode_index_record(&bytes).ok_or(Damage::IndexRecord { first, problem: "malformed" })?;
+        let decoded = decode_index_record(&bytes)
+            .ok_or(Damage::IndexRecord { first, problem: "malformed" })?;
         for (leaf_hash, key_hashes) in decoded {
             let index = covered;
             let record = match entries.next().transpose()? {
@@ -311,9 +311,8 @@ pub fn import(config: &ImportConfig, progress: Progress<'_>) -> Result<Moved> {
         Some(path) => {
             let pem =
                 zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(Error::io(path))?);
-            let signer = crate::crypto::signer_from_pem(&pem, None).map_err(|source| {
-                Error::KeyParse { name: path.display().to_string(), source }
-            })?;
+            let signer = crate::crypto::signer_from_pem(&pem, None)
+                .map_err(|source| Error::KeyParse { name: path.display().to_string(), source })?;
             Some((signer, pem))
         }
         None => None,
@@ -452,7 +451,12 @@ fn import_into(
 }
 
 /// Verifies `checkpoint` with `key`; an empty log may have none. Returns (size, root).
-fn verify_head(kind: MoveKind, checkpoint: &str, size: u64, key: &PublicKey) -> Result<(u64, Hash)> {
+fn verify_head(
+    kind: MoveKind,
+    checkpoint: &str,
+    size: u64,
+    key: &PublicKey,
+) -> Result<(u64, Hash)> {
     if checkpoint.is_empty() {
         return match size {
             0 => Ok((0, tlog::empty_root())),

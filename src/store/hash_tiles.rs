@@ -262,11 +262,10 @@ mod tests {
                 .append(h(i), |id, hash| {
                     writer.push(id, *hash);
                     let at = Address::of(id);
-                    assert!(all.entry((at.tile_level, at.tile_index)).or_default().push(
-                        at.row,
-                        at.pos,
-                        *hash
-                    ));
+                    assert!(all
+                        .entry((at.tile_level, at.tile_index))
+                        .or_default()
+                        .push(at.row, at.pos, *hash));
                 })
                 .unwrap();
             for (key, bytes) in writer.take_complete(i + 1).unwrap() {

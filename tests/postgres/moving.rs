@@ -31,7 +31,8 @@ fn head(server: &RekorServer, http: &reqwest::blocking::Client) -> (u64, String,
 
 /// The raw answer to `GET /api/v1/log/entries?logIndex=INDEX`.
 fn entry_bytes(server: &RekorServer, http: &reqwest::blocking::Client, index: u64) -> Vec<u8> {
-    let resp = http.get(server.at(&format!("/api/v1/log/entries?logIndex={index}"))).send().unwrap();
+    let resp =
+        http.get(server.at(&format!("/api/v1/log/entries?logIndex={index}"))).send().unwrap();
     assert_eq!(resp.status().as_u16(), 200, "entry {index}");
     resp.bytes().unwrap().to_vec()
 }
@@ -43,7 +44,12 @@ fn only_entry(bytes: &[u8]) -> Value {
 }
 
 /// Writes `n` hashedrekord entries for artifacts `"{tag} {i}"`; returns their UUIDs.
-fn write(server: &RekorServer, http: &reqwest::blocking::Client, tag: &str, n: usize) -> Vec<String> {
+fn write(
+    server: &RekorServer,
+    http: &reqwest::blocking::Client,
+    tag: &str,
+    n: usize,
+) -> Vec<String> {
     let s = signer();
     (0..n)
         .map(|i| {
@@ -315,12 +321,8 @@ fn postgres_export_and_import_of_10k_entries_prove_the_tree_and_print_their_spee
             let body = b64_encode(&entry.body);
             let payload = sigbox::rekor::set_payload(&body, 1_700_000_000, &key_id, i).unwrap();
             let set = b64_encode(log_key.sign(&payload).unwrap());
-            let record = sigbox::rekor::Record {
-                body,
-                integrated_time: 1_700_000_000,
-                log_index: i,
-                set,
-            };
+            let record =
+                sigbox::rekor::Record { body, integrated_time: 1_700_000_000, log_index: i, set };
             let leaf = tlog::hash_leaf(&entry.body);
             range.append(leaf, |id, h| commit.nodes.push((id, *h))).unwrap();
             commit.entries.push(CommittedEntry {

@@ -234,10 +234,10 @@ impl BulkLoad<'_> {
     pub fn head(&mut self, size: u64, checkpoint: &str) -> Result<()> {
         let (size, checkpoint) = (to_i64(size), checkpoint.to_string());
         self.run("writing the tree head", move |c| async move {
-            c.execute("UPDATE tree SET size = $1, checkpoint = $2 WHERE id = 1", &[
-                &size,
-                &checkpoint,
-            ])
+            c.execute(
+                "UPDATE tree SET size = $1, checkpoint = $2 WHERE id = 1",
+                &[&size, &checkpoint],
+            )
             .await?;
             if size > 0 {
                 c.execute("INSERT INTO checkpoints VALUES ($1, $2)", &[&size, &checkpoint]).await?;
@@ -250,7 +250,8 @@ impl BulkLoad<'_> {
     ///
     /// Errors: [`Error::Postgres`].
     pub fn read_head(&mut self) -> Result<(u64, String)> {
-        let row = self.query("reading the tree head back", "SELECT size, checkpoint FROM tree", None)?;
+        let row =
+            self.query("reading the tree head back", "SELECT size, checkpoint FROM tree", None)?;
         let row = row.first().ok_or(Error::Corrupt("tree row"))?;
         Ok((to_u64(row.get(0)), row.get(1)))
     }
