@@ -1,5 +1,6 @@
-//! `sigbox log fsck | backup | restore | export-tiles`: operating a log's store (a `rekor-server` data
-//! directory, or a `fulcio-server` one for the CA's CT log, keys and chain).
+//! `sigbox log fsck | backup | restore | export-tiles | export | import`: operating a log's
+//! store (a `rekor-server` data directory, or a `fulcio-server` one for the CA's CT log, keys
+//! and chain; `export`/`import` move it to and from PostgreSQL).
 //!
 //! `backup` talks to a running server through its admin socket (`DATA/admin.sock`, see
 //! `ops::admin`) and opens the store itself when no server runs. `fsck` and `restore` work
@@ -17,6 +18,7 @@ use crate::crypto::cosign_key::Password;
 use crate::crypto::PublicKey;
 use crate::ops::{self, admin, LogKind};
 
+mod moving;
 mod tiles;
 
 /// `sigbox log ...`.
@@ -71,6 +73,12 @@ enum Command {
     /// Export a stopped Rekor log as C2SP tlog-tiles files for static serving (incremental:
     /// files already present are kept; the checkpoint is replaced last).
     ExportTiles(tiles::Args),
+    /// Copy a stopped server's embedded store into an empty PostgreSQL schema (one
+    /// transaction, committed once the copy is proven against the signed checkpoint).
+    Export(moving::ExportArgs),
+    /// Copy a log from PostgreSQL into a new data directory's embedded store, proven
+    /// against the signed checkpoint.
+    Import(moving::ImportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -174,6 +182,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ))?;
         }
         Command::ExportTiles(args) => return tiles::run(args),
+        Command::Export(args) => return moving::run_export(args),
+        Command::Import(args) => return moving::run_import(args),
     }
     Ok(exit::Code::Success.into())
 }

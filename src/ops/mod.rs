@@ -14,6 +14,7 @@ mod data_dir;
 mod error;
 mod fsck;
 mod kind;
+mod moving;
 pub mod tiles;
 
 pub use backup::{
@@ -24,6 +25,7 @@ pub use data_dir::{backup_data_dir, BackedUp};
 pub use error::{Damage, Error, Result};
 pub use fsck::{fsck, fsck_data_dir, Checked};
 pub use kind::LogKind;
+pub use moving::{export, import, ExportConfig, ImportConfig, MoveKind, Moved};
 
 /// Progress callback: (done, total) in entries.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);

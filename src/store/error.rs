@@ -56,6 +56,20 @@ pub enum Error {
         /// The size found (if known; `want` + something).
         found: u64,
     },
+    /// A bulk load ([`super::postgres::BulkLoad`]) found the schema already holding (part of)
+    /// a log; nothing was written.
+    #[error(
+        "PostgreSQL database {target}: schema {schema} is not empty (it holds {found}); a log \
+         is moved only into an empty schema"
+    )]
+    NotEmpty {
+        /// Which database.
+        target: String,
+        /// The schema.
+        schema: String,
+        /// What it holds.
+        found: String,
+    },
     /// A `--storage` value that is not a usable database URL.
     #[error("storage URL: {0}")]
     BadUrl(String),

@@ -10,6 +10,9 @@
 //! cold lookup; 4-high tiles keep pages near 15 KiB. A proof at a million entries reads
 //! five tiles; a C2SP tile (row 0 of 16 consecutive stored tiles) is one range scan.
 
+use std::collections::BTreeMap;
+
+use super::{Error, Result};
 use crate::tlog::{Hash, NodeId};
 
 /// Tree levels per stored tile (divides the C2SP tile height, 8).
@@ -98,6 +101,72 @@ impl TileRows {
     }
 }
 
+/// Builds the stored tiles of a whole tree from its nodes in creation order (a bulk copy of
+/// a log), handing out each tile once it can no longer change so that memory stays bounded
+/// by the right edge of the tree.
+#[derive(Debug, Default)]
+pub struct HashTileWriter {
+    open: BTreeMap<(u8, u64), TileRows>,
+    /// The first node that did not fit its tile (a caller bug or damaged input).
+    misplaced: Option<NodeId>,
+}
+
+/// A tile as stored: ((tile level, tile index), its bytes).
+pub type EncodedTile = ((u8, u64), Vec<u8>);
+
+impl HashTileWriter {
+    /// Adds node `id`; nodes must come in the order appending leaves creates them.
+    pub fn push(&mut self, id: NodeId, hash: Hash) {
+        let at = Address::of(id);
+        let rows = self.open.entry((at.tile_level, at.tile_index)).or_default();
+        if !rows.push(at.row, at.pos, hash) && self.misplaced.is_none() {
+            self.misplaced = Some(id);
+        }
+    }
+
+    /// Takes the tiles that are complete once `leaves` leaves have been appended.
+    ///
+    /// Errors: [`Error::Corrupt`] if a node came out of order.
+    pub fn take_complete(&mut self, leaves: u64) -> Result<Vec<EncodedTile>> {
+        let done: Vec<(u8, u64)> = self
+            .open
+            .keys()
+            .filter(|(level, index)| {
+                let span = u32::from(HEIGHT) * (u32::from(*level) + 1);
+                let end = index.checked_add(1).and_then(|n| n.checked_shl(span));
+                matches!(end, Some(end) if end <= leaves && (end >> span) == index + 1)
+            })
+            .copied()
+            .collect();
+        let mut out = Vec::with_capacity(done.len());
+        for key in done {
+            if let Some(rows) = self.open.remove(&key) {
+                out.push((key, rows.encode().ok_or(Error::Corrupt("tile rows"))?));
+            }
+        }
+        self.check()?;
+        Ok(out)
+    }
+
+    /// Takes every tile still open (the partial ones at the tree's right edge).
+    ///
+    /// Errors: [`Error::Corrupt`] if a node came out of order.
+    pub fn take_all(&mut self) -> Result<Vec<EncodedTile>> {
+        self.check()?;
+        std::mem::take(&mut self.open)
+            .into_iter()
+            .map(|(key, rows)| Ok((key, rows.encode().ok_or(Error::Corrupt("tile rows"))?)))
+            .collect()
+    }
+
+    fn check(&self) -> Result<()> {
+        match self.misplaced {
+            Some(_) => Err(Error::Corrupt("tree node out of order for its tile")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Number of hashes stored for a tile of `width` (1..=256): Σ width >> k for k in 0..8.
 fn stored_hashes(width: usize) -> usize {
     (0..HEIGHT).map(|k| width >> k).sum()
@@ -180,6 +249,37 @@ mod tests {
         }
         assert!(!full.push(1, 8, h(0)), "row 1 holds 8");
         assert_eq!(full.encode(), None, "row 1 without row 0 does not fit");
+    }
+
+    #[test]
+    fn tile_writer_hands_out_the_tiles_a_commit_by_commit_log_stores() {
+        let mut range = crate::tlog::CompactRange::new();
+        let mut writer = HashTileWriter::default();
+        let mut all: BTreeMap<(u8, u64), TileRows> = BTreeMap::new();
+        let mut written = BTreeMap::new();
+        for i in 0..1000u64 {
+            range
+                .append(h(i), |id, hash| {
+                    writer.push(id, *hash);
+                    let at = Address::of(id);
+                    assert!(all
+                        .entry((at.tile_level, at.tile_index))
+                        .or_default()
+                        .push(at.row, at.pos, *hash));
+                })
+                .unwrap();
+            for (key, bytes) in writer.take_complete(i + 1).unwrap() {
+                assert_eq!(bytes.len(), 961, "a complete tile is full");
+                assert!(written.insert(key, bytes).is_none(), "{key:?} handed out twice");
+            }
+        }
+        for (key, bytes) in writer.take_all().unwrap() {
+            assert!(written.insert(key, bytes).is_none(), "{key:?} handed out twice");
+        }
+        let want: BTreeMap<_, _> =
+            all.iter().map(|(k, rows)| (*k, rows.encode().unwrap())).collect();
+        assert_eq!(written, want);
+        assert!(written.contains_key(&(2, 0)), "1000 leaves reach tile level 2");
     }
 
     #[test]

@@ -686,6 +686,22 @@ pub fn index_record_leaves(bytes: &[u8]) -> Option<Vec<Hash>> {
     Some(lookup::decode(bytes)?.into_iter().map(|(leaf, _)| leaf).collect())
 }
 
+/// The entries of one lookup-index record: (leaf hash, hashed search keys) in index order;
+/// `None` if the record is malformed.
+pub fn decode_index_record(bytes: &[u8]) -> Option<Vec<(Hash, Vec<lookup::KeyHash>)>> {
+    lookup::decode(bytes)
+}
+
+/// The lookup-index record of consecutive entries given as (leaf hash, hashed search keys),
+/// as [`LogStore::import_batch`] takes it; `None` if an entry has more than 255 keys.
+pub fn encode_index_record(entries: &[(Hash, Vec<lookup::KeyHash>)]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(entries.len() * 49);
+    for (leaf, keys) in entries {
+        lookup::encode_entry(&mut out, leaf, keys)?;
+    }
+    Some(out)
+}
+
 fn read_u64(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }

@@ -17,7 +17,10 @@ mod witness;
 
 pub use backend::Store;
 pub use error::{Error, Result};
+pub use hash_tiles::{EncodedTile, HashTileWriter};
+pub use index::KeyHash;
 pub use log_store::{
-    index_record_leaves, Commit, CommittedEntry, LogStore, NodeReader, DEFAULT_RESERVE,
+    decode_index_record, encode_index_record, index_record_leaves, Commit, CommittedEntry,
+    LogStore, NodeReader, DEFAULT_RESERVE,
 };
 pub use witness::{Witness, WitnessError};

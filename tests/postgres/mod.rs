@@ -8,6 +8,7 @@ mod api;
 mod cluster;
 mod ct;
 mod handover;
+mod moving;
 mod outage;
 mod server;
 

@@ -24,12 +24,14 @@
 //! indexed by leaf hash), `search_keys` (hashed key, index), `tiles` (the 4-high hash tiles
 //! of [`super::hash_tiles`]), `checkpoints` (every signed checkpoint by size) and `pending`.
 
+mod bulk;
 mod schema;
 mod shared;
 mod tiles;
 mod tls;
 mod url;
 
+pub use bulk::{BulkEntry, BulkLoad};
 use shared::{lock_key, outcome_columns};
 use url::{describe, parse_url, pg_detail};
 
