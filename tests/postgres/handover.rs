@@ -97,3 +97,38 @@ fn postgres_leader_sweeps_answers_no_server_read_and_keeps_waiting_writes() {
     let pending = leader.take_pending(10).expect("take_pending");
     assert_eq!(pending.iter().map(|p| p.id).collect::<Vec<_>>(), waiting);
 }
+
+#[test]
+fn postgres_concurrent_entry_reads_share_statements_and_each_gets_its_own_record() {
+    let pg = Postgres::start();
+    let store = PgStore::open(&pg.url(), "rekor").expect("store");
+    let bodies: Vec<Vec<u8>> = (0..64).map(|i| format!("body {i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let mut range = CompactRange::new();
+    store.commit(&commit_of(&mut range, &refs), &[]).expect("commit");
+    // Many more readers than batches in flight, so most reads wait and go in shared
+    // batches; each must still get the record at its own index (or none past the end).
+    let threads: Vec<_> = (0..24u64)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for k in 0..150u64 {
+                    let index = (t * 7 + k * 13) % 70;
+                    let got = store.entry(index).expect("entry");
+                    if index < 64 {
+                        assert_eq!(
+                            got,
+                            Some(format!("record {index}").into_bytes()),
+                            "entry {index}"
+                        );
+                    } else {
+                        assert_eq!(got, None, "entry {index} past the end");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("reader thread");
+    }
+}

@@ -136,7 +136,31 @@ struct Inner {
     lead: Mutex<Option<Arc<Conn>>>,
     tiles: RwLock<HashMap<TileKey, Arc<[u8]>>>,
     hints: Arc<Hints>,
+    /// Entry reads waiting to go to the database together ([`PgStore::entry`]).
+    reads: Mutex<EntryReads>,
 }
+
+/// Entry reads that arrived while [`READ_BATCHES`] batches were in flight; the first batch
+/// to come back takes them all.
+#[derive(Default)]
+struct EntryReads {
+    waiting: Vec<(i64, std::sync::mpsc::SyncSender<ReadReply>)>,
+    running: usize,
+}
+
+/// What a waiting entry read is told.
+enum ReadReply {
+    /// Its record (or none, or the batch's error).
+    Answer(Result<Option<Vec<u8>>>),
+    /// Its turn to run this batch of waiting reads (itself among them).
+    Run(Vec<(i64, std::sync::mpsc::SyncSender<ReadReply>)>),
+}
+
+/// Entry-read batches in flight at once per server. Why a small number: a read that finds
+/// them all busy waits for the next one, together with every read that arrives meanwhile,
+/// and the database answers the lot with one statement instead of one each (its cost is
+/// mostly per statement and per wake-up, not per row).
+const READ_BATCHES: usize = 2;
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -162,8 +186,8 @@ struct Conn {
 
 struct Statements {
     head: Statement,
-    entry: Statement,
     entries: Statement,
+    entries_at: Statement,
     index_of: Statement,
     indices_of: Statement,
     search: Statement,
@@ -234,6 +258,7 @@ impl PgStore {
                 lead: Mutex::new(None),
                 tiles: RwLock::default(),
                 hints: Arc::default(),
+                reads: Mutex::default(),
             }),
         };
         store.migrate()?;
@@ -339,9 +364,9 @@ impl PgStore {
                 detail: pg_detail(&e),
             };
             let c = &client;
-            let (head, entry, entries, index_of, indices_of) = futures_util::try_join!(
+            let (head, entries_at, entries, index_of, indices_of) = futures_util::try_join!(
                 c.prepare("SELECT size, checkpoint FROM tree WHERE id = 1"),
-                c.prepare("SELECT record FROM entries WHERE idx = $1"),
+                c.prepare("SELECT idx, record FROM entries WHERE idx = ANY($1)"),
                 c.prepare("SELECT record FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx"),
                 c.prepare("SELECT min(idx) FROM entries WHERE leaf_hash = $1"),
                 c.prepare(
@@ -401,8 +426,8 @@ impl PgStore {
             };
             let st = Statements {
                 head,
-                entry,
                 entries,
+                entries_at,
                 index_of,
                 indices_of,
                 search,
@@ -480,13 +505,76 @@ impl PgStore {
     }
 
     /// The record of entry `index`, if committed.
+    ///
+    /// Concurrent calls share statements: see [`READ_BATCHES`].
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        let conn = self.conn()?;
-        let failed = self.error("reading an entry");
         let index = to_i64(index);
-        let row =
-            self.block(async move { Ok(conn.client.query_opt(&conn.st.entry, &[&index]).await) })?;
-        Ok(row.map_err(failed)?.map(|r| r.get(0)))
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let mut batch = {
+            let mut reads = self.inner.reads.lock().unwrap_or_else(|p| p.into_inner());
+            reads.waiting.push((index, tx));
+            if reads.running < READ_BATCHES {
+                reads.running += 1;
+                std::mem::take(&mut reads.waiting)
+            } else {
+                drop(reads);
+                // Either the answer, or the next batch (this read among them) to run.
+                match rx.recv() {
+                    Ok(ReadReply::Answer(answer)) => return answer,
+                    Ok(ReadReply::Run(batch)) => batch,
+                    Err(_) => return Err(self.read_failed("reader gone".into())),
+                }
+            }
+        };
+        loop {
+            let found = self.entries_at(batch.iter().map(|(i, _)| *i).collect());
+            for (i, reply) in batch {
+                let answer = match &found {
+                    Ok(rows) => Ok(rows.get(&i).cloned()),
+                    Err(detail) => Err(self.read_failed(detail.clone())),
+                };
+                let _ = reply.try_send(ReadReply::Answer(answer));
+            }
+            // Reads that came meanwhile go, as one batch, to the first of them to run (this
+            // thread goes back to its own request rather than serve others while load
+            // lasts). Each waiting read is in exactly one batch and hears exactly once, so
+            // its channel has room.
+            let mut reads = self.inner.reads.lock().unwrap_or_else(|p| p.into_inner());
+            if reads.waiting.is_empty() {
+                reads.running -= 1;
+                break;
+            }
+            let next = std::mem::take(&mut reads.waiting);
+            drop(reads);
+            let first = next[0].1.clone();
+            match first.try_send(ReadReply::Run(next)) {
+                Ok(()) => break,
+                // Its thread is gone: run the batch here.
+                Err(std::sync::mpsc::TrySendError::Full(ReadReply::Run(next)))
+                | Err(std::sync::mpsc::TrySendError::Disconnected(ReadReply::Run(next))) => {
+                    batch = next;
+                }
+                Err(_) => break,
+            }
+        }
+        match rx.recv() {
+            Ok(ReadReply::Answer(answer)) => answer,
+            _ => Err(self.read_failed("reader gone".into())),
+        }
+    }
+
+    fn read_failed(&self, detail: String) -> Error {
+        Error::Postgres { target: self.inner.target.clone(), what: "reading an entry", detail }
+    }
+
+    /// The records at `indices` (those that exist), by index; an error as its detail.
+    fn entries_at(&self, indices: Vec<i64>) -> std::result::Result<HashMap<i64, Vec<u8>>, String> {
+        let conn = self.conn().map_err(|e| e.to_string())?;
+        let rows = self
+            .block(async move { Ok(conn.client.query(&conn.st.entries_at, &[&indices]).await) })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| pg_detail(&e))?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     /// The records of entries `start..end` (as many as exist), in order.
